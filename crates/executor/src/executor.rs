@@ -1,0 +1,382 @@
+//! The executor: spawning, flushing the ready queue, cancelling, shutting down.
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, Location, catch_unwind};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use crate::join_handle::JoinHandle;
+use crate::panic_report::{PanicReport, payload_message};
+use crate::raw_task::{RawTask, TaskCell};
+use crate::ready_queue::{Shared, TaskWaker};
+use crate::task_table::{Entry, Phase, TaskRef, TaskTable};
+use crate::{Host, JoinError};
+
+/// How many rounds one [`Executor::flush`] runs by default. See [`Executor::set_round_budget`].
+pub const DEFAULT_ROUND_BUDGET: u32 = 64;
+
+/// A single-threaded executor for `'static` futures that need not be `Send`.
+///
+/// It lives on one thread (the one that created it; it is neither `Send` nor `Sync`), but its tasks can be
+/// woken from any thread. It never runs on its own: its [`Host`] is told when work is ready and answers by
+/// calling [`flush`](Self::flush). Cloning an `Executor` gives another handle to the same executor.
+///
+/// # Example
+///
+/// ```
+/// use godot_tasks_executor::{Executor, Host};
+///
+/// struct Manual; // A host that does nothing: this example flushes by hand.
+/// impl Host for Manual {
+///     fn request_flush(&self) {}
+/// }
+///
+/// let executor = Executor::new(Manual);
+/// let answer = executor.spawn(async { 6 * 7 });
+/// let printer = executor.spawn(async move { answer.await.unwrap() + 1 });
+/// executor.flush();
+/// assert!(printer.is_finished());
+/// ```
+#[derive(Clone)]
+pub struct Executor {
+    inner: Rc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) table: RefCell<TaskTable>,
+    shared: Arc<Shared>,
+    round_budget: Cell<u32>,
+    /// The batch being polled; kept between flushes so that draining the queue allocates nothing.
+    spare_batch: RefCell<Vec<TaskRef>>,
+    flushing: Cell<bool>,
+    closed: Cell<bool>,
+}
+
+/// What one [`Executor::flush`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[must_use = "when `more_work` is set, the host must flush again later (for example next frame)"]
+pub struct FlushOutcome {
+    /// How many times a future was polled.
+    pub polls: usize,
+    /// How many rounds ran (a round polls every task that was ready when the round began).
+    pub rounds: u32,
+    /// The round budget ran out while tasks were still ready: flush again later, not right away.
+    pub more_work: bool,
+}
+
+impl Executor {
+    /// Creates an executor owned by the current thread.
+    pub fn new(host: impl Host) -> Self {
+        Self {
+            inner: Rc::new(Inner {
+                table: RefCell::new(TaskTable::default()),
+                shared: Arc::new(Shared::new(Box::new(host))),
+                round_budget: Cell::new(DEFAULT_ROUND_BUDGET),
+                spare_batch: RefCell::new(Vec::new()),
+                flushing: Cell::new(false),
+                closed: Cell::new(false),
+            }),
+        }
+    }
+
+    /// Spawns a task. Its first poll happens in a later [`flush`](Self::flush), never inside this call.
+    ///
+    /// After [`shutdown`](Self::shutdown) the future is dropped at once and the handle reports a cancellation.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.spawn_at(future, Location::caller())
+    }
+
+    /// [`spawn`](Self::spawn) with an explicit spawn location, for wrappers that track their own caller.
+    pub fn spawn_at<F>(&self, future: F, spawned_at: &'static Location<'static>) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let inner = &self.inner;
+        if inner.closed.get() {
+            drop(future);
+            return JoinHandle::new(Rc::downgrade(inner), TaskRef::NONE, spawned_at);
+        }
+        let cell: Pin<Box<dyn RawTask>> = Box::pin(TaskCell::new(future));
+        let task = {
+            let mut table = inner.table.borrow_mut();
+            let task = table.next_ref();
+            let wake_state = Arc::new(TaskWaker::new_queued(task, inner.shared.clone()));
+            let waker = Waker::from(wake_state.clone());
+            table.insert(Entry {
+                cell: Some(cell),
+                phase: Phase::Idle,
+                cancel_requested: false,
+                detached: false,
+                wake_state,
+                waker,
+                join_waker: None,
+                spawned_at,
+            })
+        };
+        inner.shared.schedule(task);
+        JoinHandle::new(Rc::downgrade(inner), task, spawned_at)
+    }
+
+    /// Polls every ready task, then every task that became ready meanwhile, round after round, until no task
+    /// is ready or the round budget is spent.
+    ///
+    /// Call it from a fresh call stack on the executor's thread. A re-entrant call (from inside a task) does
+    /// nothing. Every poll is wrapped in `catch_unwind`: a panicking task finishes with a [`JoinError`] and is
+    /// reported to [`Host::report_panic`]; the other tasks are unaffected.
+    pub fn flush(&self) -> FlushOutcome {
+        let inner = &self.inner;
+        let mut outcome = FlushOutcome::default();
+        if inner.flushing.replace(true) {
+            return outcome;
+        }
+        inner.shared.begin_flush();
+        let _end = FlushGuard(inner);
+        let mut batch = std::mem::take(&mut *inner.spare_batch.borrow_mut());
+        while outcome.rounds < inner.round_budget.get() && !inner.closed.get() {
+            inner.shared.take_ready(&mut batch);
+            if batch.is_empty() {
+                break;
+            }
+            outcome.rounds += 1;
+            for task in batch.drain(..) {
+                if inner.run(task) {
+                    outcome.polls += 1;
+                }
+            }
+        }
+        *inner.spare_batch.borrow_mut() = batch;
+        outcome.more_work = inner.shared.has_ready();
+        outcome
+    }
+
+    /// Whether any task is waiting on the ready queue. Cheap (one atomic load): a host may check it every frame.
+    pub fn has_ready_work(&self) -> bool {
+        self.inner.shared.has_ready()
+    }
+
+    /// How many tasks the executor holds: unfinished ones, and finished ones whose handle has not yet taken
+    /// the outcome.
+    pub fn task_count(&self) -> usize {
+        self.inner.table.borrow().len()
+    }
+
+    /// Sets how many rounds one flush may run (at least 1). Default: [`DEFAULT_ROUND_BUDGET`].
+    ///
+    /// A task woken during a flush runs in that same flush, in the next round. The budget bounds the work of
+    /// one flush: a task that wakes itself every time it is polled is polled at most `rounds` times per flush,
+    /// and the rest waits for the next flush instead of freezing the program.
+    pub fn set_round_budget(&self, rounds: u32) {
+        self.inner.round_budget.set(rounds.max(1));
+    }
+
+    /// Whether [`shutdown`](Self::shutdown) was called.
+    pub fn is_shut_down(&self) -> bool {
+        self.inner.closed.get()
+    }
+
+    /// Drops every task's future now, on this thread, and refuses new work.
+    ///
+    /// Handles of unfinished tasks report a cancellation; later wakes are no-ops; later spawns drop their future
+    /// immediately. Futures spawned by destructors during shutdown are dropped too. If called from inside a
+    /// task, that task's future is dropped when its poll returns.
+    pub fn shutdown(&self) {
+        let inner = &self.inner;
+        inner.closed.set(true);
+        inner.shared.close();
+        // Destructors may spawn (refused: dropped at once) or cancel (a no-op by now); loop until only the
+        // tasks being polled or dropped right now remain.
+        loop {
+            let released: Vec<Entry> = {
+                let mut table = inner.table.borrow_mut();
+                let refs: Vec<TaskRef> = table
+                    .refs()
+                    .filter(|(_, phase)| matches!(phase, Phase::Idle | Phase::Finished))
+                    .map(|(task, _)| task)
+                    .collect();
+                refs.into_iter().filter_map(|task| table.remove(task)).collect()
+            };
+            if released.is_empty() {
+                break;
+            }
+            for entry in released {
+                inner.release(entry);
+            }
+        }
+    }
+}
+
+struct FlushGuard<'a>(&'a Inner);
+
+impl Drop for FlushGuard<'_> {
+    fn drop(&mut self) {
+        self.0.flushing.set(false);
+        self.0.shared.end_flush();
+    }
+}
+
+impl Inner {
+    /// Polls or cancels one task popped from the ready queue. Returns whether a future was polled.
+    fn run(&self, task: TaskRef) -> bool {
+        let (mut cell, waker, cancel) = {
+            let mut table = self.table.borrow_mut();
+            let Some(entry) = table.get_mut(task) else {
+                return false; // Released since it was queued.
+            };
+            if entry.phase != Phase::Idle {
+                return false;
+            }
+            entry.wake_state.clear_queued();
+            let cancel = entry.cancel_requested;
+            entry.phase = if cancel { Phase::Cancelling } else { Phase::Running };
+            let cell = entry.cell.take().expect("an Idle task holds its future");
+            (cell, entry.waker.clone(), cancel)
+        };
+        if cancel {
+            self.cancel_now(task, cell);
+            return false;
+        }
+
+        let mut cx = Context::from_waker(&waker);
+        let polled = catch_unwind(AssertUnwindSafe(|| cell.as_mut().poll(&mut cx)));
+        drop(waker);
+        match polled {
+            Ok(Poll::Ready(())) => self.finish(task, cell),
+            Ok(Poll::Pending) => {
+                let cancel = {
+                    let mut table = self.table.borrow_mut();
+                    let entry = table.get_mut(task).expect("a Running task keeps its slot");
+                    if entry.cancel_requested || self.closed.get() {
+                        entry.phase = Phase::Cancelling;
+                        Some(cell)
+                    } else {
+                        entry.phase = Phase::Idle;
+                        entry.cell = Some(cell);
+                        None
+                    }
+                };
+                if let Some(cell) = cancel {
+                    self.cancel_now(task, cell);
+                }
+            }
+            Err(payload) => {
+                let spawned_at = self.spawned_at(task);
+                let report = PanicReport { message: payload_message(&*payload), spawned_at };
+                quietly_drop(payload);
+                self.shared.host().report_panic(&report);
+                let error = JoinError::panicked(report.message, spawned_at);
+                self.fail(&mut cell, error);
+                self.finish(task, cell);
+            }
+        }
+        true
+    }
+
+    fn spawned_at(&self, task: TaskRef) -> &'static Location<'static> {
+        let mut table = self.table.borrow_mut();
+        table.get_mut(task).map(|entry| entry.spawned_at).unwrap_or_else(|| Location::caller())
+    }
+
+    /// Drops a future taken out for cancellation and finishes the task as cancelled.
+    fn cancel_now(&self, task: TaskRef, mut cell: Pin<Box<dyn RawTask>>) {
+        let error = JoinError::cancelled(self.spawned_at(task));
+        self.fail(&mut cell, error);
+        self.finish(task, cell);
+    }
+
+    /// Drops the future inside `cell`, recording `error` as the outcome. A panicking destructor is reported,
+    /// never propagated.
+    fn fail(&self, cell: &mut Pin<Box<dyn RawTask>>, error: JoinError) {
+        let spawned_at = error.spawned_at();
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| cell.as_mut().fail(error))) {
+            let message = format!("a task's future panicked while being dropped: {}", payload_message(&*payload));
+            quietly_drop(payload);
+            self.shared.host().report_panic(&PanicReport { message, spawned_at });
+        }
+    }
+
+    /// Moves a task whose future is gone to Finished, or releases it if nobody will ask for the outcome.
+    fn finish(&self, task: TaskRef, cell: Pin<Box<dyn RawTask>>) {
+        let (released, join_waker) = {
+            let mut table = self.table.borrow_mut();
+            let Some(entry) = table.get_mut(task) else {
+                drop(table);
+                quietly_drop(cell);
+                return;
+            };
+            entry.wake_state.retire();
+            entry.phase = Phase::Finished;
+            if entry.detached || self.closed.get() {
+                let mut released = table.remove(task).expect("the entry was just found");
+                released.cell = Some(cell);
+                (Some(released), None)
+            } else {
+                entry.cell = Some(cell);
+                (None, entry.join_waker.take())
+            }
+        };
+        if let Some(entry) = released {
+            self.release(entry);
+        }
+        if let Some(waker) = join_waker {
+            waker.wake();
+        }
+    }
+
+    /// Drops a released entry outside every borrow: its future or unobserved output may run any code.
+    pub(crate) fn release(&self, entry: Entry) {
+        let spawned_at = entry.spawned_at;
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(entry))) {
+            let message = format!("a task's future or output panicked while being dropped: {}", payload_message(&*payload));
+            quietly_drop(payload);
+            self.shared.host().report_panic(&PanicReport { message, spawned_at });
+        }
+    }
+
+    /// Requests cancellation of `task`; see the state machine in [`crate::task_table`].
+    pub(crate) fn cancel(&self, task: TaskRef) {
+        let waker = {
+            let mut table = self.table.borrow_mut();
+            let Some(entry) = table.get_mut(task) else {
+                return;
+            };
+            match entry.phase {
+                Phase::Idle | Phase::Running if !entry.cancel_requested => {
+                    entry.cancel_requested = true;
+                    (entry.phase == Phase::Idle).then(|| entry.waker.clone())
+                }
+                _ => None,
+            }
+        };
+        // An Idle task is queued so that the next flush drops it; a Running one is dropped when its poll returns.
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Nobody can reach this executor any more (handles hold weak references), so destructors that try to
+        // spawn, cancel or await here find it gone.
+        self.closed.set(true);
+        self.shared.close();
+        let entries = self.table.get_mut().drain();
+        for entry in entries {
+            self.release(entry);
+        }
+    }
+}
+
+/// Drops a value, swallowing a panic from its destructor (used for panic payloads and leftovers).
+fn quietly_drop<T>(value: T) {
+    let _ = catch_unwind(AssertUnwindSafe(|| drop(value)));
+}

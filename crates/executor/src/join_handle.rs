@@ -1,0 +1,195 @@
+//! Handles to spawned tasks: await the outcome, cancel, detach.
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::panic::Location;
+use std::pin::Pin;
+use std::rc::Weak;
+use std::task::{Context, Poll};
+
+use crate::JoinError;
+use crate::executor::Inner;
+use crate::task_table::{Entry, Phase, TaskRef};
+
+/// The right to await a task's outcome, and to cancel it.
+///
+/// Awaiting it (from another task) gives `Ok(value)` when the task returned, or a [`JoinError`] when it
+/// panicked or was cancelled.
+///
+/// **Dropping the handle detaches the task**: it keeps running to completion and its output is dropped. Use
+/// [`cancel_on_drop`](Self::cancel_on_drop) to tie the task's life to the handle instead.
+///
+/// A `JoinHandle` belongs to the executor's thread (it is neither `Send` nor `Sync`).
+#[must_use = "dropping a JoinHandle detaches the task; call `.detach()` to say so, or `.cancel_on_drop()`"]
+pub struct JoinHandle<T> {
+    executor: Weak<Inner>,
+    task: TaskRef,
+    spawned_at: &'static Location<'static>,
+    consumed: bool,
+    _output: PhantomData<(T, *const ())>,
+}
+
+impl<T> Unpin for JoinHandle<T> {}
+
+impl<T: 'static> JoinHandle<T> {
+    pub(crate) fn new(executor: Weak<Inner>, task: TaskRef, spawned_at: &'static Location<'static>) -> Self {
+        Self { executor, task, spawned_at, consumed: false, _output: PhantomData }
+    }
+
+    /// Cancels the task: its future is never polled again and is dropped on the executor's thread during the
+    /// next flush (or, when the task cancels itself while running, as soon as its current poll returns).
+    ///
+    /// Never panics, whatever the state of the task: a task that already finished keeps its outcome, a second
+    /// call is a no-op, and it may be called from inside the task itself or from a destructor.
+    pub fn cancel(&self) {
+        if self.consumed {
+            return;
+        }
+        if let Some(inner) = self.executor.upgrade() {
+            inner.cancel(self.task);
+        }
+    }
+
+    /// Whether the task has finished (returned, panicked or been cancelled and dropped), so that awaiting
+    /// this handle would complete immediately.
+    pub fn is_finished(&self) -> bool {
+        if self.consumed {
+            return true;
+        }
+        let Some(inner) = self.executor.upgrade() else {
+            return true;
+        };
+        let mut table = inner.table.borrow_mut();
+        table.get_mut(self.task).is_none_or(|entry| entry.phase == Phase::Finished)
+    }
+
+    /// Where the task was spawned.
+    pub fn spawned_at(&self) -> &'static Location<'static> {
+        self.spawned_at
+    }
+
+    /// Lets the task run on without a handle (the same as dropping the handle, but says so).
+    pub fn detach(self) {}
+
+    /// Turns this handle into one that cancels the task when dropped.
+    pub fn cancel_on_drop(self) -> CancelOnDrop<T> {
+        CancelOnDrop { handle: Some(self) }
+    }
+}
+
+impl<T: 'static> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    /// # Panics
+    ///
+    /// If polled again after it returned `Ready`.
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        assert!(!self.consumed, "JoinHandle polled after it already returned the task's outcome");
+        let spawned_at = self.spawned_at;
+        let cancelled = move || Poll::Ready(Err(JoinError::cancelled(spawned_at)));
+        let Some(inner) = self.executor.upgrade() else {
+            self.consumed = true;
+            return cancelled();
+        };
+        let mut output: Option<Result<T, JoinError>> = None;
+        let released: Option<Entry> = {
+            let mut table = inner.table.borrow_mut();
+            match table.get_mut(self.task) {
+                None => None,
+                Some(entry) if entry.phase == Phase::Finished => {
+                    let cell = entry.cell.as_mut().expect("a Finished task holds its outcome");
+                    cell.as_mut().take_output(&mut output);
+                    table.remove(self.task)
+                }
+                Some(entry) => {
+                    match &mut entry.join_waker {
+                        Some(waker) if waker.will_wake(cx.waker()) => {}
+                        slot => *slot = Some(cx.waker().clone()),
+                    }
+                    return Poll::Pending;
+                }
+            }
+        };
+        if let Some(entry) = released {
+            inner.release(entry);
+        }
+        self.consumed = true;
+        match output {
+            Some(outcome) => Poll::Ready(outcome),
+            None => cancelled(), // Released by a shutdown.
+        }
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        if self.consumed {
+            return;
+        }
+        let Some(inner) = self.executor.upgrade() else {
+            return;
+        };
+        let released = {
+            let Ok(mut table) = inner.table.try_borrow_mut() else {
+                return; // Only possible while the executor itself is being torn down.
+            };
+            match table.get_mut(self.task) {
+                None => None,
+                Some(entry) if entry.phase == Phase::Finished => table.remove(self.task),
+                Some(entry) => {
+                    entry.detached = true;
+                    entry.join_waker.take();
+                    None
+                }
+            }
+        };
+        if let Some(entry) = released {
+            inner.release(entry);
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JoinHandle").field("spawned_at", &self.spawned_at).finish_non_exhaustive()
+    }
+}
+
+/// A [`JoinHandle`] that cancels its task when dropped. Made by [`JoinHandle::cancel_on_drop`].
+///
+/// Awaiting it gives the same outcome as awaiting the handle.
+#[must_use = "dropping a CancelOnDrop cancels the task immediately"]
+#[derive(Debug)]
+pub struct CancelOnDrop<T: 'static> {
+    /// Always `Some`, except inside `into_handle`.
+    handle: Option<JoinHandle<T>>,
+}
+
+impl<T: 'static> CancelOnDrop<T> {
+    /// The handle inside, for `cancel`, `is_finished` and the like.
+    pub fn handle(&self) -> &JoinHandle<T> {
+        self.handle.as_ref().expect("CancelOnDrop holds its handle until dropped")
+    }
+
+    /// Gives back a plain handle: dropping it detaches again instead of cancelling.
+    pub fn into_handle(mut self) -> JoinHandle<T> {
+        self.handle.take().expect("CancelOnDrop holds its handle until dropped")
+    }
+}
+
+impl<T: 'static> Future for CancelOnDrop<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let handle = self.handle.as_mut().expect("CancelOnDrop holds its handle until dropped");
+        Pin::new(handle).poll(cx)
+    }
+}
+
+impl<T: 'static> Drop for CancelOnDrop<T> {
+    fn drop(&mut self) {
+        if let Some(handle) = &self.handle {
+            handle.cancel();
+        }
+    }
+}

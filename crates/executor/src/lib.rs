@@ -1,0 +1,57 @@
+//! The engine-agnostic core of [godot-tasks](https://docs.rs/godot-tasks): a single-threaded executor whose
+//! tasks can be woken from any thread, driven by a host that it only asks to "flush soon".
+//!
+//! Most users never touch this crate: `godot_tasks::spawn` wraps it with Godot as the host. It is a crate of
+//! its own so that it can be unit-tested, run under miri and reasoned about without an engine.
+//!
+//! # Shape
+//!
+//! ```text
+//! spawn(fut) ──► task table ──(waker, any thread)──► ready queue ──► Executor::flush ──► poll
+//!                  │                                      │
+//!                  └── JoinHandle<T> (await / cancel)     └── Host::request_flush ("flush soon")
+//! ```
+//!
+//! - [`task_table`](crate::task_table) (private) owns the task state machine; its module docs describe it.
+//! - The ready queue is the only part other threads touch; a task is queued at most once at a time, so many
+//!   wakes before a flush cost one poll, and no wake allocates.
+//! - [`Executor::flush`] polls ready tasks in rounds, under a round budget, catching panics per task.
+//!
+//! # Example
+//!
+//! ```
+//! use std::sync::atomic::{AtomicBool, Ordering};
+//! use std::sync::Arc;
+//! use godot_tasks_executor::{Executor, Host};
+//!
+//! #[derive(Clone, Default)]
+//! struct Flag(Arc<AtomicBool>);
+//! impl Host for Flag {
+//!     fn request_flush(&self) {
+//!         self.0.store(true, Ordering::SeqCst); // a real host schedules a deferred call here
+//!     }
+//! }
+//!
+//! let host = Flag::default();
+//! let executor = Executor::new(host.clone());
+//! let handle = executor.spawn(async { "done" });
+//! assert!(host.0.load(Ordering::SeqCst)); // the host was asked to flush...
+//! assert!(!handle.is_finished()); // ...and nothing ran inside spawn
+//! let _ = executor.flush();
+//! assert!(handle.is_finished());
+//! ```
+
+mod executor;
+mod host;
+mod join_error;
+mod join_handle;
+mod panic_report;
+mod raw_task;
+mod ready_queue;
+mod task_table;
+
+pub use executor::{DEFAULT_ROUND_BUDGET, Executor, FlushOutcome};
+pub use host::Host;
+pub use join_error::JoinError;
+pub use join_handle::{CancelOnDrop, JoinHandle};
+pub use panic_report::PanicReport;

@@ -1,0 +1,154 @@
+//! The ready queue: the only part of the executor that other threads touch.
+//!
+//! Every task owns one [`TaskWaker`]. Waking it, from any thread, pushes the task's [`TaskRef`] here unless the
+//! task is already queued; the executor drains the queue in [`Executor::flush`](crate::Executor::flush).
+//!
+//! Who may touch what:
+//! - `ready` and `has_ready`: any thread, under the mutex.
+//! - `flushing` and `flush_requested`: only the executor's thread (atomics only so that `Shared` is `Sync`).
+//! - `remote_requested`: any thread sets it, the executor's thread clears it when a flush starts.
+//! - `closed`: set once by the executor's thread at shutdown; after that every wake is a no-op.
+//! - `TaskWaker::queued`: set by whoever enqueues the task, cleared by the executor right before it polls the
+//!   task. While it is set, further wakes cost one atomic swap and nothing else, so N wakes before a flush
+//!   cause exactly one poll.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::Wake;
+use std::thread::{self, ThreadId};
+
+use crate::Host;
+use crate::task_table::TaskRef;
+
+pub(crate) struct Shared {
+    ready: Mutex<Vec<TaskRef>>,
+    has_ready: AtomicBool,
+    flushing: AtomicBool,
+    flush_requested: AtomicBool,
+    remote_requested: AtomicBool,
+    closed: AtomicBool,
+    owner: ThreadId,
+    host: Box<dyn Host>,
+}
+
+thread_local! {
+    static THIS_THREAD: ThreadId = thread::current().id();
+}
+
+impl Shared {
+    pub(crate) fn new(host: Box<dyn Host>) -> Self {
+        Self {
+            ready: Mutex::new(Vec::new()),
+            has_ready: AtomicBool::new(false),
+            flushing: AtomicBool::new(false),
+            flush_requested: AtomicBool::new(false),
+            remote_requested: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+            owner: thread::current().id(),
+            host,
+        }
+    }
+
+    pub(crate) fn host(&self) -> &dyn Host {
+        &*self.host
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<TaskRef>> {
+        // Nothing panics while the lock is held, but a poisoned queue is still a valid queue.
+        self.ready.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn on_owner_thread(&self) -> bool {
+        // During thread teardown the thread-local may be gone; then we are certainly not the executor's thread
+        // still flushing, and the remote path is the safe one.
+        THIS_THREAD.try_with(|id| *id == self.owner).unwrap_or(false)
+    }
+
+    /// Puts `task` on the ready queue and makes sure a flush will come.
+    pub(crate) fn schedule(&self, task: TaskRef) {
+        if self.closed.load(Ordering::Acquire) {
+            return;
+        }
+        {
+            let mut ready = self.lock();
+            ready.push(task);
+            self.has_ready.store(true, Ordering::Release);
+        }
+        if self.on_owner_thread() {
+            // A flush in progress picks the task up in its next round; otherwise ask for one flush.
+            if !self.flushing.load(Ordering::Relaxed) && !self.flush_requested.swap(true, Ordering::Relaxed) {
+                self.host.request_flush();
+            }
+        } else if !self.remote_requested.swap(true, Ordering::AcqRel) {
+            self.host.request_flush_from_other_thread();
+        }
+    }
+
+    /// Moves every queued task into `batch` (which must be empty), keeping both allocations alive.
+    pub(crate) fn take_ready(&self, batch: &mut Vec<TaskRef>) {
+        debug_assert!(batch.is_empty());
+        let mut ready = self.lock();
+        std::mem::swap(&mut *ready, batch);
+        self.has_ready.store(false, Ordering::Release);
+    }
+
+    pub(crate) fn has_ready(&self) -> bool {
+        self.has_ready.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn begin_flush(&self) {
+        self.flushing.store(true, Ordering::Relaxed);
+        self.flush_requested.store(false, Ordering::Relaxed);
+        self.remote_requested.store(false, Ordering::Release);
+    }
+
+    pub(crate) fn end_flush(&self) {
+        self.flushing.store(false, Ordering::Relaxed);
+    }
+
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        let drained = std::mem::take(&mut *self.lock());
+        self.has_ready.store(false, Ordering::Release);
+        drop(drained);
+    }
+}
+
+/// The waker of one task. Cloning a task's `Waker` clones an `Arc` of this; waking allocates nothing.
+pub(crate) struct TaskWaker {
+    queued: AtomicBool,
+    task: TaskRef,
+    shared: Arc<Shared>,
+}
+
+impl TaskWaker {
+    /// A waker for a task that is already on the ready queue.
+    pub(crate) fn new_queued(task: TaskRef, shared: Arc<Shared>) -> Self {
+        Self { queued: AtomicBool::new(true), task, shared }
+    }
+
+    /// Called by the executor right before polling: wakes from now on must queue the task again.
+    pub(crate) fn clear_queued(&self) {
+        // A swap, not a store: reading the flag with Acquire synchronises with the Release of every wake that
+        // found it set, so the poll that follows sees what those wakers published before waking.
+        self.queued.swap(false, Ordering::AcqRel);
+    }
+
+    /// Called when the task finished: from now on every wake is a no-op that never touches the queue.
+    pub(crate) fn retire(&self) {
+        self.queued.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Wake for TaskWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if self.queued.swap(true, Ordering::AcqRel) {
+            return; // Already queued (or retired): the coming poll observes whatever this wake announces.
+        }
+        self.shared.schedule(self.task);
+    }
+}
