@@ -1,0 +1,203 @@
+//! The engine side of the runtime: the only place that schedules engine calls.
+//!
+//! One executor per process lives in a thread-local of Godot's main thread, created by the first `spawn`.
+//! It is driven by three engine hooks, all attached lazily to the current `SceneTree`, never by the user:
+//!
+//! - **flush request**: when work becomes ready on the main thread, one deferred call (`call_deferred` of a
+//!   cached callable) flushes the executor in a fresh call stack, later in the same frame. Many wakes before
+//!   that flush cost one deferred call.
+//! - **frame hook** (`SceneTree.process_frame`): once per frame, one atomic load checks for work that was
+//!   woken from other threads, or left over when a flush spent its round budget, and flushes it.
+//! - **exit hook** (the root window's `tree_exiting`, emitted while the engine tears the scene tree down at
+//!   exit): every task's future is dropped there, on the main thread, while objects are still alive. After that
+//!   the runtime refuses new tasks (their futures are dropped at once).
+//!
+//! [`shutdown`] does the same on demand, after which the next `spawn` starts a fresh runtime.
+
+mod host;
+
+use std::cell::{Cell, RefCell};
+use std::panic::Location;
+
+use godot::classes::{Engine, SceneTree, Window};
+use godot::prelude::*;
+use godot_tasks_executor::Executor;
+
+use host::GodotHost;
+
+thread_local! {
+    static RUNTIME: RefCell<Option<Runtime>> = const { RefCell::new(None) };
+    /// Set when the engine started tearing the scene tree down for good.
+    static ENGINE_EXITING: Cell<bool> = const { Cell::new(false) };
+}
+
+struct Runtime {
+    executor: Executor,
+    hooks: Option<Hooks>,
+}
+
+/// The engine connections that drive the executor.
+struct Hooks {
+    tree: Gd<SceneTree>,
+    root: Gd<Window>,
+    frame: Callable,
+    exit: Callable,
+}
+
+/// Panics with a message naming the rule and the way out if not on Godot's main thread.
+#[track_caller]
+pub(crate) fn assert_main_thread(what: &str, at: &'static Location<'static>) {
+    if !godot::init::is_main_thread() {
+        let thread = std::thread::current();
+        let name = thread.name().unwrap_or("<unnamed>");
+        panic!(
+            "{what} was called at {at} on thread `{name}`, but godot-tasks runs tasks only on Godot's main thread \
+             (Godot objects are not thread-safe). Call it from the main thread instead: send the data there with \
+             a channel or `call_deferred`, or await this thread's result from a task spawned on the main thread."
+        );
+    }
+}
+
+/// The main thread's executor, created on first use.
+pub(crate) fn executor() -> Executor {
+    let executor = RUNTIME.with_borrow_mut(|runtime| {
+        runtime.get_or_insert_with(|| Runtime { executor: Executor::new(GodotHost), hooks: None }).executor.clone()
+    });
+    if ENGINE_EXITING.get() && !executor.is_shut_down() {
+        executor.shutdown();
+    }
+    executor
+}
+
+/// Runs the executor: called from the deferred flush and from the frame hook.
+pub(crate) fn flush() {
+    let Some(executor) = RUNTIME.with_borrow(|runtime| runtime.as_ref().map(|r| r.executor.clone())) else {
+        return;
+    };
+    attach_hooks();
+    // Work left over by the round budget stays queued; the frame hook flushes it next frame.
+    let _ = executor.flush();
+}
+
+fn on_frame() {
+    let ready = RUNTIME.with_borrow(|runtime| runtime.as_ref().is_some_and(|r| r.executor.has_ready_work()));
+    if ready {
+        flush();
+    }
+}
+
+fn on_engine_exit() {
+    ENGINE_EXITING.set(true);
+    let executor = RUNTIME.with_borrow_mut(|runtime| {
+        let runtime = runtime.as_mut()?;
+        if let Some(hooks) = runtime.hooks.take() {
+            hooks.detach();
+        }
+        Some(runtime.executor.clone())
+    });
+    // The closed executor stays installed, so that spawns during the rest of the teardown are refused.
+    if let Some(executor) = executor {
+        executor.shutdown();
+    }
+}
+
+/// Drops every task now (their handles report a cancellation) and detaches from the engine; the next
+/// [`spawn`](crate::spawn) starts a fresh runtime.
+///
+/// The engine exit does this by itself; call it yourself to reset all async work, for example before
+/// reloading a game state from scratch.
+///
+/// # Panics
+///
+/// If called from any thread other than Godot's main thread.
+///
+/// # Example
+///
+/// ```no_run
+/// # fn example() {
+/// let pending = godot_tasks::spawn(std::future::pending::<()>());
+/// godot_tasks::runtime::shutdown();
+/// assert!(pending.is_finished()); // dropped, and reported as cancelled to whoever awaits it
+/// # }
+/// ```
+#[track_caller]
+pub fn shutdown() {
+    assert_main_thread("godot_tasks::runtime::shutdown()", Location::caller());
+    let Some(runtime) = RUNTIME.with_borrow_mut(Option::take) else {
+        return;
+    };
+    if let Some(hooks) = &runtime.hooks {
+        hooks.detach();
+    }
+    // Outside the borrow: destructors of the futures may spawn (into the next runtime) or cancel.
+    runtime.executor.shutdown();
+    drop(runtime);
+}
+
+/// How many tasks the runtime holds: running ones, and finished ones whose handle has not taken the result.
+///
+/// # Example
+///
+/// ```no_run
+/// # fn example() {
+/// godot::global::godot_print!("{} tasks alive", godot_tasks::runtime::task_count());
+/// # }
+/// ```
+pub fn task_count() -> usize {
+    RUNTIME.with_borrow(|runtime| runtime.as_ref().map_or(0, |r| r.executor.task_count()))
+}
+
+/// Sets how many rounds one flush may run; see [`Executor::set_round_budget`].
+///
+/// A task woken while the runtime flushes runs in the same flush, one round later. The budget (default
+/// [`DEFAULT_ROUND_BUDGET`](godot_tasks_executor::DEFAULT_ROUND_BUDGET) rounds) bounds the work of one flush:
+/// a task that wakes itself in a loop runs at most that many times before the frame goes on, and continues
+/// in the next frame.
+///
+/// # Example
+///
+/// ```no_run
+/// # fn example() {
+/// godot_tasks::runtime::set_round_budget(16);
+/// # }
+/// ```
+pub fn set_round_budget(rounds: u32) {
+    executor().set_round_budget(rounds);
+}
+
+fn attach_hooks() {
+    let attached = RUNTIME.with_borrow(|runtime| runtime.as_ref().is_none_or(|r| r.hooks.is_some()));
+    if attached || ENGINE_EXITING.get() {
+        return;
+    }
+    let Some(hooks) = Hooks::attach() else {
+        return; // No scene tree yet; the next flush tries again.
+    };
+    RUNTIME.with_borrow_mut(|runtime| match runtime {
+        Some(runtime) if runtime.hooks.is_none() => runtime.hooks = Some(hooks),
+        _ => hooks.detach(),
+    });
+}
+
+impl Hooks {
+    fn attach() -> Option<Self> {
+        let tree = Engine::singleton().get_main_loop()?.try_cast::<SceneTree>().ok()?;
+        let root = tree.get_root()?;
+        let frame = Callable::from_fn("godot_tasks::frame_hook", |_args| on_frame());
+        let exit = Callable::from_fn("godot_tasks::exit_hook", |_args| on_engine_exit());
+        Signal::from_object_signal(&tree, "process_frame").connect(&frame);
+        Signal::from_object_signal(&root, "tree_exiting").connect(&exit);
+        Some(Self { tree, root, frame, exit })
+    }
+
+    fn detach(&self) {
+        let process_frame = Signal::from_object_signal(&self.tree, "process_frame");
+        if process_frame.is_connected(&self.frame) {
+            process_frame.disconnect(&self.frame);
+        }
+        let tree_exiting = Signal::from_object_signal(&self.root, "tree_exiting");
+        if tree_exiting.is_connected(&self.exit) {
+            tree_exiting.disconnect(&self.exit);
+        }
+    }
+}
