@@ -1,1 +1,40 @@
-fn main() {}
+//! Project commands: `cargo xtask test`, `cargo xtask demo`, `cargo xtask miri`, `cargo xtask godot`.
+
+mod godot;
+mod itest;
+mod shell;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  test    every check and test: fmt, clippy, doc, unit and doc tests, integration tests in headless Godot
+  demo    build the demo extension and run the demo project in headless Godot
+  miri    run the executor core's tests under miri (needs: rustup component add miri rust-src --toolchain nightly)
+  godot   print the Godot 4 binary the other commands use (provisioning it if needed)
+
+Godot: uses GODOT4_BIN if set, else a `godot` 4.x on PATH, else fetches Godot 4.6 from Debian's packages
+into a per-user cache (Debian/Ubuntu only, no root needed).";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => itest::test_all(),
+        Some("demo") => itest::demo(),
+        Some("miri") => shell::run(shell::cargo().args(["+nightly", "miri", "test", "-p", "godot-tasks-executor"])),
+        Some("godot") => godot::binary().map(|bin| println!("{}", bin.display())),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

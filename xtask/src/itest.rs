@@ -1,0 +1,130 @@
+//! `cargo xtask test` and `cargo xtask demo`.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::godot;
+use crate::shell::{cargo, root, run, step};
+
+/// Lines that must never appear in a clean run's output.
+const ERROR_MARKERS: &[&str] = &["ERROR:", "SCRIPT ERROR", "panicked", "USER ERROR"];
+
+pub fn test_all() -> Result<(), String> {
+    step("Formatting (cargo fmt --check)");
+    run(cargo().args(["fmt", "--all", "--check"]))?;
+    step("Lints (cargo clippy --all-targets -- -D warnings)");
+    run(cargo().args(["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]))?;
+    step("Docs (cargo doc, warnings are errors)");
+    run(cargo().args(["doc", "--workspace", "--no-deps", "--quiet"]).env("RUSTDOCFLAGS", "-D warnings"))?;
+    step("Unit and doc tests (cargo test)");
+    run(cargo().args(["test", "--workspace", "--quiet"]))?;
+
+    step("Integration tests in headless Godot");
+    let bin = godot::binary()?;
+    run(cargo().args(["build", "-p", "godot-tasks-itest", "--quiet"]))?;
+    let project = root().join("itest/godot");
+    let mut results = Results::default();
+
+    let output = run_godot(&bin, &project, &[])?;
+    results.read_runner(&output);
+    // The panic test's report must reach Godot's error output, naming where the task was spawned.
+    results.check(
+        "panic report names spawn location and message",
+        output.lines().any(|l| l.contains("task spawned at itest/rust/src/") && l.contains("itest-panic-marker")),
+        "no error line `godot-tasks: task spawned at itest/rust/src/...: panicked: itest-panic-marker`",
+    );
+
+    let exit = run_godot(&bin, &project, &["--scenario=exit-with-pending-tasks"])?;
+    let errors: Vec<&str> = exit.lines().filter(|l| ERROR_MARKERS.iter().any(|m| l.contains(m))).collect();
+    results.check(
+        "exit with 1,000 pending tasks: all dropped on the main thread",
+        exit.contains("exit-scenario: 1000 of 1000 futures dropped on the main thread"),
+        "the futures were not all dropped on the main thread at exit",
+    );
+    results.check("exit with 1,000 pending tasks: no error line", errors.is_empty(), &errors.join("\n"));
+
+    println!("\n{} passed, {} failed", results.passed, results.failed);
+    if results.failed == 0 { Ok(()) } else { Err(format!("{} integration test(s) failed", results.failed)) }
+}
+
+pub fn demo() -> Result<(), String> {
+    let bin = godot::binary()?;
+    step("Building the demo extension");
+    run(cargo().args(["build", "-p", "godot-tasks-demo", "--quiet"]))?;
+    step("Running the demo project in headless Godot");
+    let project = root().join("demo/godot");
+    import_extensions(&project)?;
+    run(Command::new(&bin).args(["--headless", "--path"]).arg(&project).args(["-s", "res://main.gd"]))
+}
+
+/// Runs the itest project; returns its combined output (already echoed).
+fn run_godot(bin: &Path, project: &Path, user_args: &[&str]) -> Result<String, String> {
+    import_extensions(project)?;
+    let mut command = Command::new(bin);
+    command.args(["--headless", "--path"]).arg(project).args(["-s", "res://run.gd"]);
+    if !user_args.is_empty() {
+        command.arg("--").args(user_args);
+    }
+    println!("$ {}", crate::shell::describe(&command));
+    let output = command.output().map_err(|e| format!("could not start Godot: {e}"))?;
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    print!("{text}");
+    if !output.status.success() && !text.contains(" passed, ") {
+        return Err(format!("Godot exited with {} before reporting results", output.status));
+    }
+    Ok(text)
+}
+
+/// Godot loads extensions listed in `.godot/extension_list.cfg`; writing it spares an editor import.
+fn import_extensions(project: &Path) -> Result<(), String> {
+    let dir = project.join(".godot");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let list: Vec<String> = std::fs::read_dir(project)
+        .map_err(|e| e.to_string())?
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| name.ends_with(".gdextension"))
+        .map(|name| format!("res://{name}"))
+        .collect();
+    std::fs::write(dir.join("extension_list.cfg"), list.join("\n") + "\n").map_err(|e| e.to_string())
+}
+
+#[derive(Default)]
+struct Results {
+    passed: usize,
+    failed: usize,
+}
+
+impl Results {
+    /// Counts the runner's `test NAME ... ok|FAILED` lines; a missing result or summary is a failure.
+    fn read_runner(&mut self, output: &str) {
+        let expected: Option<usize> = output
+            .lines()
+            .find_map(|l| l.strip_prefix("running ")?.strip_suffix(" tests")?.trim().parse().ok());
+        let mut seen = 0;
+        for line in output.lines().filter(|l| l.starts_with("test ")) {
+            seen += 1;
+            if line.ends_with("... ok") { self.passed += 1 } else { self.failed += 1 }
+        }
+        match expected {
+            Some(n) if n == seen => {}
+            Some(n) => {
+                println!("MISSING: the runner announced {n} tests but reported {seen}");
+                self.failed += n.saturating_sub(seen).max(1);
+            }
+            None => {
+                println!("MISSING: the test runner never started");
+                self.failed += 1;
+            }
+        }
+    }
+
+    fn check(&mut self, name: &str, ok: bool, detail: &str) {
+        if ok {
+            println!("check {name} ... ok");
+            self.passed += 1;
+        } else {
+            println!("check {name} ... FAILED\n{detail}");
+            self.failed += 1;
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! Running commands, loudly.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// The workspace root (xtask lives one level below it).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits inside the workspace").to_path_buf()
+}
+
+pub fn cargo() -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command.current_dir(root());
+    command
+}
+
+pub fn step(message: &str) {
+    println!("\n==> {message}");
+}
+
+/// Runs a command, echoing it; fails if it fails.
+pub fn run(command: &mut Command) -> Result<(), String> {
+    println!("$ {}", describe(command));
+    let status = command.status().map_err(|e| format!("could not start {}: {e}", describe(command)))?;
+    if status.success() { Ok(()) } else { Err(format!("`{}` failed ({status})", describe(command))) }
+}
+
+pub fn describe(command: &Command) -> String {
+    let mut text = command.get_program().to_string_lossy().into_owned();
+    for arg in command.get_args() {
+        text.push(' ');
+        text.push_str(&arg.to_string_lossy());
+    }
+    text
+}
