@@ -51,9 +51,9 @@ fn provision_from_debian() -> Result<PathBuf, String> {
         return Ok(launcher);
     }
     let os_release = fs::read_to_string("/etc/os-release").unwrap_or_default();
-    let debian_like = os_release.lines().any(|l| {
-        (l.starts_with("ID=") || l.starts_with("ID_LIKE=")) && (l.contains("debian") || l.contains("ubuntu"))
-    });
+    let debian_like = os_release
+        .lines()
+        .any(|l| (l.starts_with("ID=") || l.starts_with("ID_LIKE=")) && (l.contains("debian") || l.contains("ubuntu")));
     if !debian_like || Command::new("apt-get").arg("--version").output().is_err() {
         return Err(format!("no Godot 4 found and this is not a Debian/Ubuntu machine with apt-get: {HOW_TO_SET}"));
     }
@@ -69,7 +69,8 @@ fn provision_from_debian() -> Result<PathBuf, String> {
     let keyring = Path::new("/usr/share/keyrings/debian-archive-keyring.gpg");
     let options = if keyring.exists() { format!("signed-by={}", keyring.display()) } else { "trusted=yes".to_owned() };
     println!("godot: package source: {mirror} sid main ({options})");
-    fs::write(apt.join("etc/sources.list"), format!("deb [{options}] {mirror} sid main\n")).map_err(|e| e.to_string())?;
+    fs::write(apt.join("etc/sources.list"), format!("deb [{options}] {mirror} sid main\n"))
+        .map_err(|e| e.to_string())?;
     let apt_options = |command: &mut Command| {
         for (key, value) in [
             ("Dir::Etc::SourceList", apt.join("etc/sources.list")),
@@ -139,9 +140,11 @@ fn debian_mirror() -> String {
     }
     for text in &texts {
         for line in text.lines().map(str::trim).filter(|l| !l.starts_with('#')) {
-            let words = line.strip_prefix("URIs:").map(|rest| rest.split_whitespace().collect::<Vec<_>>()).or_else(|| {
-                line.strip_prefix("deb ").map(|rest| rest.split_whitespace().filter(|w| w.contains("://")).collect())
-            });
+            let words =
+                line.strip_prefix("URIs:").map(|rest| rest.split_whitespace().collect::<Vec<_>>()).or_else(|| {
+                    line.strip_prefix("deb ")
+                        .map(|rest| rest.split_whitespace().filter(|w| w.contains("://")).collect())
+                });
             for uri in words.unwrap_or_default() {
                 let uri = uri.trim_end_matches('/');
                 if uri.ends_with("/debian") {

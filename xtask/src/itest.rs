@@ -97,9 +97,8 @@ struct Results {
 impl Results {
     /// Counts the runner's `test NAME ... ok|FAILED` lines; a missing result or summary is a failure.
     fn read_runner(&mut self, output: &str) {
-        let expected: Option<usize> = output
-            .lines()
-            .find_map(|l| l.strip_prefix("running ")?.strip_suffix(" tests")?.trim().parse().ok());
+        let expected: Option<usize> =
+            output.lines().find_map(|l| l.strip_prefix("running ")?.strip_suffix(" tests")?.trim().parse().ok());
         let mut seen = 0;
         for line in output.lines().filter(|l| l.starts_with("test ")) {
             seen += 1;

@@ -335,13 +335,14 @@ impl Inner {
     pub(crate) fn release(&self, entry: Entry) {
         let spawned_at = entry.spawned_at;
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(entry))) {
-            let message = format!("a task's future or output panicked while being dropped: {}", payload_message(&*payload));
+            let message =
+                format!("a task's future or output panicked while being dropped: {}", payload_message(&*payload));
             quietly_drop(payload);
             self.shared.host().report_panic(&PanicReport { message, spawned_at });
         }
     }
 
-    /// Requests cancellation of `task`; see the state machine in [`crate::task_table`].
+    /// Requests cancellation of `task`; see the state machine in the `task_table` module.
     pub(crate) fn cancel(&self, task: TaskRef) {
         let waker = {
             let mut table = self.table.borrow_mut();

@@ -1,7 +1,50 @@
 //! Async/await for Rust in Godot 4, with the engine itself as the runtime.
 //!
-//! placeholder tutorial
-#![doc(html_no_source)]
+//! Write sequential game logic with `async` blocks instead of state machines; the engine's own main loop
+//! drives the tasks on its main thread. There is no second event loop and no extra thread.
+//!
+//! # Tutorial
+//!
+//! [`spawn`] starts a task and returns a [`JoinHandle`]; awaiting the handle from another task gives the
+//! task's value, or a [`JoinError`] if it panicked or was cancelled:
+//!
+//! ```no_run
+//! use godot::prelude::*;
+//!
+//! # fn example() {
+//! let loading = godot_tasks::spawn(async {
+//!     // ... await signals, frames, other tasks ...
+//!     "forest"
+//! });
+//! godot_tasks::spawn(async move {
+//!     match loading.await {
+//!         Ok(level) => godot_print!("loaded {level}"),
+//!         Err(error) => godot_error!("loading failed: {error}"),
+//!     }
+//! })
+//! .detach();
+//! # }
+//! ```
+//!
+//! What to rely on:
+//!
+//! - **Main thread only.** Tasks may hold `Gd` objects; [`spawn`] panics off the main thread. Wakers may be
+//!   used from any thread: the task then resumes on the main thread, in the same or the next frame.
+//! - **Never inside your call stack.** A task's first poll, and every resume, happens in a fresh call stack
+//!   started by the engine (a deferred call), later in the same frame. Spawning while holding `bind_mut()` is
+//!   safe.
+//! - **One poll per flush.** However often a task is woken before it runs, it is polled once; waking
+//!   allocates nothing; a wake after the task ended is a no-op.
+//! - **Bounded work per flush.** Tasks woken while the runtime runs tasks run in the same flush, up to a
+//!   round budget ([`runtime::set_round_budget`]); the rest continues next frame, so a task that keeps waking
+//!   itself cannot freeze the game.
+//! - **Cancellation** ([`JoinHandle::cancel`]) never panics, may be called from inside the task or from a
+//!   destructor, and guarantees the future is not polled again; it is dropped on the main thread. Dropping a
+//!   handle detaches the task; [`JoinHandle::cancel_on_drop`] ties the task to the handle instead.
+//! - **Panics stay in their task**: Godot's output gets an error with the task's spawn location and message.
+//! - **Engine exit** drops every unfinished future on the main thread while the engine is alive, silently.
+//!
+//! Nothing needs wiring: the runtime attaches itself to the `SceneTree` on first use.
 
 pub mod runtime;
 mod spawn;

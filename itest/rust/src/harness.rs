@@ -48,7 +48,12 @@ macro_rules! ensure_eq {
         if left != right {
             return Err(format!(
                 "{}:{}: {} == {} failed: {:?} != {:?}",
-                file!(), line!(), stringify!($left), stringify!($right), left, right
+                file!(),
+                line!(),
+                stringify!($left),
+                stringify!($right),
+                left,
+                right
             ));
         }
     }};

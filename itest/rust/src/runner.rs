@@ -26,7 +26,7 @@ pub struct TestRunner {
 impl INode for TestRunner {
     fn ready(&mut self) {
         let args = Os::singleton().get_cmdline_user_args();
-        if args.to_vec().iter().any(|arg| arg.to_string() == "--scenario=exit-with-pending-tasks") {
+        if args.to_vec().iter().any(|arg| *arg == "--scenario=exit-with-pending-tasks") {
             crate::exit_scenario::start(self.base().get_tree());
             self.started = true;
             return;
@@ -52,7 +52,9 @@ impl INode for TestRunner {
             *frames += 1;
             let name = *name;
             let verdict = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body.as_mut().poll(&mut cx))) {
-                Ok(std::task::Poll::Pending) if *frames > FRAME_LIMIT => Some(Err(format!("hung for {FRAME_LIMIT} frames"))),
+                Ok(std::task::Poll::Pending) if *frames > FRAME_LIMIT => {
+                    Some(Err(format!("hung for {FRAME_LIMIT} frames")))
+                }
                 Ok(std::task::Poll::Pending) => None,
                 Ok(std::task::Poll::Ready(result)) => Some(result),
                 Err(_) => Some(Err("the test body panicked".to_owned())),

@@ -21,10 +21,10 @@ async fn panicking_task_is_isolated_and_its_handle_gets_the_message() -> Result<
     let outcomes = Rc::new(RefCell::new(Vec::new()));
     let out = outcomes.clone();
     godot_tasks::spawn(async move {
-        let mut out = out.borrow_mut();
-        out.push(before.await.map_err(|e| e.to_string()));
-        out.push(panicking.await.map_err(|e| e.to_string()));
-        out.push(after.await.map_err(|e| e.to_string()));
+        let first = before.await.map_err(|e| e.to_string());
+        let second = panicking.await.map_err(|e| e.to_string());
+        let third = after.await.map_err(|e| e.to_string());
+        out.borrow_mut().extend([first, second, third]);
     })
     .detach();
     next_frame().await;

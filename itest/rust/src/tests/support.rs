@@ -56,11 +56,14 @@ impl SharedWaker {
 /// Counts polls and records whether its drop ran on the main thread.
 pub struct Probe {
     pub polls: Rc<Cell<u32>>,
-    pub dropped_on_main: Rc<Cell<Option<bool>>>,
+    pub dropped_on_main: DroppedOnMain,
 }
 
+/// Where a [`Probe`] reports: `Some(true)` once dropped on the main thread.
+pub type DroppedOnMain = Rc<Cell<Option<bool>>>;
+
 impl Probe {
-    pub fn new() -> (Self, Rc<Cell<u32>>, Rc<Cell<Option<bool>>>) {
+    pub fn new() -> (Self, Rc<Cell<u32>>, DroppedOnMain) {
         let polls = Rc::new(Cell::new(0));
         let dropped = Rc::new(Cell::new(None));
         (Self { polls: polls.clone(), dropped_on_main: dropped.clone() }, polls, dropped)
