@@ -54,6 +54,9 @@ fn provision_from_debian() -> Result<PathBuf, String> {
     let debian_like = os_release
         .lines()
         .any(|l| (l.starts_with("ID=") || l.starts_with("ID_LIKE=")) && (l.contains("debian") || l.contains("ubuntu")));
+    if std::env::consts::ARCH != "x86_64" {
+        return Err(format!("no Godot 4 found, and provisioning supports only x86_64 Linux: {HOW_TO_SET}"));
+    }
     if !debian_like || Command::new("apt-get").arg("--version").output().is_err() {
         return Err(format!("no Godot 4 found and this is not a Debian/Ubuntu machine with apt-get: {HOW_TO_SET}"));
     }

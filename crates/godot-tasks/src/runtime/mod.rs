@@ -26,9 +26,20 @@ use godot_tasks_executor::Executor;
 use host::GodotHost;
 
 thread_local! {
-    static RUNTIME: RefCell<Option<Runtime>> = const { RefCell::new(None) };
+    static RUNTIME: RefCell<LeakAtThreadExit<Runtime>> = const { RefCell::new(LeakAtThreadExit(None)) };
     /// Set when the engine started tearing the scene tree down for good.
     static ENGINE_EXITING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Holds engine-bound values in a thread-local. If the thread-local is destroyed while still holding one (the
+/// process exits without the exit hook having run), the value is leaked: dropping it then would call into an
+/// engine that is already gone.
+pub(crate) struct LeakAtThreadExit<T>(pub(crate) Option<T>);
+
+impl<T> Drop for LeakAtThreadExit<T> {
+    fn drop(&mut self) {
+        std::mem::forget(self.0.take());
+    }
 }
 
 struct Runtime {
@@ -61,7 +72,7 @@ pub(crate) fn assert_main_thread(what: &str, at: &'static Location<'static>) {
 /// The main thread's executor, created on first use.
 pub(crate) fn executor() -> Executor {
     let executor = RUNTIME.with_borrow_mut(|runtime| {
-        runtime.get_or_insert_with(|| Runtime { executor: Executor::new(GodotHost), hooks: None }).executor.clone()
+        runtime.0.get_or_insert_with(|| Runtime { executor: Executor::new(GodotHost), hooks: None }).executor.clone()
     });
     if ENGINE_EXITING.get() && !executor.is_shut_down() {
         executor.shutdown();
@@ -71,7 +82,7 @@ pub(crate) fn executor() -> Executor {
 
 /// Runs the executor: called from the deferred flush and from the frame hook.
 pub(crate) fn flush() {
-    let Some(executor) = RUNTIME.with_borrow(|runtime| runtime.as_ref().map(|r| r.executor.clone())) else {
+    let Some(executor) = RUNTIME.with_borrow(|runtime| runtime.0.as_ref().map(|r| r.executor.clone())) else {
         return;
     };
     attach_hooks();
@@ -80,7 +91,7 @@ pub(crate) fn flush() {
 }
 
 fn on_frame() {
-    let ready = RUNTIME.with_borrow(|runtime| runtime.as_ref().is_some_and(|r| r.executor.has_ready_work()));
+    let ready = RUNTIME.with_borrow(|runtime| runtime.0.as_ref().is_some_and(|r| r.executor.has_ready_work()));
     if ready {
         flush();
     }
@@ -89,7 +100,7 @@ fn on_frame() {
 fn on_engine_exit() {
     ENGINE_EXITING.set(true);
     let executor = RUNTIME.with_borrow_mut(|runtime| {
-        let runtime = runtime.as_mut()?;
+        let runtime = runtime.0.as_mut()?;
         if let Some(hooks) = runtime.hooks.take() {
             hooks.detach();
         }
@@ -99,6 +110,7 @@ fn on_engine_exit() {
     if let Some(executor) = executor {
         executor.shutdown();
     }
+    host::release_engine_objects();
 }
 
 /// Drops every task now (their handles report a cancellation) and detaches from the engine; the next
@@ -123,7 +135,7 @@ fn on_engine_exit() {
 #[track_caller]
 pub fn shutdown() {
     assert_main_thread("godot_tasks::runtime::shutdown()", Location::caller());
-    let Some(runtime) = RUNTIME.with_borrow_mut(Option::take) else {
+    let Some(runtime) = RUNTIME.with_borrow_mut(|runtime| runtime.0.take()) else {
         return;
     };
     if let Some(hooks) = &runtime.hooks {
@@ -144,7 +156,7 @@ pub fn shutdown() {
 /// # }
 /// ```
 pub fn task_count() -> usize {
-    RUNTIME.with_borrow(|runtime| runtime.as_ref().map_or(0, |r| r.executor.task_count()))
+    RUNTIME.with_borrow(|runtime| runtime.0.as_ref().map_or(0, |r| r.executor.task_count()))
 }
 
 /// Sets how many rounds one flush may run; see [`Executor::set_round_budget`].
@@ -166,14 +178,14 @@ pub fn set_round_budget(rounds: u32) {
 }
 
 fn attach_hooks() {
-    let attached = RUNTIME.with_borrow(|runtime| runtime.as_ref().is_none_or(|r| r.hooks.is_some()));
+    let attached = RUNTIME.with_borrow(|runtime| runtime.0.as_ref().is_none_or(|r| r.hooks.is_some()));
     if attached || ENGINE_EXITING.get() {
         return;
     }
     let Some(hooks) = Hooks::attach() else {
         return; // No scene tree yet; the next flush tries again.
     };
-    RUNTIME.with_borrow_mut(|runtime| match runtime {
+    RUNTIME.with_borrow_mut(|runtime| match &mut runtime.0 {
         Some(runtime) if runtime.hooks.is_none() => runtime.hooks = Some(hooks),
         _ => hooks.detach(),
     });
