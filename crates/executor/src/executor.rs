@@ -185,7 +185,8 @@ impl Executor {
 
     /// Drops every task's future now, on this thread, and refuses new work.
     ///
-    /// Handles of unfinished tasks report a cancellation; later wakes are no-ops; later spawns drop their future
+    /// Handles report a cancellation, also those of finished tasks whose value was not taken yet (the value is
+    /// dropped with everything else), and whoever awaits them is woken; later wakes are no-ops; later spawns drop their future
     /// immediately. Futures spawned by destructors during shutdown are dropped too. If called from inside a
     /// task, that task's future is dropped when its poll returns.
     pub fn shutdown(&self) {
@@ -271,7 +272,7 @@ impl Inner {
                 let spawned_at = self.spawned_at(task);
                 let report = PanicReport { message: payload_message(&*payload), spawned_at };
                 quietly_drop(payload);
-                self.shared.host().report_panic(&report);
+                self.report(&report);
                 let error = JoinError::panicked(report.message, spawned_at);
                 self.fail(&mut cell, error);
                 self.finish(task, cell);
@@ -299,7 +300,7 @@ impl Inner {
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| cell.as_mut().fail(error))) {
             let message = format!("a task's future panicked while being dropped: {}", payload_message(&*payload));
             quietly_drop(payload);
-            self.shared.host().report_panic(&PanicReport { message, spawned_at });
+            self.report(&PanicReport { message, spawned_at });
         }
     }
 
@@ -332,14 +333,24 @@ impl Inner {
     }
 
     /// Drops a released entry outside every borrow: its future or unobserved output may run any code.
-    pub(crate) fn release(&self, entry: Entry) {
+    pub(crate) fn release(&self, mut entry: Entry) {
         let spawned_at = entry.spawned_at;
+        // Whoever awaits the handle must get to see that the task is gone (it reads a cancellation).
+        let join_waker = entry.join_waker.take();
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(entry))) {
             let message =
                 format!("a task's future or output panicked while being dropped: {}", payload_message(&*payload));
             quietly_drop(payload);
-            self.shared.host().report_panic(&PanicReport { message, spawned_at });
+            self.report(&PanicReport { message, spawned_at });
         }
+        if let Some(waker) = join_waker {
+            waker.wake();
+        }
+    }
+
+    /// Hands a panic report to the host; a host that panics itself is not allowed to lose tasks.
+    fn report(&self, report: &PanicReport) {
+        quietly_drop(catch_unwind(AssertUnwindSafe(|| self.shared.host().report_panic(report))));
     }
 
     /// Requests cancellation of `task`; see the state machine in the `task_table` module.
