@@ -23,7 +23,9 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => itest::test_all(),
         Some("demo") => itest::demo(),
-        Some("miri") => shell::run(shell::cargo().args(["+nightly", "miri", "test", "-p", "godot-tasks-executor"])),
+        Some("miri") => {
+            shell::run(shell::rustup_cargo().args(["+nightly", "miri", "test", "-p", "godot-tasks-executor"]))
+        }
         Some("godot") => godot::binary().map(|bin| println!("{}", bin.display())),
         _ => {
             eprintln!("{USAGE}");

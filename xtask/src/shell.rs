@@ -14,6 +14,13 @@ pub fn cargo() -> Command {
     command
 }
 
+/// `cargo` through rustup's proxy, so that `+nightly` works (the `CARGO` xtask runs under is toolchain-bound).
+pub fn rustup_cargo() -> Command {
+    let mut command = Command::new("cargo");
+    command.current_dir(root()).env_remove("RUSTUP_TOOLCHAIN").env_remove("CARGO");
+    command
+}
+
 pub fn step(message: &str) {
     println!("\n==> {message}");
 }
