@@ -1,4 +1,4 @@
-//! The engine-agnostic core of [godot-tasks](https://docs.rs/godot-tasks): a single-threaded executor whose
+//! The engine-agnostic core of godot-tasks: a single-threaded executor whose
 //! tasks can be woken from any thread, driven by a host that it only asks to "flush soon".
 //!
 //! Most users never touch this crate: `godot_tasks::spawn` wraps it with Godot as the host. It is a crate of
