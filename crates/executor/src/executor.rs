@@ -227,7 +227,7 @@ impl Drop for FlushGuard<'_> {
 impl Inner {
     /// Polls or cancels one task popped from the ready queue. Returns whether a future was polled.
     fn run(&self, task: TaskRef) -> bool {
-        let (mut cell, waker, cancel) = {
+        let (mut cell, waker, cancel, spawned_at) = {
             let mut table = self.table.borrow_mut();
             let Some(entry) = table.get_mut(task) else {
                 return false; // Released since it was queued.
@@ -239,10 +239,10 @@ impl Inner {
             let cancel = entry.cancel_requested;
             entry.phase = if cancel { Phase::Cancelling } else { Phase::Running };
             let cell = entry.cell.take().expect("an Idle task holds its future");
-            (cell, entry.waker.clone(), cancel)
+            (cell, entry.waker.clone(), cancel, entry.spawned_at)
         };
         if cancel {
-            self.cancel_now(task, cell);
+            self.cancel_now(task, cell, spawned_at);
             return false;
         }
 
@@ -265,11 +265,10 @@ impl Inner {
                     }
                 };
                 if let Some(cell) = cancel {
-                    self.cancel_now(task, cell);
+                    self.cancel_now(task, cell, spawned_at);
                 }
             }
             Err(payload) => {
-                let spawned_at = self.spawned_at(task);
                 let report = PanicReport { message: payload_message(&*payload), spawned_at };
                 quietly_drop(payload);
                 self.report(&report);
@@ -281,14 +280,9 @@ impl Inner {
         true
     }
 
-    fn spawned_at(&self, task: TaskRef) -> &'static Location<'static> {
-        let mut table = self.table.borrow_mut();
-        table.get_mut(task).map(|entry| entry.spawned_at).unwrap_or_else(|| Location::caller())
-    }
-
     /// Drops a future taken out for cancellation and finishes the task as cancelled.
-    fn cancel_now(&self, task: TaskRef, mut cell: Pin<Box<dyn RawTask>>) {
-        let error = JoinError::cancelled(self.spawned_at(task));
+    fn cancel_now(&self, task: TaskRef, mut cell: Pin<Box<dyn RawTask>>, spawned_at: &'static Location<'static>) {
+        let error = JoinError::cancelled(spawned_at);
         self.fail(&mut cell, error);
         self.finish(task, cell);
     }
