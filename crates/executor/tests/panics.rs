@@ -7,7 +7,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use common::{Event, Gate, PanicOnDrop, dropped, executor, join_in_task, outcome, panic_reported, panic_with, poll};
+use common::{
+    Event, Gate, NOTHING_RAN, PanicOnDrop, dropped, executor, join_in_task, outcome, panic_reported, panic_with, poll,
+};
 use godot_tasks_executor::FlushOutcome;
 
 #[test]
@@ -119,7 +121,7 @@ fn wake_of_a_task_that_panicked_is_a_noop() {
     gate.wake();
 
     assert_eq!(trace.take(), []);
-    assert_eq!(executor.flush(), FlushOutcome { polls: 0, rounds: 0, more_work: false });
+    assert_eq!(executor.flush(), NOTHING_RAN);
 }
 
 #[test]

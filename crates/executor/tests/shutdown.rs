@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::thread::{self, ThreadId};
 
-use common::{Gate, dropped, executor, note, on_drop, outcome, poll, poll_once};
+use common::{Gate, NOTHING_RAN, dropped, executor, note, on_drop, outcome, poll, poll_once};
 use godot_tasks_executor::{Executor, FlushOutcome, JoinHandle};
 
 /// Spawns a task that never finishes and records, when dropped, the thread it was dropped on.
@@ -120,7 +120,7 @@ fn task_spawned_by_a_destructor_during_shutdown_is_dropped_at_once() {
     assert_eq!(trace.take(), [dropped("a"), dropped("b")]);
     assert_eq!((b_counts.polls(), b_counts.drops()), (0, 1));
     assert_eq!(executor.task_count(), 0);
-    assert_eq!(executor.flush(), FlushOutcome { polls: 0, rounds: 0, more_work: false });
+    assert_eq!(executor.flush(), NOTHING_RAN);
 }
 
 #[test]
@@ -157,7 +157,7 @@ fn wake_after_shutdown_is_a_noop_and_requests_no_flush() {
 
     assert_eq!(trace.take(), []);
     assert!(!executor.has_ready_work());
-    assert_eq!(executor.flush(), FlushOutcome { polls: 0, rounds: 0, more_work: false });
+    assert_eq!(executor.flush(), NOTHING_RAN);
     assert_eq!(counts.polls(), 1);
 }
 
@@ -186,7 +186,7 @@ fn flush_after_shutdown_polls_nothing_even_if_tasks_were_queued() {
 
     let outcome = executor.flush();
 
-    assert_eq!(outcome, FlushOutcome { polls: 0, rounds: 0, more_work: false });
+    assert_eq!(outcome, NOTHING_RAN);
     assert_eq!(counts.polls(), 0);
     assert!(!executor.has_ready_work());
 }

@@ -5,7 +5,7 @@ mod common;
 use std::cell::Cell;
 use std::rc::Rc;
 
-use common::{Event, Gate, dropped, executor, note, on_drop, poll, wake_self_forever, yield_now};
+use common::{Event, Gate, NOTHING_RAN, dropped, executor, note, on_drop, poll, wake_self_forever, yield_now};
 use godot_tasks_executor::{DEFAULT_ROUND_BUDGET, FlushOutcome};
 
 #[test]
@@ -96,7 +96,7 @@ fn flush_with_nothing_ready_polls_nothing() {
 
     let outcome = executor.flush();
 
-    assert_eq!(outcome, FlushOutcome { polls: 0, rounds: 0, more_work: false });
+    assert_eq!(outcome, NOTHING_RAN);
     assert_eq!(trace.take(), []);
 }
 
@@ -109,7 +109,7 @@ fn pending_task_is_not_polled_again_without_a_wake() {
 
     let outcome = executor.flush();
 
-    assert_eq!(outcome, FlushOutcome { polls: 0, rounds: 0, more_work: false });
+    assert_eq!(outcome, NOTHING_RAN);
     assert_eq!(counts.polls(), 1);
 }
 
@@ -227,7 +227,7 @@ fn flush_called_from_inside_a_task_does_nothing() {
 
     let outcome = executor.flush();
 
-    assert_eq!(inner_outcome.get(), Some(FlushOutcome { polls: 0, rounds: 0, more_work: false }));
+    assert_eq!(inner_outcome.get(), Some(NOTHING_RAN));
     assert_eq!(trace.take(), [poll("a"), dropped("a"), poll("b"), dropped("b")]);
     assert_eq!(outcome, FlushOutcome { polls: 2, rounds: 1, more_work: false });
 }

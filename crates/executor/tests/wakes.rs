@@ -4,7 +4,7 @@ mod common;
 
 use std::thread;
 
-use common::{Event, Gate, executor, poll, scaled};
+use common::{Event, Gate, NOTHING_RAN, executor, poll, scaled};
 use godot_tasks_executor::FlushOutcome;
 
 #[test]
@@ -57,7 +57,7 @@ fn wake_after_completion_is_a_noop() {
 
     assert_eq!(trace.take(), []);
     assert!(!executor.has_ready_work());
-    assert_eq!(executor.flush(), FlushOutcome { polls: 0, rounds: 0, more_work: false });
+    assert_eq!(executor.flush(), NOTHING_RAN);
     assert_eq!(counts.polls(), 1);
 }
 
@@ -77,7 +77,7 @@ fn wake_after_cancellation_is_a_noop() {
 
     assert_eq!(trace.take(), []);
     assert!(!executor.has_ready_work());
-    assert_eq!(executor.flush(), FlushOutcome { polls: 0, rounds: 0, more_work: false });
+    assert_eq!(executor.flush(), NOTHING_RAN);
     assert_eq!(counts.polls(), 1);
 }
 

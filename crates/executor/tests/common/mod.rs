@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 
-use godot_tasks_executor::{Executor, Host, JoinError, JoinHandle, PanicReport};
+use godot_tasks_executor::{Executor, FlushOutcome, Host, JoinError, JoinHandle, PanicReport};
 
 /// `normal` in a regular test run, `under_miri` when the tests run under miri (which is far slower).
 pub const fn scaled(normal: usize, under_miri: usize) -> usize {
@@ -134,6 +134,9 @@ impl Host for FakeHost {
 }
 
 /// A fresh executor whose host records into the returned trace.
+/// The outcome of a flush that found no ready task.
+pub const NOTHING_RAN: FlushOutcome = FlushOutcome { polls: 0, rounds: 0, more_work: false };
+
 pub fn executor() -> (Executor, Trace) {
     let trace = Trace::default();
     (Executor::new(FakeHost { trace: trace.clone() }), trace)
