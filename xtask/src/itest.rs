@@ -52,16 +52,20 @@ pub fn demo() -> Result<(), String> {
     step("Building the demo extension");
     run(cargo().args(["build", "-p", "godot-tasks-demo", "--quiet"]))?;
     step("Running the demo project in headless Godot");
-    let project = root().join("demo/godot");
-    import_extensions(&project)?;
-    run(Command::new(&bin).args(["--headless", "--path"]).arg(&project).args(["-s", "res://main.gd"]))
+    run(&mut headless_godot(&bin, &root().join("demo/godot"), "res://main.gd")?)
+}
+
+/// A headless Godot command running `script` in `project`, with the project's extensions registered.
+fn headless_godot(bin: &Path, project: &Path, script: &str) -> Result<Command, String> {
+    import_extensions(project)?;
+    let mut command = Command::new(bin);
+    command.args(["--headless", "--path"]).arg(project).args(["-s", script]);
+    Ok(command)
 }
 
 /// Runs the itest project; returns its combined output (already echoed).
 fn run_godot(bin: &Path, project: &Path, user_args: &[&str]) -> Result<String, String> {
-    import_extensions(project)?;
-    let mut command = Command::new(bin);
-    command.args(["--headless", "--path"]).arg(project).args(["-s", "res://run.gd"]);
+    let mut command = headless_godot(bin, project, "res://run.gd")?;
     if !user_args.is_empty() {
         command.arg("--").args(user_args);
     }

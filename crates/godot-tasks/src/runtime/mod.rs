@@ -21,6 +21,7 @@ use std::panic::Location;
 
 use godot::classes::{Engine, SceneTree, Window};
 use godot::prelude::*;
+pub use godot_tasks_executor::DEFAULT_ROUND_BUDGET;
 use godot_tasks_executor::Executor;
 
 use host::GodotHost;
@@ -162,7 +163,7 @@ pub fn task_count() -> usize {
 /// Sets how many rounds one flush may run; see [`Executor::set_round_budget`].
 ///
 /// A task woken while the runtime flushes runs in the same flush, one round later. The budget (default
-/// [`DEFAULT_ROUND_BUDGET`](godot_tasks_executor::DEFAULT_ROUND_BUDGET) rounds) bounds the work of one flush:
+/// [`DEFAULT_ROUND_BUDGET`] rounds) bounds the work of one flush:
 /// a task that wakes itself in a loop runs at most that many times before the frame goes on, and continues
 /// in the next frame.
 ///

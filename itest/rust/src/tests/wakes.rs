@@ -81,15 +81,11 @@ async fn self_waking_task_cannot_freeze_the_frame() -> Result<(), String> {
     }))
     .cancel_on_drop();
     frames(3).await;
-    let budget = godot_tasks_executor_budget();
+    let budget = godot_tasks::runtime::DEFAULT_ROUND_BUDGET;
     ensure!(polls.get() > 0, "never polled");
     ensure!(polls.get() <= 4 * budget, "polled {} times in 3 frames; budget is {budget} per flush", polls.get());
     drop(handle);
     Ok(())
-}
-
-fn godot_tasks_executor_budget() -> u32 {
-    64 // godot_tasks_executor::DEFAULT_ROUND_BUDGET, not re-exported on purpose.
 }
 
 async fn wake_after_completion_is_a_no_op() -> Result<(), String> {
