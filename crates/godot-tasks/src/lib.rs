@@ -47,6 +47,7 @@
 //! Nothing needs wiring: the runtime attaches itself to the `SceneTree` on first use.
 
 pub mod runtime;
+pub mod signal;
 mod spawn;
 
 pub use godot_tasks_executor::{CancelOnDrop, JoinError, JoinHandle};

@@ -91,7 +91,20 @@ pub(crate) fn flush() {
     let _ = executor.flush();
 }
 
+/// Whether the engine is tearing the scene tree down for good.
+pub(crate) fn engine_exiting() -> bool {
+    ENGINE_EXITING.get()
+}
+
+/// Whether a frame hook runs for the current runtime (attaching it if possible). False without a runtime,
+/// without a scene tree, and during engine exit.
+pub(crate) fn frame_hook_attached() -> bool {
+    attach_hooks();
+    !ENGINE_EXITING.get() && RUNTIME.with_borrow(|runtime| runtime.0.as_ref().is_some_and(|r| r.hooks.is_some()))
+}
+
 fn on_frame() {
+    crate::signal::on_frame();
     let ready = RUNTIME.with_borrow(|runtime| runtime.0.as_ref().is_some_and(|r| r.executor.has_ready_work()));
     if ready {
         flush();
@@ -111,6 +124,7 @@ fn on_engine_exit() {
     if let Some(executor) = executor {
         executor.shutdown();
     }
+    crate::signal::on_shutdown();
     host::release_engine_objects();
 }
 
@@ -145,6 +159,7 @@ pub fn shutdown() {
     // Outside the borrow: destructors of the futures may spawn (into the next runtime) or cancel.
     runtime.executor.shutdown();
     drop(runtime);
+    crate::signal::on_shutdown();
 }
 
 /// How many tasks the runtime holds: running ones, and finished ones whose handle has not taken the result.

@@ -1,0 +1,447 @@
+//! Shared connections: one engine connection per (emitter, signal) serves every future and stream awaiting it.
+//!
+//! A *hub* is the main thread's record of one such connection: who waits on it (one-shot futures and
+//! streams, in a slab) and what each has been given. Futures and streams hold a [`Subscription`], an index
+//! into a hub, made when they are created: an emission between creation and the first poll is kept.
+//!
+//! Lifecycle of a hub:
+//!
+//! - **connected** by the first subscriber (one `Callable` and one engine connection);
+//! - **idle** when its last subscriber leaves: the connection stays until the next frame hook, so that a
+//!   task awaiting the same signal again and again (the common loop) does not reconnect each time;
+//! - **released** by the frame hook if still idle (or at once when no frame hook runs: no scene tree, or the
+//!   runtime shut down): removed here, then disconnected from the emitter;
+//! - **closed** when the engine drops the connection because the emitter was freed: every subscriber is
+//!   woken and sees the end; the hub goes away with its last subscriber.
+//!
+//! Destructors and wakers never run while the registry is borrowed: whatever may call back into it (dropping
+//! an emission's arguments can free an object, which can close a hub) is moved out first.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::marker::PhantomData;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+use godot::builtin::{Callable, Signal, StringName, Variant};
+use godot::classes::{Node, Object};
+use godot::obj::{Gd, InstanceId};
+use slab::Slab;
+
+use super::connection::Connection;
+use super::remote::{REMOTE, RemoteEvent};
+use super::{SignalError, SignalErrorKind};
+use crate::runtime::{self, LeakAtThreadExit};
+
+/// Names one hub for its whole life; never reused, even after a runtime shutdown.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub(super) struct HubId {
+    index: u32,
+    serial: u64,
+}
+
+impl HubId {
+    pub(super) fn serial(self) -> u64 {
+        self.serial
+    }
+}
+
+type SignalKey = (InstanceId, StringName);
+
+/// One emission as delivered to a subscriber: its arguments, or why they could not be delivered.
+type Emission = Result<Rc<[Variant]>, SignalErrorKind>;
+
+/// Whether a subscriber wants one emission or all of them.
+#[derive(Clone, Copy)]
+pub(super) enum Wants {
+    Next,
+    Every,
+}
+
+enum Waiter {
+    /// A one-shot future: the first emission after its creation.
+    Next { emission: Option<Emission>, waker: Option<Waker> },
+    /// A stream: every emission after its creation, in order, unbounded.
+    Every { queue: VecDeque<Emission>, waker: Option<Waker> },
+}
+
+struct Hub {
+    serial: u64,
+    key: SignalKey,
+    /// The emitter as described when the hub was made, for error messages after it is gone.
+    emitter: String,
+    /// False once the engine dropped the connection (the emitter was freed).
+    open: bool,
+    waiters: Slab<Waiter>,
+    /// Whether the hub is in `Hubs::idle`.
+    listed_idle: bool,
+}
+
+struct Hubs {
+    hubs: Slab<Hub>,
+    by_signal: HashMap<SignalKey, HubId>,
+    idle: Vec<HubId>,
+    next_serial: u64,
+    /// Shared by every emission without arguments, so that those allocate nothing.
+    no_args: Rc<[Variant]>,
+    /// Reused between emissions: the wakers to call once the registry is released.
+    wake_buffer: Vec<Waker>,
+}
+
+thread_local! {
+    static HUBS: RefCell<LeakAtThreadExit<Hubs>> = const { RefCell::new(LeakAtThreadExit(None)) };
+}
+
+/// Runs `f` on the main thread's registry; `None` once the thread-local is gone (process exit).
+fn with_hubs<R>(f: impl FnOnce(&mut Hubs) -> R) -> Option<R> {
+    HUBS.try_with(|cell| {
+        let mut hubs = cell.try_borrow_mut().expect("godot-tasks: the signal registry was re-entered (a bug)");
+        f(hubs.0.get_or_insert_with(Hubs::new))
+    })
+    .ok()
+}
+
+impl Hubs {
+    fn new() -> Self {
+        Self {
+            hubs: Slab::new(),
+            by_signal: HashMap::new(),
+            idle: Vec::new(),
+            next_serial: 0,
+            no_args: Rc::from([]),
+            wake_buffer: Vec::new(),
+        }
+    }
+
+    fn get_mut(&mut self, id: HubId) -> Option<&mut Hub> {
+        self.hubs.get_mut(id.index as usize).filter(|hub| hub.serial == id.serial)
+    }
+
+    fn get(&self, id: HubId) -> Option<&Hub> {
+        self.hubs.get(id.index as usize).filter(|hub| hub.serial == id.serial)
+    }
+
+    fn insert_hub(&mut self, key: SignalKey, emitter: String) -> HubId {
+        let serial = self.next_serial;
+        self.next_serial += 1;
+        let index = self.hubs.insert(Hub {
+            serial,
+            key: key.clone(),
+            emitter,
+            open: true,
+            waiters: Slab::new(),
+            listed_idle: false,
+        });
+        let id = HubId { index: u32::try_from(index).expect("more than 4 billion signal hubs"), serial };
+        self.by_signal.insert(key, id);
+        id
+    }
+
+    /// Removes a hub; the caller disconnects it (if open) outside the borrow.
+    fn remove_hub(&mut self, id: HubId) -> Hub {
+        let hub = self.hubs.remove(id.index as usize);
+        if self.by_signal.get(&hub.key) == Some(&id) {
+            self.by_signal.remove(&hub.key);
+        }
+        hub
+    }
+
+    fn take_wakers(&mut self) -> Vec<Waker> {
+        std::mem::take(&mut self.wake_buffer)
+    }
+}
+
+fn new_waiter(wants: Wants) -> Waiter {
+    match wants {
+        Wants::Next => Waiter::Next { emission: None, waker: None },
+        Wants::Every => Waiter::Every { queue: VecDeque::new(), waker: None },
+    }
+}
+
+fn store_waker(slot: &mut Option<Waker>, cx: &Context<'_>) {
+    match slot {
+        Some(waker) if waker.will_wake(cx.waker()) => {}
+        _ => *slot = Some(cx.waker().clone()),
+    }
+}
+
+/// Wakes the collected wakers outside the registry, then hands the buffer back for reuse.
+fn wake_all(mut wakers: Vec<Waker>) {
+    for waker in wakers.drain(..) {
+        waker.wake();
+    }
+    let _ = with_hubs(|hubs| {
+        if hubs.wake_buffer.capacity() < wakers.capacity() {
+            hubs.wake_buffer = wakers;
+        }
+    });
+}
+
+/// A future's or stream's place in a hub. Main thread only; dropping it unsubscribes.
+pub(super) struct Subscription {
+    hub: HubId,
+    waiter: usize,
+    _main_thread_only: PhantomData<Rc<()>>,
+}
+
+impl Subscription {
+    /// Subscribes to `signal`, connecting to the engine if no hub serves it yet.
+    pub(super) fn new(signal: &Signal, wants: Wants) -> Result<Self, SignalError> {
+        let name = signal.name();
+        let Some(object_id) = signal.object_id() else {
+            return Err(SignalError::new(SignalErrorKind::EmitterFreed, "an object that no longer exists", &name.to_string()));
+        };
+        let key = (object_id, name);
+        if let Some(subscription) = with_hubs(|hubs| Self::join(hubs, &key, wants)).flatten() {
+            return Ok(subscription);
+        }
+        let hub = connect(signal, key)?;
+        let waiter = with_hubs(|hubs| hubs.get_mut(hub).map(|hub| hub.waiters.insert(new_waiter(wants))))
+            .flatten()
+            .expect("godot-tasks: a signal hub vanished while it was being connected (a bug)");
+        Ok(Self { hub, waiter, _main_thread_only: PhantomData })
+    }
+
+    fn join(hubs: &mut Hubs, key: &SignalKey, wants: Wants) -> Option<Self> {
+        let hub = *hubs.by_signal.get(key)?;
+        let entry = hubs.get_mut(hub).filter(|hub| hub.open)?;
+        let waiter = entry.waiters.insert(new_waiter(wants));
+        Some(Self { hub, waiter, _main_thread_only: PhantomData })
+    }
+
+    /// The first emission since this subscription was made, or an error once the emitter is gone.
+    pub(super) fn poll_next_once(&self, cx: &Context<'_>) -> Poll<Result<Rc<[Variant]>, SignalError>> {
+        with_hubs(|hubs| {
+            let Some(hub) = hubs.get_mut(self.hub) else {
+                return Poll::Ready(Err(SignalError::new(SignalErrorKind::EmitterFreed, "an unknown object", "?")));
+            };
+            let Some(Waiter::Next { emission, waker }) = hub.waiters.get_mut(self.waiter) else {
+                unreachable!("godot-tasks: a one-shot signal subscription lost its slot");
+            };
+            if let Some(emission) = emission.take() {
+                return Poll::Ready(emission.map_err(|kind| hub.error(kind)));
+            }
+            if !hub.open {
+                return Poll::Ready(Err(hub.error(SignalErrorKind::EmitterFreed)));
+            }
+            store_waker(waker, cx);
+            Poll::Pending
+        })
+        .unwrap_or_else(|| Poll::Ready(Err(SignalError::new(SignalErrorKind::EmitterFreed, "?", "?"))))
+    }
+
+    /// The next queued emission; `None` once the emitter is gone and the queue is empty.
+    pub(super) fn poll_next_queued(&self, cx: &Context<'_>) -> Poll<Option<Result<Rc<[Variant]>, SignalError>>> {
+        with_hubs(|hubs| {
+            let Some(hub) = hubs.get_mut(self.hub) else {
+                return Poll::Ready(None);
+            };
+            let Some(Waiter::Every { queue, waker }) = hub.waiters.get_mut(self.waiter) else {
+                unreachable!("godot-tasks: a signal stream subscription lost its slot");
+            };
+            if let Some(emission) = queue.pop_front() {
+                return Poll::Ready(Some(emission.map_err(|kind| hub.error(kind))));
+            }
+            if !hub.open {
+                return Poll::Ready(None);
+            }
+            store_waker(waker, cx);
+            Poll::Pending
+        })
+        .unwrap_or(Poll::Ready(None))
+    }
+
+    /// An error about this subscription's signal.
+    pub(super) fn error(&self, kind: SignalErrorKind) -> SignalError {
+        with_hubs(|hubs| hubs.get(self.hub).map(|hub| hub.error(kind.clone())))
+            .flatten()
+            .unwrap_or_else(|| SignalError::new(kind, "?", "?"))
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        let mut release_now = false;
+        let left = with_hubs(|hubs| {
+            let hub = hubs.get_mut(self.hub)?;
+            let waiter = hub.waiters.try_remove(self.waiter);
+            if hub.waiters.is_empty() {
+                if !hub.open {
+                    hubs.remove_hub(self.hub);
+                } else if !hub.listed_idle {
+                    hub.listed_idle = true;
+                    hubs.idle.push(self.hub);
+                    release_now = true;
+                }
+            }
+            waiter
+        })
+        .flatten();
+        // Outside the borrow: the waiter may hold the last reference to an emitted object.
+        drop(left);
+        if release_now && !runtime::frame_hook_attached() {
+            release_idle();
+        }
+    }
+}
+
+impl Hub {
+    fn error(&self, kind: SignalErrorKind) -> SignalError {
+        SignalError::new(kind, &self.emitter, &self.key.1.to_string())
+    }
+}
+
+/// Makes a hub for `key` and connects it to the emitter. All engine calls happen outside the registry.
+fn connect(signal: &Signal, key: SignalKey) -> Result<HubId, SignalError> {
+    let name = key.1.to_string();
+    let Some(mut object) = signal.object() else {
+        return Err(SignalError::new(SignalErrorKind::EmitterFreed, &format!("instance {}", key.0), &name));
+    };
+    let emitter = describe(&object);
+    if !object.has_signal(&key.1) {
+        return Err(SignalError::new(SignalErrorKind::NoSuchSignal, &emitter, &name));
+    }
+    let hub = with_hubs(|hubs| hubs.insert_hub(key.clone(), emitter.clone()))
+        .expect("godot-tasks: signals awaited while the thread exits");
+    let error = object.connect(&key.1, &Callable::from_custom(Connection::new(hub)));
+    if error != godot::global::Error::OK {
+        let _ = with_hubs(|hubs| hubs.remove_hub(hub));
+        panic!("godot-tasks: connecting to signal '{name}' of {emitter} failed with {error:?}");
+    }
+    Ok(hub)
+}
+
+/// `Timer 'Cooldown' (instance 123)` for nodes, `RefCounted (instance 456)` for other objects.
+fn describe(object: &Gd<Object>) -> String {
+    let class = object.get_class();
+    let id = object.instance_id();
+    match object.clone().try_cast::<Node>() {
+        Ok(node) => format!("{class} '{}' (instance {id})", node.get_name()),
+        Err(_) => format!("{class} (instance {id})"),
+    }
+}
+
+/// The engine called the connection on the main thread.
+pub(super) fn emitted(hub: HubId, args: &[&Variant]) {
+    if REMOTE.has_pending() {
+        drain_remote();
+    }
+    deliver(hub, |hubs| {
+        Ok(if args.is_empty() { hubs.no_args.clone() } else { args.iter().map(|&arg| arg.clone()).collect() })
+    });
+}
+
+/// Hands one emission to every current subscriber of `hub`, then wakes them.
+fn deliver(hub: HubId, emission: impl FnOnce(&Hubs) -> Emission) {
+    let wakers = with_hubs(|hubs| {
+        let mut wakers = hubs.take_wakers();
+        let Some(entry) = hubs.get(hub) else { return wakers };
+        if !entry.open || entry.waiters.is_empty() {
+            return wakers;
+        }
+        let emission = emission(hubs);
+        let entry = hubs.get_mut(hub).expect("checked above");
+        for (_, waiter) in entry.waiters.iter_mut() {
+            match waiter {
+                Waiter::Next { emission: slot @ None, waker } => {
+                    *slot = Some(emission.clone());
+                    wakers.extend(waker.take());
+                }
+                Waiter::Next { emission: Some(_), .. } => {}
+                Waiter::Every { queue, waker } => {
+                    queue.push_back(emission.clone());
+                    wakers.extend(waker.take());
+                }
+            }
+        }
+        wakers
+    });
+    if let Some(wakers) = wakers {
+        wake_all(wakers);
+    }
+}
+
+/// The engine dropped the connection on the main thread: the emitter is being freed.
+pub(super) fn closed(hub: HubId) {
+    let wakers = with_hubs(|hubs| {
+        let mut wakers = hubs.take_wakers();
+        let Some(entry) = hubs.get_mut(hub) else { return wakers };
+        entry.open = false;
+        for (_, waiter) in entry.waiters.iter_mut() {
+            let (Waiter::Next { waker, .. } | Waiter::Every { waker, .. }) = waiter;
+            wakers.extend(waker.take());
+        }
+        let (unused, key) = (entry.waiters.is_empty(), entry.key.clone());
+        if unused {
+            hubs.remove_hub(hub);
+        } else if hubs.by_signal.get(&key) == Some(&hub) {
+            // New subscribers get a fresh hub (and an error if the emitter is really gone).
+            hubs.by_signal.remove(&key);
+        }
+        wakers
+    });
+    if let Some(wakers) = wakers {
+        wake_all(wakers);
+    }
+}
+
+/// Delivers what other threads did to connections, in the order they did it.
+fn drain_remote() {
+    for event in REMOTE.take() {
+        match event {
+            RemoteEvent::Emitted { hub, args } => deliver(hub, |_| {
+                args.map(|values| values.into_iter().map(|value| value.into_variant()).collect())
+            }),
+            RemoteEvent::Dropped { hub } => closed(hub),
+        }
+    }
+}
+
+/// Disconnects every hub that is still idle.
+fn release_idle() {
+    let released: Vec<Hub> = with_hubs(|hubs| {
+        let idle = std::mem::take(&mut hubs.idle);
+        let mut released = Vec::new();
+        for id in idle {
+            let Some(hub) = hubs.get_mut(id) else { continue };
+            hub.listed_idle = false;
+            if hub.waiters.is_empty() {
+                released.push(hubs.remove_hub(id));
+            }
+        }
+        released
+    })
+    .unwrap_or_default();
+    for hub in released {
+        disconnect(hub);
+    }
+}
+
+fn disconnect(hub: Hub) {
+    let id = HubId { index: 0, serial: hub.serial };
+    let (object_id, name) = hub.key;
+    let Ok(mut object) = Gd::<Object>::try_from_instance_id(object_id) else {
+        return; // The emitter is gone, and its connections with it.
+    };
+    // Equal to the connected callable (same hub serial), but inert: dropping it closes nothing.
+    let lookup = Callable::from_custom(Connection::lookup(id));
+    if object.is_connected(&name, &lookup) {
+        object.disconnect(&name, &lookup);
+    }
+}
+
+/// Once per frame, from the runtime's frame hook: delivers emissions from other threads and releases
+/// connections nobody awaits any more.
+pub(crate) fn on_frame() {
+    if REMOTE.has_pending() {
+        drain_remote();
+    }
+    if with_hubs(|hubs| !hubs.idle.is_empty()).unwrap_or(false) {
+        release_idle();
+    }
+}
+
+/// At shutdown: releases idle connections now, since no frame hook will.
+pub(crate) fn on_shutdown() {
+    release_idle();
+}

@@ -1,0 +1,334 @@
+//! Signals as futures and streams: `await` the next emission of any Godot signal, or every one of them.
+//!
+//! Two extension traits add the methods: [`SignalExt`] on untyped [`Signal`] values (you name the argument
+//! tuple) and [`TypedSignalExt`] on the `godot` crate's typed signals (`obj.signals().hit()`, for engine
+//! and for your own classes; the tuple comes from the signal). Both offer:
+//!
+//! | method | gives | when the emitter is freed |
+//! |---|---|---|
+//! | `next_emission()` | [`NextEmission`]: the next emission's arguments | panics (caught by the task) |
+//! | `try_next_emission()` | [`TryNextEmission`]: `Result<args, SignalError>` | `Err(EmitterFreed)` |
+//! | `emissions()` | [`Emissions`]: a `Stream` of every emission | the stream ends |
+//! | `try_emissions()` | [`TryEmissions`]: a `Stream` of `Result`s | the stream ends |
+//!
+//! ```no_run
+//! use godot::classes::Timer;
+//! use godot::prelude::*;
+//! use godot_tasks::signal::{SignalExt, TypedSignalExt};
+//!
+//! # fn example(mut timer: Gd<Timer>, enemy: Gd<Node>) {
+//! godot_tasks::spawn(async move {
+//!     timer.start();
+//!     timer.signals().timeout().next_emission().await; // typed: `()`
+//!     let hit = Signal::from_object_signal(&enemy, "hit");
+//!     let (damage, source): (i64, Gd<Node>) = hit.next_emission().await; // untyped: you name the types
+//!     godot_print!("{source} dealt {damage}");
+//! })
+//! .detach();
+//! # }
+//! ```
+//!
+//! What to rely on:
+//!
+//! - **Nothing is missed.** A future or stream is connected when it is created, so an emission between its
+//!   creation and its first poll is kept.
+//! - **The task resumes after the emission, never inside it**: in the runtime's next flush, later in the same
+//!   frame. The arguments are those of the first emission after the future was made.
+//! - **One engine connection per signal**, however many futures and streams await it. When the last one is
+//!   dropped, the connection is removed at the end of the frame (so a loop that awaits the same signal
+//!   again and again keeps one connection instead of reconnecting each time), or at once when the runtime
+//!   has no frame hook (no scene tree, or after [`runtime::shutdown`](crate::runtime::shutdown)).
+//! - **Any argument type** that converts from a `Variant` ([`SignalArgs`]), checked when the task resumes:
+//!   a wrong number or type of arguments is an error that says so.
+//! - **Any thread may emit**; the task still resumes on the main thread (for an emission on another thread,
+//!   at the frame hook: in the same or the next frame). Arguments that must not cross threads (objects,
+//!   strings, arrays, ...) are not touched; the awaiting side gets
+//!   [`SignalErrorKind::NotThreadSafe`] instead. Plain values (numbers, vectors, colours, ...) pass.
+//! - **Main thread only**: futures and streams are created and polled on Godot's main thread (they are not
+//!   `Send`); creating one elsewhere panics with a message saying so.
+
+mod args;
+mod connection;
+mod error;
+mod future;
+mod hub;
+mod remote;
+mod stream;
+
+use std::panic::Location;
+
+use godot::builtin::Signal;
+use godot::obj::WithSignals;
+use godot::signal::TypedSignal;
+use godot_core::meta::ParamTuple;
+
+pub use args::SignalArgs;
+pub use error::{SignalError, SignalErrorKind};
+pub use future::{NextEmission, TryNextEmission};
+pub(crate) use hub::{on_frame, on_shutdown};
+pub use stream::{Emissions, Next, TryEmissions};
+
+use crate::runtime::assert_main_thread;
+
+/// Awaiting untyped [`Signal`] values: you choose the argument tuple `A`.
+///
+/// See the [module documentation](self) for the guarantees.
+///
+/// # Example
+///
+/// ```no_run
+/// use godot::prelude::*;
+/// use godot_tasks::signal::SignalExt;
+///
+/// # async fn example(button: Gd<Node>) {
+/// Signal::from_object_signal(&button, "pressed").next_emission::<()>().await;
+/// # }
+/// ```
+pub trait SignalExt {
+    /// The next emission's arguments; panics (inside the task) if the emitter is freed first or the
+    /// arguments do not fit `A`.
+    ///
+    /// # Panics
+    ///
+    /// Here, if called off Godot's main thread. When awaited, on the errors of [`TryNextEmission`].
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use godot::prelude::*;
+    /// use godot_tasks::signal::SignalExt;
+    ///
+    /// # async fn example(player: Gd<Node>) {
+    /// let (coins,): (i64,) = Signal::from_object_signal(&player, "coins_changed").next_emission().await;
+    /// # }
+    /// ```
+    fn next_emission<A: SignalArgs>(&self) -> NextEmission<A>;
+
+    /// The next emission's arguments, or a [`SignalError`] (emitter freed, no such signal, arguments that do
+    /// not fit `A`, or that may not cross threads).
+    ///
+    /// # Panics
+    ///
+    /// If called off Godot's main thread.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use godot::prelude::*;
+    /// use godot_tasks::signal::SignalExt;
+    ///
+    /// # async fn example(enemy: Gd<Node>) {
+    /// if Signal::from_object_signal(&enemy, "died").try_next_emission::<()>().await.is_err() {
+    ///     godot_print!("freed before it died");
+    /// }
+    /// # }
+    /// ```
+    fn try_next_emission<A: SignalArgs>(&self) -> TryNextEmission<A>;
+
+    /// Every emission from now on, in order; ends when the emitter is freed.
+    ///
+    /// # Panics
+    ///
+    /// Here, if called off Godot's main thread. When polled, on an emission that does not fit `A`.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use godot::prelude::*;
+    /// use godot_tasks::signal::SignalExt;
+    ///
+    /// # async fn example(enemy: Gd<Node>) {
+    /// let mut hits = Signal::from_object_signal(&enemy, "hit").emissions::<(i64,)>();
+    /// while let Some((damage,)) = hits.next().await {
+    ///     godot_print!("-{damage}");
+    /// }
+    /// # }
+    /// ```
+    fn emissions<A: SignalArgs>(&self) -> Emissions<A>;
+
+    /// Every emission from now on, in order, each a `Result`; ends when the emitter is freed.
+    ///
+    /// # Panics
+    ///
+    /// If called off Godot's main thread.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use godot::prelude::*;
+    /// use godot_tasks::signal::SignalExt;
+    ///
+    /// # async fn example(enemy: Gd<Node>) {
+    /// let mut hits = Signal::from_object_signal(&enemy, "hit").try_emissions::<(i64,)>();
+    /// while let Some(hit) = hits.next().await {
+    ///     if let Err(error) = hit {
+    ///         godot_error!("{error}");
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    fn try_emissions<A: SignalArgs>(&self) -> TryEmissions<A>;
+}
+
+impl SignalExt for Signal {
+    #[track_caller]
+    fn next_emission<A: SignalArgs>(&self) -> NextEmission<A> {
+        let at = Location::caller();
+        assert_main_thread("Signal::next_emission()", at);
+        NextEmission::new(self, at)
+    }
+
+    #[track_caller]
+    fn try_next_emission<A: SignalArgs>(&self) -> TryNextEmission<A> {
+        assert_main_thread("Signal::try_next_emission()", Location::caller());
+        TryNextEmission::new(self)
+    }
+
+    #[track_caller]
+    fn emissions<A: SignalArgs>(&self) -> Emissions<A> {
+        let at = Location::caller();
+        assert_main_thread("Signal::emissions()", at);
+        Emissions::new(self, at)
+    }
+
+    #[track_caller]
+    fn try_emissions<A: SignalArgs>(&self) -> TryEmissions<A> {
+        assert_main_thread("Signal::try_emissions()", Location::caller());
+        TryEmissions::new(self)
+    }
+}
+
+/// Awaiting the `godot` crate's typed signals (`obj.signals().name()`): the argument tuple is the signal's.
+///
+/// The names differ from the `godot` crate's own `to_future()` / `to_fallible_future()`, so both can be
+/// in scope. See the [module documentation](self) for the guarantees.
+///
+/// # Example
+///
+/// ```no_run
+/// use godot::classes::Timer;
+/// use godot::prelude::*;
+/// use godot_tasks::signal::TypedSignalExt;
+///
+/// # async fn example(timer: Gd<Timer>) {
+/// timer.signals().timeout().next_emission().await;
+/// # }
+/// ```
+pub trait TypedSignalExt {
+    /// The signal's parameters as a tuple.
+    type Args: SignalArgs;
+
+    /// The next emission's arguments; panics (inside the task) if the emitter is freed first.
+    ///
+    /// # Panics
+    ///
+    /// Here, if called off Godot's main thread. When awaited, on the errors of [`TryNextEmission`].
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use godot::classes::Node;
+    /// use godot::prelude::*;
+    /// use godot_tasks::signal::TypedSignalExt;
+    ///
+    /// # async fn example(parent: Gd<Node>) {
+    /// let (child,) = parent.signals().child_entered_tree().next_emission().await;
+    /// godot_print!("{} joined", child.get_name());
+    /// # }
+    /// ```
+    fn next_emission(&self) -> NextEmission<Self::Args>;
+
+    /// The next emission's arguments, or a [`SignalError`] (for example when the emitter is freed first).
+    ///
+    /// # Panics
+    ///
+    /// If called off Godot's main thread.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use godot::classes::Node;
+    /// use godot::prelude::*;
+    /// use godot_tasks::signal::TypedSignalExt;
+    ///
+    /// # async fn example(node: Gd<Node>) {
+    /// match node.signals().ready().try_next_emission().await {
+    ///     Ok(()) => godot_print!("ready"),
+    ///     Err(error) => godot_print!("{error}"),
+    /// }
+    /// # }
+    /// ```
+    fn try_next_emission(&self) -> TryNextEmission<Self::Args>;
+
+    /// Every emission from now on, in order; ends when the emitter is freed.
+    ///
+    /// # Panics
+    ///
+    /// If called off Godot's main thread.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use godot::classes::Node;
+    /// use godot::prelude::*;
+    /// use godot_tasks::signal::TypedSignalExt;
+    ///
+    /// # async fn example(parent: Gd<Node>) {
+    /// let mut arrivals = parent.signals().child_entered_tree().emissions();
+    /// while let Some((child,)) = arrivals.next().await {
+    ///     godot_print!("{} joined", child.get_name());
+    /// }
+    /// # }
+    /// ```
+    fn emissions(&self) -> Emissions<Self::Args>;
+
+    /// Every emission from now on, in order, each a `Result`; ends when the emitter is freed.
+    ///
+    /// # Panics
+    ///
+    /// If called off Godot's main thread.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use godot::classes::Node;
+    /// use godot::prelude::*;
+    /// use godot_tasks::signal::TypedSignalExt;
+    ///
+    /// # async fn example(node: Gd<Node>) {
+    /// let mut renames = node.signals().renamed().try_emissions();
+    /// while let Some(Ok(())) = renames.next().await {}
+    /// # }
+    /// ```
+    fn try_emissions(&self) -> TryEmissions<Self::Args>;
+}
+
+impl<C: WithSignals, Ps: ParamTuple + SignalArgs> TypedSignalExt for TypedSignal<'_, C, Ps> {
+    type Args = Ps;
+
+    #[track_caller]
+    fn next_emission(&self) -> NextEmission<Ps> {
+        let at = Location::caller();
+        assert_main_thread("TypedSignal::next_emission()", at);
+        NextEmission::new(&self.to_untyped(), at)
+    }
+
+    #[track_caller]
+    fn try_next_emission(&self) -> TryNextEmission<Ps> {
+        assert_main_thread("TypedSignal::try_next_emission()", Location::caller());
+        TryNextEmission::new(&self.to_untyped())
+    }
+
+    #[track_caller]
+    fn emissions(&self) -> Emissions<Ps> {
+        let at = Location::caller();
+        assert_main_thread("TypedSignal::emissions()", at);
+        Emissions::new(&self.to_untyped(), at)
+    }
+
+    #[track_caller]
+    fn try_emissions(&self) -> TryEmissions<Ps> {
+        assert_main_thread("TypedSignal::try_emissions()", Location::caller());
+        TryEmissions::new(&self.to_untyped())
+    }
+}
