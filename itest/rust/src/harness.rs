@@ -92,3 +92,18 @@ pub async fn wait_until(max_frames: u32, what: &str, mut condition: impl FnMut()
     }
     if condition() { Ok(()) } else { Err(format!("timed out after {max_frames} frames waiting until {what}")) }
 }
+
+/// The running scene tree.
+pub fn tree() -> godot::obj::Gd<godot::classes::SceneTree> {
+    use godot::obj::Singleton;
+    godot::classes::Engine::singleton()
+        .get_main_loop()
+        .and_then(|main_loop| main_loop.try_cast().ok())
+        .expect("the tests run inside a SceneTree")
+}
+
+/// Spawns `future` as a task and awaits its value from the test body (resumes at the latest one frame
+/// after the task ends); a panic or cancellation of the task becomes the error.
+pub async fn run_task<T: 'static>(future: impl Future<Output = T> + 'static) -> Result<T, String> {
+    godot_tasks::spawn(future).await.map_err(|error| error.to_string())
+}

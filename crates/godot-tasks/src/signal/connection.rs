@@ -1,80 +1,148 @@
-//! The callable the engine holds for each shared connection, callable from any thread.
+//! The callable the engine holds for each shared connection; the engine may call and drop it on any thread.
+//!
+//! It is a custom callable made directly through the GDExtension interface rather than with
+//! `Callable::from_custom`, for two reasons:
+//!
+//! - **Other threads.** Without the `godot` crate's `experimental-threads` feature, its callable glue panics
+//!   whenever the engine calls a Rust callable off the main thread (even returning the result touches the
+//!   binding). Signals emitted on other threads must still reach their tasks, so the call here uses only
+//!   interface functions that touch nothing but the caller's own memory: reading the arguments' types, and
+//!   copying out plain values (see [`remote`](super::remote)).
+//! - **Freed emitters.** In the editor, the `godot` crate keeps a copy of every Rust callable connected to a
+//!   signal (for hot reload); a copy kept elsewhere would stop the engine from dropping the connection when
+//!   the emitter is freed, and that drop is how hubs learn that their emitter is gone.
+//!
+//! The unsafe code of the signal layer lives in this file and in the value copies of `remote`.
 
-use std::fmt;
-use std::hash::{Hash, Hasher};
+#![allow(unsafe_code)]
 
-use godot::builtin::{CowStr, RustCallable, Variant};
+use std::ffi::c_void;
+use std::panic::AssertUnwindSafe;
+
+use godot::builtin::{Callable, Variant};
+use godot::sys::{self, GodotFfi};
 
 use super::hub::{self, HubId};
 use super::remote::{self, REMOTE, RemoteEvent};
 
-/// Connected to one signal of one emitter on behalf of a hub.
-///
-/// The engine calls it on whatever thread emits, and drops it when the connection goes away: when we
-/// disconnect an idle hub, or when the emitter is freed. On the main thread both go straight to the hub;
-/// on other threads they are queued for the main thread (see [`remote`]).
-pub(super) struct Connection {
+/// What the engine's custom callable points to.
+struct Connection {
     hub: HubId,
     /// False for the inert copy made only to look the connection up when disconnecting.
     live: bool,
 }
 
-impl Connection {
-    pub(super) fn new(hub: HubId) -> Self {
-        Self { hub, live: true }
-    }
-
-    /// Equal to the connection of `hub`, but does nothing when called or dropped.
-    pub(super) fn lookup(hub: HubId) -> Self {
-        Self { hub, live: false }
-    }
+/// The callable to connect on behalf of `hub`.
+pub(super) fn callable(hub: HubId) -> Callable {
+    make(Connection { hub, live: true })
 }
 
-impl RustCallable for Connection {
-    fn invoke(&mut self, args: &[&Variant]) -> Variant {
-        if self.live {
-            if godot::init::is_main_thread() {
-                hub::emitted(self.hub, args);
-            } else {
-                REMOTE.push(RemoteEvent::Emitted { hub: self.hub, args: remote::copy_plain(args) });
-            }
+/// A callable equal to the connection of `hub` that does nothing when called or dropped: the key for
+/// `is_connected` and `disconnect`.
+pub(super) fn lookup(hub: HubId) -> Callable {
+    make(Connection { hub, live: false })
+}
+
+fn make(connection: Connection) -> Callable {
+    let userdata = Box::into_raw(Box::new(connection)).cast::<c_void>();
+    let mut info = sys::GDExtensionCallableCustomInfo2 {
+        callable_userdata: userdata,
+        // SAFETY: the library pointer is set when the extension is initialised, before any of our code runs.
+        token: unsafe { sys::get_library() }.cast::<c_void>(),
+        object_id: 0,
+        call_func: Some(call),
+        is_valid_func: Some(is_valid),
+        free_func: Some(free),
+        hash_func: Some(hash),
+        equal_func: Some(equal),
+        less_than_func: Some(less_than),
+        to_string_func: None,
+        get_argument_count_func: None,
+    };
+    // SAFETY: `info` is complete and outlives the call; the engine copies it and from now on owns `userdata`,
+    // which it hands back to `free` exactly once. Called on the main thread (creation is main-thread only).
+    unsafe { Callable::new_with_uninit(|callable| (sys::interface_fn!(callable_custom_create2))(callable, &mut info)) }
+}
+
+/// # Safety
+/// `userdata` must come from [`make`] and not have been freed.
+unsafe fn connection<'a>(userdata: *mut c_void) -> &'a Connection {
+    // SAFETY: per the contract, a live `Box<Connection>` made by `make`.
+    unsafe { &*userdata.cast::<Connection>() }
+}
+
+unsafe extern "C" fn call(
+    userdata: *mut c_void,
+    args: *const sys::GDExtensionConstVariantPtr,
+    arg_count: sys::GDExtensionInt,
+    _ret: sys::GDExtensionVariantPtr,
+    error: *mut sys::GDExtensionCallError,
+) {
+    // SAFETY: the engine passes a valid error struct; the return value stays the nil it initialised.
+    unsafe { (*error).error = sys::GDEXTENSION_CALL_OK };
+    // SAFETY: the engine passes the userdata it got from `make`, alive while the callable is.
+    let connection = unsafe { connection(userdata) };
+    if !connection.live {
+        return;
+    }
+    let count = usize::try_from(arg_count).unwrap_or(0);
+    let args: &[sys::GDExtensionConstVariantPtr] = if count == 0 || args.is_null() {
+        &[]
+    } else {
+        // SAFETY: the engine passes `arg_count` argument pointers, valid for the duration of the call.
+        unsafe { std::slice::from_raw_parts(args, count) }
+    };
+    let hub = connection.hub;
+    // A panic must not unwind into the engine; the panic hook has already reported it.
+    let _ = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        if godot::init::is_main_thread() {
+            // SAFETY: each pointer is a live, non-null Godot Variant for the duration of the call, and
+            // `Variant` has exactly the layout of Godot's Variant, so a pointer to one is a valid `&Variant`.
+            let variants: &[&Variant] = unsafe { std::slice::from_raw_parts(args.as_ptr().cast::<&Variant>(), count) };
+            hub::emitted(hub, variants);
+        } else {
+            REMOTE.push(RemoteEvent::Emitted { hub, args: remote::copy_plain(args) });
         }
-        Variant::nil()
-    }
-
-    // The default formats `Display` on every call; the engine asks for the name on each emission.
-    fn callable_name(&self) -> CowStr {
-        CowStr::Borrowed("godot_tasks::signal::Connection")
-    }
+    }));
 }
 
-impl Drop for Connection {
-    fn drop(&mut self) {
-        if self.live {
-            if godot::init::is_main_thread() {
-                hub::closed(self.hub);
-            } else {
-                REMOTE.push(RemoteEvent::Dropped { hub: self.hub });
-            }
+unsafe extern "C" fn free(userdata: *mut c_void) {
+    // SAFETY: the engine frees each callable once, with the userdata from `make`.
+    let connection = unsafe { Box::from_raw(userdata.cast::<Connection>()) };
+    if !connection.live {
+        return;
+    }
+    let hub = connection.hub;
+    let _ = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        if godot::init::is_main_thread() {
+            hub::closed(hub);
+        } else {
+            REMOTE.push(RemoteEvent::Dropped { hub });
         }
-    }
+    }));
 }
 
-// Identity is the hub's serial, so that the lookup copy finds the live connection.
-impl PartialEq for Connection {
-    fn eq(&self, other: &Self) -> bool {
-        self.hub.serial() == other.hub.serial()
-    }
+unsafe extern "C" fn is_valid(_userdata: *mut c_void) -> sys::GDExtensionBool {
+    // Without this, the engine would judge validity by `object_id`, which is 0: invalid.
+    sys::conv::SYS_TRUE
 }
 
-impl Hash for Connection {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.hub.serial().hash(state);
-    }
+// Identity is the hub's serial (never reused), so the lookup copy finds the live connection.
+
+unsafe extern "C" fn hash(userdata: *mut c_void) -> u32 {
+    // SAFETY: userdata from `make`, alive while the engine hashes the callable.
+    let serial = unsafe { connection(userdata) }.hub.serial();
+    (serial ^ (serial >> 32)) as u32
 }
 
-impl fmt::Display for Connection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "godot_tasks::signal::Connection#{}", self.hub.serial())
-    }
+unsafe extern "C" fn equal(a: *mut c_void, b: *mut c_void) -> sys::GDExtensionBool {
+    // SAFETY: both userdata from `make` (the engine compares callables with the same equal function only).
+    let same = unsafe { connection(a).hub.serial() == connection(b).hub.serial() };
+    if same { sys::conv::SYS_TRUE } else { sys::conv::SYS_FALSE }
+}
+
+unsafe extern "C" fn less_than(a: *mut c_void, b: *mut c_void) -> sys::GDExtensionBool {
+    // SAFETY: as in `equal`.
+    let less = unsafe { connection(a).hub.serial() < connection(b).hub.serial() };
+    if less { sys::conv::SYS_TRUE } else { sys::conv::SYS_FALSE }
 }

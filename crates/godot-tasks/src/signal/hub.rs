@@ -23,12 +23,12 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-use godot::builtin::{Callable, Signal, StringName, Variant};
+use godot::builtin::{Signal, StringName, Variant};
 use godot::classes::{Node, Object};
 use godot::obj::{Gd, InstanceId};
 use slab::Slab;
 
-use super::connection::Connection;
+use super::connection;
 use super::remote::{REMOTE, RemoteEvent};
 use super::{SignalError, SignalErrorKind};
 use crate::runtime::{self, LeakAtThreadExit};
@@ -189,7 +189,11 @@ impl Subscription {
     pub(super) fn new(signal: &Signal, wants: Wants) -> Result<Self, SignalError> {
         let name = signal.name();
         let Some(object_id) = signal.object_id() else {
-            return Err(SignalError::new(SignalErrorKind::EmitterFreed, "an object that no longer exists", &name.to_string()));
+            return Err(SignalError::new(
+                SignalErrorKind::EmitterFreed,
+                "an object that no longer exists",
+                &name.to_string(),
+            ));
         };
         let key = (object_id, name);
         if let Some(subscription) = with_hubs(|hubs| Self::join(hubs, &key, wants)).flatten() {
@@ -303,7 +307,7 @@ fn connect(signal: &Signal, key: SignalKey) -> Result<HubId, SignalError> {
     }
     let hub = with_hubs(|hubs| hubs.insert_hub(key.clone(), emitter.clone()))
         .expect("godot-tasks: signals awaited while the thread exits");
-    let error = object.connect(&key.1, &Callable::from_custom(Connection::new(hub)));
+    let error = object.connect(&key.1, &connection::callable(hub));
     if error != godot::global::Error::OK {
         let _ = with_hubs(|hubs| hubs.remove_hub(hub));
         panic!("godot-tasks: connecting to signal '{name}' of {emitter} failed with {error:?}");
@@ -389,9 +393,9 @@ pub(super) fn closed(hub: HubId) {
 fn drain_remote() {
     for event in REMOTE.take() {
         match event {
-            RemoteEvent::Emitted { hub, args } => deliver(hub, |_| {
-                args.map(|values| values.into_iter().map(|value| value.into_variant()).collect())
-            }),
+            RemoteEvent::Emitted { hub, args } => {
+                deliver(hub, |_| args.map(|values| values.into_iter().map(|value| value.into_variant()).collect()))
+            }
             RemoteEvent::Dropped { hub } => closed(hub),
         }
     }
@@ -424,7 +428,7 @@ fn disconnect(hub: Hub) {
         return; // The emitter is gone, and its connections with it.
     };
     // Equal to the connected callable (same hub serial), but inert: dropping it closes nothing.
-    let lookup = Callable::from_custom(Connection::lookup(id));
+    let lookup = connection::lookup(id);
     if object.is_connected(&name, &lookup) {
         object.disconnect(&name, &lookup);
     }

@@ -7,14 +7,21 @@
 //! are not safe to share across threads: it is never cloned, so the emitter keeps it and nothing is dropped
 //! on the wrong thread; the awaiting task gets [`SignalErrorKind::NotThreadSafe`] instead.
 //!
+//! This file reads arguments on the emitting thread through raw interface functions (see
+//! [`connection`](super::connection) for why), hence its `unsafe`.
+//!
 //! The decision is made per emission from the types actually emitted, so any signal works across threads
 //! as long as what it carries is plain data.
 
+#![allow(unsafe_code)]
+
+use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use godot::builtin::*;
 use godot::meta::ToGodot;
+use godot::sys;
 
 use super::SignalErrorKind;
 use super::hub::HubId;
@@ -54,32 +61,39 @@ impl Remote {
 }
 
 /// Copies the arguments of an emission on another thread, if every one is plain data.
-pub(super) fn copy_plain(args: &[&Variant]) -> Result<Vec<PlainValue>, SignalErrorKind> {
+///
+/// Runs on the emitting thread, so it touches the arguments only through interface functions that read the
+/// caller's memory: the type of each argument, then the copy-out converter for plain types.
+pub(super) fn copy_plain(args: &[sys::GDExtensionConstVariantPtr]) -> Result<Vec<PlainValue>, SignalErrorKind> {
     args.iter()
         .enumerate()
-        .map(|(index, arg)| {
-            PlainValue::copy(arg).ok_or(SignalErrorKind::NotThreadSafe { index, emitted: arg.get_type() })
+        .map(|(index, &arg)| {
+            // SAFETY: `arg` points to a live Variant for the duration of the call; the function only reads it.
+            let emitted = VariantType::from_sys(unsafe { (sys::thread_safe().variant_get_type)(arg) });
+            PlainValue::copy(arg, emitted).ok_or(SignalErrorKind::NotThreadSafe { index, emitted })
         })
         .collect()
 }
 
 macro_rules! plain_values {
-    ($($variant:ident($ty:ty) = $variant_type:ident),* $(,)?) => {
+    ($($variant:ident($target:ty) = $variant_type:ident as $ty:ty),* $(,)?) => {
         /// A copy of a `Variant` that holds plain data, safe to send to another thread.
         pub(super) enum PlainValue {
             Nil,
-            $($variant($ty),)*
+            $($variant($target),)*
         }
 
         impl PlainValue {
-            fn copy(value: &Variant) -> Option<Self> {
-                let value_type = value.get_type();
+            /// Copies `value` (of type `value_type`) out, if it is plain data.
+            fn copy(value: sys::GDExtensionConstVariantPtr, value_type: VariantType) -> Option<Self> {
                 if value_type == VariantType::NIL {
                     return Some(Self::Nil);
                 }
                 $(
                     if value_type == VariantType::$variant_type {
-                        return value.try_to::<$ty>().ok().map(Self::$variant);
+                        // SAFETY: the variant holds a `$variant_type`, and `$ty` has Godot's layout for it (the
+                        // `godot` crate converts the same types the same way).
+                        return Some(Self::$variant(unsafe { read::<$ty>(value, value_type) }.into()));
                     }
                 )*
                 None
@@ -97,24 +111,63 @@ macro_rules! plain_values {
 }
 
 plain_values! {
-    Bool(bool) = BOOL,
-    Int(i64) = INT,
-    Float(f64) = FLOAT,
-    Vector2(Vector2) = VECTOR2,
-    Vector2i(Vector2i) = VECTOR2I,
-    Rect2(Rect2) = RECT2,
-    Rect2i(Rect2i) = RECT2I,
-    Vector3(Vector3) = VECTOR3,
-    Vector3i(Vector3i) = VECTOR3I,
-    Transform2D(Transform2D) = TRANSFORM2D,
-    Vector4(Vector4) = VECTOR4,
-    Vector4i(Vector4i) = VECTOR4I,
-    Plane(Plane) = PLANE,
-    Quaternion(Quaternion) = QUATERNION,
-    Aabb(Aabb) = AABB,
-    Basis(Basis) = BASIS,
-    Transform3D(Transform3D) = TRANSFORM3D,
-    Projection(Projection) = PROJECTION,
-    Color(Color) = COLOR,
-    Rid(Rid) = RID,
+    Bool(bool) = BOOL as Byte,
+    Int(i64) = INT as i64,
+    Float(f64) = FLOAT as f64,
+    Vector2(Vector2) = VECTOR2 as Vector2,
+    Vector2i(Vector2i) = VECTOR2I as Vector2i,
+    Rect2(Rect2) = RECT2 as Rect2,
+    Rect2i(Rect2i) = RECT2I as Rect2i,
+    Vector3(Vector3) = VECTOR3 as Vector3,
+    Vector3i(Vector3i) = VECTOR3I as Vector3i,
+    Transform2D(Transform2D) = TRANSFORM2D as Transform2D,
+    Vector4(Vector4) = VECTOR4 as Vector4,
+    Vector4i(Vector4i) = VECTOR4I as Vector4i,
+    Plane(Plane) = PLANE as Plane,
+    Quaternion(Quaternion) = QUATERNION as Quaternion,
+    Aabb(Aabb) = AABB as Aabb,
+    Basis(Basis) = BASIS as Basis,
+    Transform3D(Transform3D) = TRANSFORM3D as Transform3D,
+    Projection(Projection) = PROJECTION as Projection,
+    Color(Color) = COLOR as Color,
+    Rid(Rid) = RID as RawRid,
+}
+
+/// Copies the value out of `variant` through the engine's converter for `value_type`, fetched from the
+/// interface (the `godot` crate's own table of converters may only be used on the main thread).
+///
+/// # Safety
+/// `variant` must point to a live Variant holding a `value_type`, and `T` must have Godot's layout for it.
+unsafe fn read<T: Copy>(variant: sys::GDExtensionConstVariantPtr, value_type: VariantType) -> T {
+    // SAFETY: looking up a converter reads a static table of the engine.
+    let convert = unsafe { (sys::thread_safe().get_variant_to_type_constructor)(value_type.sys()) }
+        .expect("Godot has a converter for every plain variant type");
+    let mut out = MaybeUninit::<T>::uninit();
+    // SAFETY: per the contract, the converter writes a complete `T` and only reads the variant.
+    unsafe {
+        convert(out.as_mut_ptr().cast(), variant.cast_mut());
+        out.assume_init()
+    }
+}
+
+/// Godot's `bool` as written by its converter: one byte, 0 or 1.
+#[derive(Clone, Copy)]
+#[repr(transparent)]
+struct Byte(u8);
+
+impl From<Byte> for bool {
+    fn from(byte: Byte) -> bool {
+        byte.0 != 0
+    }
+}
+
+/// Godot's RID as written by its converter: the 64-bit id.
+#[derive(Clone, Copy)]
+#[repr(transparent)]
+struct RawRid(u64);
+
+impl From<RawRid> for Rid {
+    fn from(raw: RawRid) -> Rid {
+        Rid::new(raw.0)
+    }
 }

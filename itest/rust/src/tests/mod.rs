@@ -3,10 +3,27 @@
 mod cancel;
 mod lifecycle;
 mod panics;
+mod signal_connections;
+mod signal_streams;
+mod signal_threads;
+mod signals;
 mod spawn;
 mod support;
 mod wakes;
 
 pub fn all() -> Vec<crate::harness::Test> {
-    [spawn::all(), cancel::all(), wakes::all(), panics::all(), lifecycle::all()].into_iter().flatten().collect()
+    [
+        spawn::all(),
+        cancel::all(),
+        wakes::all(),
+        panics::all(),
+        lifecycle::all(),
+        signals::all(),
+        signal_streams::all(),
+        signal_connections::all(),
+        signal_threads::all(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }

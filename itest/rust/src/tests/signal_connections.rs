@@ -1,0 +1,78 @@
+//! Engine connections: one per signal however many wait, none left behind.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use godot::prelude::*;
+use godot_tasks::signal::TypedSignalExt;
+
+use crate::emitter::{Emitter, connection_count};
+use crate::harness::{next_frame, wait_until};
+use crate::{ensure, ensure_eq, tests};
+
+tests![
+    ten_thousand_waiters_share_one_connection,
+    connections_return_to_start_after_churn,
+    idle_connection_is_released_at_the_end_of_the_frame,
+];
+
+async fn ten_thousand_waiters_share_one_connection() -> Result<(), String> {
+    const WAITERS: usize = 10_000;
+    let emitter = Emitter::new_gd();
+    let before = connection_count(&emitter, "count");
+    let resumed = Rc::new(Cell::new(0));
+    for _ in 0..WAITERS {
+        let next = emitter.signals().count().next_emission();
+        let resumed = resumed.clone();
+        godot_tasks::spawn(async move {
+            let (n,) = next.await;
+            resumed.set(resumed.get() + n as usize);
+        })
+        .detach();
+    }
+    ensure_eq!(connection_count(&emitter, "count"), before + 1);
+    next_frame().await;
+    emitter.signals().count().emit(1);
+    next_frame().await;
+    ensure_eq!(resumed.get(), WAITERS);
+    Ok(())
+}
+
+async fn connections_return_to_start_after_churn() -> Result<(), String> {
+    const ROUNDS: i64 = 10_000;
+    let emitter = Emitter::new_gd();
+    let before = connection_count(&emitter, "count");
+    // 10,000 futures awaited one after another, by one task.
+    let looping = emitter.clone();
+    let sum = godot_tasks::spawn(async move {
+        let mut sum = 0;
+        for n in 0..ROUNDS {
+            let next = looping.signals().count().next_emission();
+            looping.signals().count().emit(n);
+            sum += next.await.0;
+        }
+        sum
+    });
+    ensure_eq!(sum.await.map_err(|e| e.to_string())?, (0..ROUNDS).sum::<i64>());
+    // 10,000 futures dropped without being awaited.
+    for _ in 0..ROUNDS {
+        drop(emitter.signals().count().next_emission());
+    }
+    wait_until(2, "all connections are gone", || connection_count(&emitter, "count") == before).await?;
+    ensure_eq!(connection_count(&emitter, "count"), before);
+    Ok(())
+}
+
+async fn idle_connection_is_released_at_the_end_of_the_frame() -> Result<(), String> {
+    let emitter = Emitter::new_gd();
+    let before = connection_count(&emitter, "ping");
+    let ping = emitter.signals().ping().next_emission();
+    ensure_eq!(connection_count(&emitter, "ping"), before + 1);
+    drop(ping);
+    // Kept until the frame hook, so that awaiting the same signal again costs no reconnection.
+    ensure_eq!(connection_count(&emitter, "ping"), before + 1);
+    next_frame().await;
+    next_frame().await;
+    ensure!(connection_count(&emitter, "ping") == before, "the idle connection outlived the frame");
+    Ok(())
+}

@@ -1,0 +1,64 @@
+//! Signals emitted on other threads: plain values cross, objects do not, the task stays on the main thread.
+
+use godot::classes::Script;
+use godot::prelude::*;
+use godot_tasks::signal::{SignalErrorKind, TypedSignalExt};
+
+use crate::emitter::Emitter;
+use crate::harness::run_task;
+use crate::{ensure, ensure_eq, tests};
+
+tests![
+    i64_emitted_on_another_thread_resumes_the_task_on_the_main_thread,
+    vector_emitted_on_another_thread_arrives,
+    object_emitted_on_another_thread_is_an_error_not_a_crash,
+];
+
+/// The GDScript helper that emits signals on a new thread and waits for it.
+fn thread_emitter() -> Gd<RefCounted> {
+    let mut helper = RefCounted::new_gd();
+    helper.set_script(&load::<Script>("res://thread_emitter.gd"));
+    helper
+}
+
+/// Emits `signal` of `target` with `args` on another thread, and waits until that thread is done.
+fn emit_on_thread(target: &Gd<Emitter>, signal: &str, args: VarArray) {
+    thread_emitter().call("emit_on_thread", &[target.to_variant(), signal.to_variant(), args.to_variant()]);
+}
+
+async fn i64_emitted_on_another_thread_resumes_the_task_on_the_main_thread() -> Result<(), String> {
+    let emitter = Emitter::new_gd();
+    let next = emitter.signals().count().next_emission();
+    emit_on_thread(&emitter, "count", varray![41]);
+    let (n, on_main) = run_task(async move { (next.await.0, godot::init::is_main_thread()) }).await?;
+    ensure_eq!(n, 41);
+    ensure!(on_main);
+    Ok(())
+}
+
+async fn vector_emitted_on_another_thread_arrives() -> Result<(), String> {
+    let emitter = Emitter::new_gd();
+    let next = emitter.signals().position().next_emission();
+    emit_on_thread(&emitter, "position", varray![Vector2::new(1.5, -2.0)]);
+    let (at,) = run_task(next).await?;
+    ensure_eq!(at, Vector2::new(1.5, -2.0));
+    Ok(())
+}
+
+async fn object_emitted_on_another_thread_is_an_error_not_a_crash() -> Result<(), String> {
+    let emitter = Emitter::new_gd();
+    let next = emitter.signals().pair().try_next_emission();
+    thread_emitter().call("emit_object_on_thread", &[emitter.to_variant(), "pair".to_variant()]);
+    let error = run_task(next).await?.err().ok_or("an object crossed threads")?;
+    ensure!(
+        matches!(error.kind(), SignalErrorKind::NotThreadSafe { index: 1, emitted } if *emitted == VariantType::OBJECT),
+        "kind: {:?}",
+        error.kind()
+    );
+    ensure!(error.to_string().contains("other than Godot's main thread"), "message: {error}");
+    // The signal still works from the main thread afterwards.
+    let next = emitter.signals().pair().next_emission();
+    emitter.signals().pair().emit(2, &RefCounted::new_gd());
+    ensure_eq!(run_task(next).await?.0, 2);
+    Ok(())
+}
