@@ -1,9 +1,13 @@
-//! Engine exit with 1,000 pending tasks: every future must be dropped on the main thread, silently.
+//! Engine exit with 1,000 pending tasks, most of them awaiting signals: every future must be dropped on the
+//! main thread, silently.
 
 use std::cell::Cell;
 
-use godot::classes::SceneTree;
+use godot::classes::{SceneTree, Timer};
 use godot::prelude::*;
+use godot_tasks::signal::TypedSignalExt;
+
+use crate::emitter::Emitter;
 
 const TASKS: usize = 1000;
 
@@ -29,14 +33,36 @@ impl Drop for DropProbe {
 }
 
 pub fn start(mut tree: Gd<SceneTree>) {
-    for _ in 0..TASKS {
+    // A timer in the tree that never fires, and a RefCounted emitter kept alive only by the tasks that await
+    // it (so it is freed while they are dropped).
+    let timer = Timer::new_alloc();
+    tree.get_root().expect("a root window").add_child(&timer);
+    let emitter = Emitter::new_gd();
+    for index in 0..TASKS {
         let probe = DropProbe;
+        let (timer, emitter) = (timer.clone(), emitter.clone());
         godot_tasks::spawn(async move {
             let _probe = probe;
-            std::future::pending::<()>().await;
+            match index % 4 {
+                0 => std::future::pending::<()>().await,
+                1 => timer.signals().timeout().next_emission().await,
+                2 => drop(emitter.signals().count().try_next_emission().await),
+                _ => {
+                    let mut counts = emitter.signals().count().emissions();
+                    while counts.next().await.is_some() {}
+                }
+            }
         })
         .detach();
     }
-    println!("exit-scenario: spawned {TASKS} tasks that never finish; quitting");
-    tree.quit();
+    println!("exit-scenario: spawned {TASKS} tasks that never finish (most await signals)");
+    // Quit once they all run and wait on their signals.
+    let quit_timer = tree.create_timer(0.05);
+    godot_tasks::spawn(async move {
+        quit_timer.signals().timeout().next_emission().await;
+        let waiting = crate::emitter::connection_count(&timer, "timeout");
+        println!("exit-scenario: tasks are waiting ({waiting} shared connection on the timer); quitting");
+        tree.quit();
+    })
+    .detach();
 }
