@@ -26,6 +26,24 @@
 //! # }
 //! ```
 //!
+//! Tasks wait for what happens in the game by awaiting signals ([`signal`]), as GDScript's `await` does:
+//!
+//! ```no_run
+//! use godot::classes::Timer;
+//! use godot::prelude::*;
+//! use godot_tasks::prelude::*;
+//!
+//! # fn example(mut timer: Gd<Timer>, enemy: Gd<Node>) {
+//! spawn(async move {
+//!     timer.start();
+//!     timer.signals().timeout().next_emission().await;
+//!     let (damage,): (i64,) = Signal::from_object_signal(&enemy, "hit").next_emission().await;
+//!     godot_print!("hit for {damage} after the timer");
+//! })
+//! .detach();
+//! # }
+//! ```
+//!
 //! What to rely on:
 //!
 //! - **Main thread only.** Tasks may hold `Gd` objects; [`spawn`] panics off the main thread. Wakers may be
@@ -46,6 +64,7 @@
 //!
 //! Nothing needs wiring: the runtime attaches itself to the `SceneTree` on first use.
 
+pub mod prelude;
 pub mod runtime;
 pub mod signal;
 mod spawn;

@@ -1,37 +1,18 @@
-//! The godot-tasks demo: a few tasks wait, hand values to each other and finish, narrating as they go.
+//! The godot-tasks demo: a few tasks wait for engine signals, hand values to each other and finish,
+//! narrating as they go.
 //!
-//! Run it with `cargo xtask demo`. Frame waits here use a tiny clock that the `Demo` node ticks every frame;
-//! the library's own timers and signal futures come in later versions.
+//! Run it with `cargo xtask demo`. Everything a task waits for here is a real Godot signal: a scene-tree
+//! timer, a `Timer` node ticking, a signal of the `Demo` node itself, and a node that is freed while a task
+//! waits for it.
 
-use std::cell::RefCell;
-use std::future::Future;
-use std::task::{Poll, Waker};
-
-use godot::classes::{INode, Node};
+use godot::classes::{INode, Node, Timer};
 use godot::prelude::*;
+use godot_tasks::signal::{SignalErrorKind, TypedSignalExt};
 
 struct DemoExtension;
 
 #[gdextension]
 unsafe impl ExtensionLibrary for DemoExtension {}
-
-thread_local! {
-    /// Tasks waiting for the next frame; the `Demo` node wakes them all once per frame.
-    static NEXT_FRAME: RefCell<Vec<Waker>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Resumes the calling task `n` frames later.
-fn frames(n: u32) -> impl Future<Output = ()> {
-    let mut until = None;
-    std::future::poll_fn(move |cx| {
-        let until = *until.get_or_insert_with(|| frame() + u64::from(n));
-        if frame() >= until {
-            return Poll::Ready(());
-        }
-        NEXT_FRAME.with_borrow_mut(|waiting| waiting.push(cx.waker().clone()));
-        Poll::Pending
-    })
-}
 
 fn frame() -> u64 {
     godot::classes::Engine::singleton().get_process_frames()
@@ -44,29 +25,79 @@ struct Demo {
 }
 
 #[godot_api]
+impl Demo {
+    /// Announced by the captain; awaited by the herald.
+    #[signal]
+    fn marching_orders(caves: i64, swords: i64);
+}
+
+#[godot_api]
 impl INode for Demo {
     fn ready(&mut self) {
         let mut tree = self.base().get_tree();
-        godot_print!("[frame {}] demo: spawning a scout, a smith and a captain", frame());
+        let this = self.to_gd();
+        godot_print!("[frame {}] demo: spawning a scout, a smith, a herald, a deserter and a captain", frame());
 
-        let scout = godot_tasks::spawn(async {
+        // Waits for a one-shot scene-tree timer.
+        let scout_timer = tree.create_timer(0.1);
+        let scout = godot_tasks::spawn(async move {
             godot_print!("[frame {}] scout: setting out to explore", frame());
-            frames(3).await;
-            godot_print!("[frame {}] scout: found 3 caves", frame());
+            scout_timer.signals().timeout().next_emission().await;
+            godot_print!("[frame {}] scout: back after 0.1 s, found 3 caves", frame());
             3
         });
-        let smith = godot_tasks::spawn(async {
-            godot_print!("[frame {}] smith: forging swords", frame());
-            frames(5).await;
-            godot_print!("[frame {}] smith: 12 swords ready", frame());
-            12
+
+        // Counts the ticks of a repeating `Timer` node: a stream of emissions.
+        let mut anvil = Timer::new_alloc();
+        anvil.set_wait_time(0.02);
+        self.base_mut().add_child(&anvil);
+        anvil.start();
+        let smith = godot_tasks::spawn(async move {
+            godot_print!("[frame {}] smith: forging swords, one per anvil tick", frame());
+            let mut ticks = anvil.signals().timeout().emissions();
+            let mut swords = 0;
+            while swords < 4 && ticks.next().await.is_some() {
+                swords += 1;
+            }
+            anvil.queue_free();
+            godot_print!("[frame {}] smith: {swords} swords ready", frame());
+            swords
         });
+
+        // Awaits a signal of a node that is freed before it fires: an error, not a hang or a crash.
+        let mut watchtower = Node::new_alloc();
+        watchtower.set_name("Watchtower");
+        self.base_mut().add_child(&watchtower);
+        let deserter = godot_tasks::spawn({
+            let watchtower = watchtower.clone();
+            async move {
+                match watchtower.signals().renamed().try_next_emission().await {
+                    Ok(()) => godot_print!("[frame {}] deserter: the watchtower was renamed", frame()),
+                    Err(error) if error.kind() == &SignalErrorKind::EmitterFreed => {
+                        godot_print!("[frame {}] deserter: the watchtower is gone, nothing to wait for", frame());
+                    }
+                    Err(error) => godot_error!("deserter: {error}"),
+                }
+            }
+        });
+        watchtower.queue_free();
+
+        // Awaits the captain's own signal, with its arguments.
+        let herald_demo = this.clone();
+        let herald = godot_tasks::spawn(async move {
+            let (caves, swords) = herald_demo.signals().marching_orders().next_emission().await;
+            godot_print!("[frame {}] herald: orders heard: {caves} caves, {swords} swords", frame());
+        });
+
         godot_tasks::spawn(async move {
             godot_print!("[frame {}] captain: waiting for the scout and the smith", frame());
             let caves = scout.await.expect("the scout neither panicked nor was cancelled");
             let swords = smith.await.expect("the smith neither panicked nor was cancelled");
-            godot_print!("[frame {}] captain: {caves} caves, {swords} swords: 4 swords per cave. March!", frame());
-            let lookout = godot_tasks::spawn(async { std::future::pending::<()>().await });
+            godot_print!("[frame {}] captain: {caves} caves, {swords} swords. March!", frame());
+            this.signals().marching_orders().emit(caves, swords);
+            herald.await.expect("the herald heard the orders");
+            deserter.await.expect("the deserter finished");
+            let lookout = godot_tasks::spawn(std::future::pending::<()>());
             lookout.cancel();
             let report = lookout.await.expect_err("a cancelled task gives an error");
             godot_print!("[frame {}] captain: the lookout was recalled ({report})", frame());
@@ -74,11 +105,5 @@ impl INode for Demo {
             tree.quit();
         })
         .detach();
-    }
-
-    fn process(&mut self, _delta: f64) {
-        for waker in NEXT_FRAME.with_borrow_mut(std::mem::take) {
-            waker.wake();
-        }
     }
 }

@@ -7,7 +7,9 @@
 //!   cached callable) flushes the executor in a fresh call stack, later in the same frame. Many wakes before
 //!   that flush cost one deferred call.
 //! - **frame hook** (`SceneTree.process_frame`): once per frame, one atomic load checks for work that was
-//!   woken from other threads, or left over when a flush spent its round budget, and flushes it.
+//!   woken from other threads, or left over when a flush spent its round budget, and flushes it. The same
+//!   hook hands signal emissions from other threads to their tasks and releases signal connections that
+//!   nobody awaits any more ([`crate::signal`]).
 //! - **exit hook** (the root window's `tree_exiting`, emitted while the engine tears the scene tree down at
 //!   exit): every task's future is dropped there, on the main thread, while objects are still alive. After that
 //!   the runtime refuses new tasks (their futures are dropped at once).

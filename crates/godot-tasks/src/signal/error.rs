@@ -34,6 +34,22 @@ pub struct SignalError {
 }
 
 /// The cases of [`SignalError`].
+///
+/// # Example
+///
+/// ```
+/// use godot_tasks::signal::SignalErrorKind;
+///
+/// fn advice(kind: &SignalErrorKind) -> &'static str {
+///     match kind {
+///         SignalErrorKind::EmitterFreed => "the emitter is gone",
+///         SignalErrorKind::ArityMismatch { .. } | SignalErrorKind::TypeMismatch { .. } => "fix the tuple",
+///         SignalErrorKind::NotThreadSafe { .. } => "emit on the main thread",
+///         _ => "see the message",
+///     }
+/// }
+/// assert_eq!(advice(&SignalErrorKind::EmitterFreed), "the emitter is gone");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SignalErrorKind {
