@@ -30,6 +30,7 @@ use slab::Slab;
 
 use super::connection;
 use super::remote::{REMOTE, RemoteEvent};
+use super::waiters::Waiters;
 use super::{SignalError, SignalErrorKind};
 use crate::runtime::{self, LeakAtThreadExit};
 
@@ -72,7 +73,7 @@ struct Hub {
     emitter: String,
     /// False once the engine dropped the connection (the emitter was freed).
     open: bool,
-    waiters: Slab<Waiter>,
+    waiters: Waiters<Waiter>,
     /// Whether the hub is in `Hubs::idle`.
     listed_idle: bool,
 }
@@ -129,7 +130,7 @@ impl Hubs {
             key: key.clone(),
             emitter,
             open: true,
-            waiters: Slab::new(),
+            waiters: Waiters::new(),
             listed_idle: false,
         });
         let id = HubId { index: u32::try_from(index).expect("more than 4 billion signal hubs"), serial };
@@ -268,7 +269,7 @@ impl Drop for Subscription {
         let mut release_now = false;
         let left = with_hubs(|hubs| {
             let hub = hubs.get_mut(self.hub)?;
-            let waiter = hub.waiters.try_remove(self.waiter);
+            let waiter = hub.waiters.remove(self.waiter);
             if hub.waiters.is_empty() {
                 if !hub.open {
                     hubs.remove_hub(self.hub);
@@ -345,7 +346,7 @@ fn deliver(hub: HubId, emission: impl FnOnce(&Hubs) -> Emission) {
         }
         let emission = emission(hubs);
         let entry = hubs.get_mut(hub).expect("checked above");
-        for (_, waiter) in entry.waiters.iter_mut() {
+        for waiter in entry.waiters.iter_mut() {
             match waiter {
                 Waiter::Next { emission: slot @ None, waker } => {
                     *slot = Some(emission.clone());
@@ -371,7 +372,7 @@ pub(super) fn closed(hub: HubId) {
         let mut wakers = hubs.take_wakers();
         let Some(entry) = hubs.get_mut(hub) else { return wakers };
         entry.open = false;
-        for (_, waiter) in entry.waiters.iter_mut() {
+        for waiter in entry.waiters.iter_mut() {
             let (Waiter::Next { waker, .. } | Waiter::Every { waker, .. }) = waiter;
             wakers.extend(waker.take());
         }

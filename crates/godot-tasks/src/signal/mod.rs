@@ -54,6 +54,7 @@ mod future;
 mod hub;
 mod remote;
 mod stream;
+mod waiters;
 
 use std::panic::Location;
 
