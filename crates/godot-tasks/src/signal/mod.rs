@@ -44,6 +44,25 @@
 //!   at the frame hook: in the same or the next frame). Arguments that must not cross threads (objects,
 //!   strings, arrays, ...) are not touched; the awaiting side gets
 //!   [`SignalErrorKind::NotThreadSafe`] instead. Plain values (numbers, vectors, colours, ...) pass.
+//! - **Cost**: creating a future on an untyped [`Signal`] whose connection already exists costs a lookup and
+//!   a slot (no engine call, no connection); an emission costs one shared allocation for its arguments
+//!   however many tasks await it. A typed signal first converts itself with the `godot` crate's
+//!   `to_untyped()`, which costs several times more than the rest; in a hot loop, convert once and await the
+//!   untyped signal:
+//!
+//!   ```no_run
+//!   # use godot::prelude::*;
+//!   # use godot_tasks::signal::SignalExt;
+//!   # #[derive(GodotClass)] #[class(init, base = Node)] struct Enemy { base: Base<Node> }
+//!   # #[godot_api] impl Enemy { #[signal] fn hit(damage: i64); }
+//!   # async fn example(enemy: Gd<Enemy>) {
+//!   let hit = enemy.signals().hit().to_untyped();
+//!   loop {
+//!       let (damage,): (i64,) = hit.next_emission().await;
+//!       godot_print!("-{damage}");
+//!   }
+//!   # }
+//!   ```
 //! - **Main thread only**: futures and streams are created and polled on Godot's main thread (they are not
 //!   `Send`); creating one elsewhere panics with a message saying so.
 
