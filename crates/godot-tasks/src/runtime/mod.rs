@@ -98,11 +98,16 @@ pub(crate) fn engine_exiting() -> bool {
     ENGINE_EXITING.get()
 }
 
-/// Whether a frame hook runs for the current runtime (attaching it if possible). False without a runtime,
-/// without a scene tree, and during engine exit.
-pub(crate) fn frame_hook_attached() -> bool {
+/// Attaches the frame hook to the current runtime if it can, and says whether one runs. False without a
+/// runtime, without a scene tree, during engine exit, and while the thread's locals are torn down.
+pub(crate) fn ensure_frame_hook() -> bool {
+    if ENGINE_EXITING.try_with(Cell::get).unwrap_or(true) || RUNTIME.try_with(|_| ()).is_err() {
+        return false;
+    }
     attach_hooks();
-    !ENGINE_EXITING.get() && RUNTIME.with_borrow(|runtime| runtime.0.as_ref().is_some_and(|r| r.hooks.is_some()))
+    RUNTIME
+        .try_with(|runtime| runtime.try_borrow().is_ok_and(|r| r.0.as_ref().is_some_and(|r| r.hooks.is_some())))
+        .unwrap_or(false)
 }
 
 fn on_frame() {
@@ -126,7 +131,7 @@ fn on_engine_exit() {
     if let Some(executor) = executor {
         executor.shutdown();
     }
-    crate::signal::on_shutdown();
+    crate::signal::on_engine_exit();
     host::release_engine_objects();
 }
 

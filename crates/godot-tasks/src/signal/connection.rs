@@ -1,16 +1,19 @@
 //! The callable the engine holds for each shared connection; the engine may call and drop it on any thread.
 //!
 //! It is a custom callable made directly through the GDExtension interface rather than with
-//! `Callable::from_custom`, for two reasons:
+//! `Callable::from_custom`: without the `godot` crate's `experimental-threads` feature, that crate's callable
+//! glue panics whenever the engine calls a Rust callable off the main thread (even returning the result
+//! touches its binding). Signals emitted on other threads must still reach their tasks, so the call here
+//! uses only interface functions that touch nothing but the caller's own memory: reading the arguments'
+//! types, and copying out plain values (see [`remote`](super::remote)).
 //!
-//! - **Other threads.** Without the `godot` crate's `experimental-threads` feature, its callable glue panics
-//!   whenever the engine calls a Rust callable off the main thread (even returning the result touches the
-//!   binding). Signals emitted on other threads must still reach their tasks, so the call here uses only
-//!   interface functions that touch nothing but the caller's own memory: reading the arguments' types, and
-//!   copying out plain values (see [`remote`](super::remote)).
-//! - **Freed emitters.** In the editor, the `godot` crate keeps a copy of every Rust callable connected to a
-//!   signal (for hot reload); a copy kept elsewhere would stop the engine from dropping the connection when
-//!   the emitter is freed, and that drop is how hubs learn that their emitter is gone.
+//! It carries the `godot` crate's library token, so that crate recognises it as one of this extension's
+//! callables: in the editor it keeps a copy of each such connection and disconnects them all before a hot
+//! reload (after which our code would be gone). That copy also delays the engine's drop of the callable
+//! when an emitter is freed, so in the editor the hubs also check their emitters once per frame
+//! (see `hub::on_frame`).
+//!
+//! It is made with the first version of `callable_custom_create`, which every Godot 4.2+ API level has.
 //!
 //! The unsafe code of the signal layer lives in this file and in the value copies of `remote`.
 
@@ -45,7 +48,7 @@ pub(super) fn lookup(hub: HubId) -> Callable {
 
 fn make(connection: Connection) -> Callable {
     let userdata = Box::into_raw(Box::new(connection)).cast::<c_void>();
-    let mut info = sys::GDExtensionCallableCustomInfo2 {
+    let mut info = sys::GDExtensionCallableCustomInfo {
         callable_userdata: userdata,
         // SAFETY: the library pointer is set when the extension is initialised, before any of our code runs.
         token: unsafe { sys::get_library() }.cast::<c_void>(),
@@ -57,11 +60,10 @@ fn make(connection: Connection) -> Callable {
         equal_func: Some(equal),
         less_than_func: Some(less_than),
         to_string_func: None,
-        get_argument_count_func: None,
     };
     // SAFETY: `info` is complete and outlives the call; the engine copies it and from now on owns `userdata`,
     // which it hands back to `free` exactly once. Called on the main thread (creation is main-thread only).
-    unsafe { Callable::new_with_uninit(|callable| (sys::interface_fn!(callable_custom_create2))(callable, &mut info)) }
+    unsafe { Callable::new_with_uninit(|callable| (sys::interface_fn!(callable_custom_create))(callable, &mut info)) }
 }
 
 /// # Safety
@@ -98,10 +100,13 @@ unsafe extern "C" fn call(
         if godot::init::is_main_thread() {
             // SAFETY: each pointer is a live, non-null Godot Variant for the duration of the call, and
             // `Variant` has exactly the layout of Godot's Variant, so a pointer to one is a valid `&Variant`.
-            let variants: &[&Variant] = unsafe { std::slice::from_raw_parts(args.as_ptr().cast::<&Variant>(), count) };
+            let variants: &[&Variant] =
+                unsafe { std::slice::from_raw_parts(args.as_ptr().cast::<&Variant>(), args.len()) };
             hub::emitted(hub, variants);
         } else {
-            REMOTE.push(RemoteEvent::Emitted { hub, args: remote::copy_plain(args) });
+            // SAFETY: as above, each pointer is a live Variant for the duration of the call.
+            let copies = unsafe { remote::copy_plain(args) };
+            REMOTE.push(RemoteEvent::Emitted { hub, args: copies });
         }
     }));
 }
@@ -115,7 +120,7 @@ unsafe extern "C" fn free(userdata: *mut c_void) {
     let hub = connection.hub;
     let _ = std::panic::catch_unwind(AssertUnwindSafe(|| {
         if godot::init::is_main_thread() {
-            hub::closed(hub);
+            hub::dropped(hub);
         } else {
             REMOTE.push(RemoteEvent::Dropped { hub });
         }

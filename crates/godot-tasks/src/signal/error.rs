@@ -53,7 +53,8 @@ pub struct SignalError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SignalErrorKind {
-    /// The emitting object was freed before the signal was emitted (or, for a stream, the stream has ended).
+    /// The emitting object was freed before the signal was emitted. (Streams end instead.) Also reported if
+    /// something else removed the connection, which only code that edits other objects' connections does.
     EmitterFreed,
     /// The object has no signal of that name.
     NoSuchSignal,

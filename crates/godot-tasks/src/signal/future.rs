@@ -23,8 +23,10 @@ use crate::runtime;
 /// if the object has no such signal, if the arguments do not convert to `A`, or if the signal was emitted
 /// on another thread with arguments that must stay there.
 ///
-/// Cancellation-safe: dropping it before it resolves loses nothing but this future's interest; an emission
-/// it already received is dropped with it.
+/// Dropping it unsubscribes at once. It is not cancellation-safe in the `select!` sense: an emission it has
+/// already received is dropped with it. To wait for a signal again and again inside a `select!` loop, keep
+/// a stream ([`emissions`](super::SignalExt::emissions)) outside the loop instead: its queue keeps every
+/// emission across polls.
 ///
 /// # Example
 ///
@@ -100,7 +102,7 @@ impl<A: SignalArgs> FusedFuture for TryNextEmission<A> {
 /// future was made. A panic inside a task ends only that task: its handle reports it and Godot's output shows
 /// it. While the engine shuts down it never panics (it stays pending and is dropped with its task).
 ///
-/// Cancellation-safe, like [`TryNextEmission`].
+/// Like [`TryNextEmission`], not cancellation-safe: an emission already received is dropped with it.
 ///
 /// # Example
 ///

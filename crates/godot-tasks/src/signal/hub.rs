@@ -25,7 +25,7 @@ use std::task::{Context, Poll, Waker};
 
 use godot::builtin::{Signal, StringName, Variant};
 use godot::classes::{Node, Object};
-use godot::obj::{Gd, InstanceId};
+use godot::obj::{Gd, InstanceId, Singleton};
 use slab::Slab;
 
 use super::connection;
@@ -87,6 +87,8 @@ struct Hubs {
     no_args: Rc<[Variant]>,
     /// Reused between emissions: the wakers to call once the registry is released.
     wake_buffer: Vec<Waker>,
+    /// Whether this runs inside the editor, asked once.
+    in_editor: Option<bool>,
 }
 
 thread_local! {
@@ -111,7 +113,12 @@ impl Hubs {
             next_serial: 0,
             no_args: Rc::from([]),
             wake_buffer: Vec::new(),
+            in_editor: None,
         }
+    }
+
+    fn in_editor(&mut self) -> bool {
+        *self.in_editor.get_or_insert_with(|| godot::classes::Engine::singleton().is_editor_hint())
     }
 
     fn get_mut(&mut self, id: HubId) -> Option<&mut Hub> {
@@ -138,13 +145,14 @@ impl Hubs {
         id
     }
 
-    /// Removes a hub; the caller disconnects it (if open) outside the borrow.
-    fn remove_hub(&mut self, id: HubId) -> Hub {
+    /// Removes a hub if it still exists; the caller disconnects it (if open) outside the borrow.
+    fn remove_hub(&mut self, id: HubId) -> Option<Hub> {
+        self.get(id)?;
         let hub = self.hubs.remove(id.index as usize);
         if self.by_signal.get(&hub.key) == Some(&id) {
             self.by_signal.remove(&hub.key);
         }
-        hub
+        Some(hub)
     }
 
     fn take_wakers(&mut self) -> Vec<Waker> {
@@ -159,10 +167,13 @@ fn new_waiter(wants: Wants) -> Waiter {
     }
 }
 
-fn store_waker(slot: &mut Option<Waker>, cx: &Context<'_>) {
+/// Stores the task's waker; returns the one it replaces, to be dropped once the registry is released (a
+/// foreign executor's waker may run code when dropped).
+#[must_use]
+fn store_waker(slot: &mut Option<Waker>, cx: &Context<'_>) -> Option<Waker> {
     match slot {
-        Some(waker) if waker.will_wake(cx.waker()) => {}
-        _ => *slot = Some(cx.waker().clone()),
+        Some(waker) if waker.will_wake(cx.waker()) => None,
+        _ => slot.replace(cx.waker().clone()),
     }
 }
 
@@ -188,6 +199,10 @@ pub(super) struct Subscription {
 impl Subscription {
     /// Subscribes to `signal`, connecting to the engine if no hub serves it yet.
     pub(super) fn new(signal: &Signal, wants: Wants) -> Result<Self, SignalError> {
+        // Emissions from other threads that happened before this subscription are not its business.
+        if REMOTE.has_pending() {
+            drain_remote();
+        }
         let name = signal.name();
         let Some(object_id) = signal.object_id() else {
             return Err(SignalError::new(
@@ -216,44 +231,46 @@ impl Subscription {
 
     /// The first emission since this subscription was made, or an error once the emitter is gone.
     pub(super) fn poll_next_once(&self, cx: &Context<'_>) -> Poll<Result<Rc<[Variant]>, SignalError>> {
-        with_hubs(|hubs| {
+        let (poll, replaced) = with_hubs(|hubs| {
             let Some(hub) = hubs.get_mut(self.hub) else {
-                return Poll::Ready(Err(SignalError::new(SignalErrorKind::EmitterFreed, "an unknown object", "?")));
+                return (Poll::Ready(Err(unknown_hub())), None);
             };
             let Some(Waiter::Next { emission, waker }) = hub.waiters.get_mut(self.waiter) else {
                 unreachable!("godot-tasks: a one-shot signal subscription lost its slot");
             };
             if let Some(emission) = emission.take() {
-                return Poll::Ready(emission.map_err(|kind| hub.error(kind)));
+                return (Poll::Ready(emission.map_err(|kind| hub.error(kind))), None);
             }
             if !hub.open {
-                return Poll::Ready(Err(hub.error(SignalErrorKind::EmitterFreed)));
+                return (Poll::Ready(Err(hub.error(SignalErrorKind::EmitterFreed))), None);
             }
-            store_waker(waker, cx);
-            Poll::Pending
+            (Poll::Pending, store_waker(waker, cx))
         })
-        .unwrap_or_else(|| Poll::Ready(Err(SignalError::new(SignalErrorKind::EmitterFreed, "?", "?"))))
+        .unwrap_or_else(|| (Poll::Ready(Err(unknown_hub())), None));
+        drop(replaced);
+        poll
     }
 
     /// The next queued emission; `None` once the emitter is gone and the queue is empty.
     pub(super) fn poll_next_queued(&self, cx: &Context<'_>) -> Poll<Option<Result<Rc<[Variant]>, SignalError>>> {
-        with_hubs(|hubs| {
+        let (poll, replaced) = with_hubs(|hubs| {
             let Some(hub) = hubs.get_mut(self.hub) else {
-                return Poll::Ready(None);
+                return (Poll::Ready(None), None);
             };
             let Some(Waiter::Every { queue, waker }) = hub.waiters.get_mut(self.waiter) else {
                 unreachable!("godot-tasks: a signal stream subscription lost its slot");
             };
             if let Some(emission) = queue.pop_front() {
-                return Poll::Ready(Some(emission.map_err(|kind| hub.error(kind))));
+                return (Poll::Ready(Some(emission.map_err(|kind| hub.error(kind)))), None);
             }
             if !hub.open {
-                return Poll::Ready(None);
+                return (Poll::Ready(None), None);
             }
-            store_waker(waker, cx);
-            Poll::Pending
+            (Poll::Pending, store_waker(waker, cx))
         })
-        .unwrap_or(Poll::Ready(None))
+        .unwrap_or((Poll::Ready(None), None));
+        drop(replaced);
+        poll
     }
 
     /// An error about this subscription's signal.
@@ -262,6 +279,11 @@ impl Subscription {
             .flatten()
             .unwrap_or_else(|| SignalError::new(kind, "?", "?"))
     }
+}
+
+/// The error for a subscription whose hub is gone, which only happens while the thread exits.
+fn unknown_hub() -> SignalError {
+    SignalError::new(SignalErrorKind::EmitterFreed, "an object of a runtime that is gone", "?")
 }
 
 impl Drop for Subscription {
@@ -284,7 +306,7 @@ impl Drop for Subscription {
         .flatten();
         // Outside the borrow: the waiter may hold the last reference to an emitted object.
         drop(left);
-        if release_now && !runtime::frame_hook_attached() {
+        if release_now && !runtime::ensure_frame_hook() {
             release_idle();
         }
     }
@@ -310,7 +332,7 @@ fn connect(signal: &Signal, key: SignalKey) -> Result<HubId, SignalError> {
         .expect("godot-tasks: signals awaited while the thread exits");
     let error = object.connect(&key.1, &connection::callable(hub));
     if error != godot::global::Error::OK {
-        let _ = with_hubs(|hubs| hubs.remove_hub(hub));
+        let _ = with_hubs(|hubs| hubs.remove_hub(hub)); // (dropping the callable may have removed it already)
         panic!("godot-tasks: connecting to signal '{name}' of {emitter} failed with {error:?}");
     }
     Ok(hub)
@@ -366,8 +388,17 @@ fn deliver(hub: HubId, emission: impl FnOnce(&Hubs) -> Emission) {
     }
 }
 
-/// The engine dropped the connection on the main thread: the emitter is being freed.
-pub(super) fn closed(hub: HubId) {
+/// The engine dropped the connection on the main thread: the emitter is being freed. Emissions queued by
+/// other threads before that are delivered first.
+pub(super) fn dropped(hub: HubId) {
+    if REMOTE.has_pending() {
+        drain_remote();
+    }
+    closed(hub);
+}
+
+/// Marks a hub closed and wakes its subscribers, who see the end after what was delivered before.
+fn closed(hub: HubId) {
     let wakers = with_hubs(|hubs| {
         let mut wakers = hubs.take_wakers();
         let Some(entry) = hubs.get_mut(hub) else { return wakers };
@@ -411,7 +442,7 @@ fn release_idle() {
             let Some(hub) = hubs.get_mut(id) else { continue };
             hub.listed_idle = false;
             if hub.waiters.is_empty() {
-                released.push(hubs.remove_hub(id));
+                released.extend(hubs.remove_hub(id));
             }
         }
         released
@@ -441,12 +472,65 @@ pub(crate) fn on_frame() {
     if REMOTE.has_pending() {
         drain_remote();
     }
-    if with_hubs(|hubs| !hubs.idle.is_empty()).unwrap_or(false) {
+    let (idle, in_editor) = with_hubs(|hubs| (!hubs.idle.is_empty(), hubs.in_editor())).unwrap_or_default();
+    if idle {
         release_idle();
+    }
+    if in_editor {
+        close_dead_emitters();
     }
 }
 
-/// At shutdown: releases idle connections now, since no frame hook will.
+/// In the editor the `godot` crate keeps a copy of each connection (see [`connection`]), so a freed emitter
+/// does not drop it: find such hubs by checking each emitter, once per frame.
+fn close_dead_emitters() {
+    let open: Vec<(HubId, InstanceId)> = with_hubs(|hubs| {
+        hubs.hubs
+            .iter()
+            .filter(|(_, hub)| hub.open)
+            .map(|(index, hub)| (HubId { index: index as u32, serial: hub.serial }, hub.key.0))
+            .collect()
+    })
+    .unwrap_or_default();
+    for (hub, emitter) in open {
+        if !emitter.lookup_validity() {
+            closed(hub);
+        }
+    }
+}
+
+/// At [`runtime::shutdown`]: releases idle connections now, since no frame hook will.
 pub(crate) fn on_shutdown() {
     release_idle();
+}
+
+/// At engine exit, after every task was dropped: closes every hub, so that futures kept outside tasks end,
+/// and disconnects every connection while the emitters are alive.
+pub(crate) fn on_engine_exit() {
+    if REMOTE.has_pending() {
+        let _ = REMOTE.take(); // Nobody will run to receive them.
+    }
+    let (hubs, wakers) = with_hubs(|hubs| {
+        let mut wakers = hubs.take_wakers();
+        let ids: Vec<usize> = hubs.hubs.iter().map(|(index, _)| index).collect();
+        let mut removed = Vec::new();
+        for index in ids {
+            let mut hub = hubs.hubs.remove(index);
+            for waiter in hub.waiters.iter_mut() {
+                let (Waiter::Next { waker, .. } | Waiter::Every { waker, .. }) = waiter;
+                wakers.extend(waker.take());
+            }
+            removed.push(hub);
+        }
+        hubs.by_signal.clear();
+        hubs.idle.clear();
+        (removed, wakers)
+    })
+    .unwrap_or_default();
+    for hub in hubs {
+        if hub.open {
+            disconnect(hub);
+        }
+    }
+    wake_all(wakers);
 }

@@ -35,17 +35,20 @@
 //! - **The task resumes after the emission, never inside it**: in the runtime's next flush, later in the same
 //!   frame. The arguments are those of the first emission after the future was made.
 //! - **One engine connection per signal**, however many futures and streams await it. When the last one is
-//!   dropped, the connection is removed at the end of the frame (so a loop that awaits the same signal
-//!   again and again keeps one connection instead of reconnecting each time), or at once when the runtime
-//!   has no frame hook (no scene tree, or after [`runtime::shutdown`](crate::runtime::shutdown)).
+//!   dropped, the connection is removed by the runtime's next frame hook (at the start of the next frame; so
+//!   a loop that awaits the same signal again and again keeps one connection instead of reconnecting each
+//!   time), or at once when the runtime has no frame hook (no scene tree, or after
+//!   [`runtime::shutdown`](crate::runtime::shutdown)). At engine exit every connection is removed.
 //! - **Any argument type** that converts from a `Variant` ([`SignalArgs`]), checked when the task resumes:
 //!   a wrong number or type of arguments is an error that says so.
-//! - **Any thread may emit**; the task still resumes on the main thread (for an emission on another thread,
-//!   at the frame hook: in the same or the next frame). Arguments that must not cross threads (objects,
+//! - **Any thread may emit**; the task still resumes on the main thread. An emission on another thread is
+//!   handed over by the runtime's frame hook (so it resumes in the same or the next frame, and needs a running
+//!   runtime with a scene tree), or earlier by any emission of a watched signal on the main thread; the
+//!   order of emissions is kept. Arguments that must not cross threads (objects,
 //!   strings, arrays, ...) are not touched; the awaiting side gets
 //!   [`SignalErrorKind::NotThreadSafe`] instead. Plain values (numbers, vectors, colours, ...) pass.
 //! - **Cost**: creating a future on an untyped [`Signal`] whose connection already exists costs a lookup and
-//!   a slot (no engine call, no connection); an emission costs one shared allocation for its arguments
+//!   a slot (a few cheap engine calls to read the signal's name and object, no new connection); an emission costs one shared allocation for its arguments
 //!   however many tasks await it. A typed signal first converts itself with the `godot` crate's
 //!   `to_untyped()`, which costs several times more than the rest; in a hot loop, convert once and await the
 //!   untyped signal:
@@ -85,7 +88,7 @@ use godot_core::meta::ParamTuple;
 pub use args::SignalArgs;
 pub use error::{SignalError, SignalErrorKind};
 pub use future::{NextEmission, TryNextEmission};
-pub(crate) use hub::{on_frame, on_shutdown};
+pub(crate) use hub::{on_engine_exit, on_frame, on_shutdown};
 pub use stream::{Emissions, Next, TryEmissions};
 
 use crate::runtime::assert_main_thread;
@@ -284,7 +287,8 @@ pub trait TypedSignalExt {
     ///
     /// # Panics
     ///
-    /// If called off Godot's main thread.
+    /// Here, if called off Godot's main thread. When polled, on an emission it cannot deliver (for example
+    /// one from another thread whose arguments may not cross threads).
     ///
     /// # Example
     ///

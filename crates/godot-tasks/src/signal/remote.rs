@@ -64,13 +64,17 @@ impl Remote {
 ///
 /// Runs on the emitting thread, so it touches the arguments only through interface functions that read the
 /// caller's memory: the type of each argument, then the copy-out converter for plain types.
-pub(super) fn copy_plain(args: &[sys::GDExtensionConstVariantPtr]) -> Result<Vec<PlainValue>, SignalErrorKind> {
+///
+/// # Safety
+/// Every pointer in `args` must point to a live Variant for the duration of the call.
+pub(super) unsafe fn copy_plain(args: &[sys::GDExtensionConstVariantPtr]) -> Result<Vec<PlainValue>, SignalErrorKind> {
     args.iter()
         .enumerate()
         .map(|(index, &arg)| {
-            // SAFETY: `arg` points to a live Variant for the duration of the call; the function only reads it.
+            // SAFETY: `arg` points to a live Variant (contract); the function only reads it.
             let emitted = VariantType::from_sys(unsafe { (sys::thread_safe().variant_get_type)(arg) });
-            PlainValue::copy(arg, emitted).ok_or(SignalErrorKind::NotThreadSafe { index, emitted })
+            // SAFETY: `arg` is live and holds an `emitted`.
+            unsafe { PlainValue::copy(arg, emitted) }.ok_or(SignalErrorKind::NotThreadSafe { index, emitted })
         })
         .collect()
 }
@@ -85,7 +89,10 @@ macro_rules! plain_values {
 
         impl PlainValue {
             /// Copies `value` (of type `value_type`) out, if it is plain data.
-            fn copy(value: sys::GDExtensionConstVariantPtr, value_type: VariantType) -> Option<Self> {
+            ///
+            /// # Safety
+            /// `value` must point to a live Variant holding a `value_type`.
+            unsafe fn copy(value: sys::GDExtensionConstVariantPtr, value_type: VariantType) -> Option<Self> {
                 if value_type == VariantType::NIL {
                     return Some(Self::Nil);
                 }

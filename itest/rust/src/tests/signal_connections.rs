@@ -13,7 +13,8 @@ use crate::{ensure, ensure_eq, tests};
 tests![
     ten_thousand_waiters_share_one_connection,
     connections_return_to_start_after_churn,
-    idle_connection_is_released_at_the_end_of_the_frame,
+    idle_connection_is_released_by_the_next_frame_hook,
+    connection_is_protected_from_hot_reload_like_other_rust_callables,
 ];
 
 async fn ten_thousand_waiters_share_one_connection() -> Result<(), String> {
@@ -63,7 +64,7 @@ async fn connections_return_to_start_after_churn() -> Result<(), String> {
     Ok(())
 }
 
-async fn idle_connection_is_released_at_the_end_of_the_frame() -> Result<(), String> {
+async fn idle_connection_is_released_by_the_next_frame_hook() -> Result<(), String> {
     let emitter = Emitter::new_gd();
     let before = connection_count(&emitter, "ping");
     let ping = emitter.signals().ping().next_emission();
@@ -74,5 +75,17 @@ async fn idle_connection_is_released_at_the_end_of_the_frame() -> Result<(), Str
     next_frame().await;
     next_frame().await;
     ensure!(connection_count(&emitter, "ping") == before, "the idle connection outlived the frame");
+    Ok(())
+}
+
+async fn connection_is_protected_from_hot_reload_like_other_rust_callables() -> Result<(), String> {
+    // The `godot` crate disconnects its own callables before an editor hot reload; ours must count as such.
+    let emitter = Emitter::new_gd();
+    let _ping = emitter.signals().ping().next_emission();
+    let connections = emitter.clone().upcast::<Object>().get_signal_connection_list("ping");
+    ensure_eq!(connections.len(), 1);
+    let callable = connections.at(0).get("callable").ok_or("no callable")?.to::<Callable>();
+    ensure!(callable.is_rust_callable());
+    ensure!(callable.is_valid());
     Ok(())
 }

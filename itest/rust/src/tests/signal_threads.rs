@@ -1,5 +1,6 @@
 //! Signals emitted on other threads: plain values cross, objects do not, the task stays on the main thread.
 
+use futures_util::StreamExt;
 use godot::classes::Script;
 use godot::prelude::*;
 use godot_tasks::signal::{SignalErrorKind, TypedSignalExt};
@@ -12,6 +13,9 @@ tests![
     i64_emitted_on_another_thread_resumes_the_task_on_the_main_thread,
     vector_emitted_on_another_thread_arrives,
     object_emitted_on_another_thread_is_an_error_not_a_crash,
+    emission_on_another_thread_reaches_a_stream_before_the_emitter_is_freed,
+    emission_on_another_thread_reaches_a_future_before_the_emitter_is_freed,
+    future_made_after_an_emission_on_another_thread_does_not_get_it,
 ];
 
 /// The GDScript helper that emits signals on a new thread and waits for it.
@@ -59,6 +63,35 @@ async fn object_emitted_on_another_thread_is_an_error_not_a_crash() -> Result<()
     // The signal still works from the main thread afterwards.
     let next = emitter.signals().pair().next_emission();
     emitter.signals().pair().emit(2, &RefCounted::new_gd());
+    ensure_eq!(run_task(next).await?.0, 2);
+    Ok(())
+}
+
+async fn emission_on_another_thread_reaches_a_stream_before_the_emitter_is_freed() -> Result<(), String> {
+    let emitter = Emitter::new_gd();
+    let reader = godot_tasks::spawn(emitter.signals().count().emissions().map(|(n,)| n).collect::<Vec<_>>());
+    emit_on_thread(&emitter, "count", varray![7]);
+    drop(emitter); // freed on the main thread while the emission from the other thread is still queued
+    ensure_eq!(reader.await.map_err(|e| e.to_string())?, vec![7]);
+    Ok(())
+}
+
+async fn emission_on_another_thread_reaches_a_future_before_the_emitter_is_freed() -> Result<(), String> {
+    let emitter = Emitter::new_gd();
+    let next = emitter.signals().count().try_next_emission();
+    emit_on_thread(&emitter, "count", varray![7]);
+    drop(emitter);
+    let result = run_task(next).await?.map_err(|e| e.to_string());
+    ensure_eq!(result, Ok((7,)));
+    Ok(())
+}
+
+async fn future_made_after_an_emission_on_another_thread_does_not_get_it() -> Result<(), String> {
+    let emitter = Emitter::new_gd();
+    let _keeps_the_connection = emitter.signals().count().emissions();
+    emit_on_thread(&emitter, "count", varray![1]);
+    let next = emitter.signals().count().next_emission();
+    emitter.signals().count().emit(2);
     ensure_eq!(run_task(next).await?.0, 2);
     Ok(())
 }
