@@ -28,6 +28,9 @@ impl Emitter {
 
     #[signal]
     pub fn position(at: Vector2);
+
+    #[signal]
+    pub fn plain(flag: bool, ratio: f64, tint: Color, transform: Transform3D, bounds: Aabb, nothing: Variant);
 }
 
 /// A user enum crossing signals as an integer.

@@ -12,6 +12,7 @@ use crate::{ensure, ensure_eq, tests};
 tests![
     i64_emitted_on_another_thread_resumes_the_task_on_the_main_thread,
     vector_emitted_on_another_thread_arrives,
+    every_kind_of_plain_value_crosses_threads,
     object_emitted_on_another_thread_is_an_error_not_a_crash,
     emission_on_another_thread_reaches_a_stream_before_the_emitter_is_freed,
     emission_on_another_thread_reaches_a_future_before_the_emitter_is_freed,
@@ -46,6 +47,23 @@ async fn vector_emitted_on_another_thread_arrives() -> Result<(), String> {
     emit_on_thread(&emitter, "position", varray![Vector2::new(1.5, -2.0)]);
     let (at,) = run_task(next).await?;
     ensure_eq!(at, Vector2::new(1.5, -2.0));
+    Ok(())
+}
+
+async fn every_kind_of_plain_value_crosses_threads() -> Result<(), String> {
+    let emitter = Emitter::new_gd();
+    let next = emitter.signals().plain().next_emission();
+    let transform = Transform3D::new(Basis::from_euler(EulerOrder::XYZ, Vector3::new(0.1, 0.2, 0.3)), Vector3::ONE);
+    let bounds = Aabb::new(Vector3::new(1.0, 2.0, 3.0), Vector3::new(4.0, 5.0, 6.0));
+    let tint = Color::from_rgba(0.1, 0.2, 0.3, 0.4);
+    emit_on_thread(&emitter, "plain", varray![true, 0.25, tint, transform, bounds, &Variant::nil()]);
+    let (flag, ratio, got_tint, got_transform, got_bounds, nothing) = run_task(next).await?;
+    ensure!(flag);
+    ensure_eq!(ratio, 0.25);
+    ensure_eq!(got_tint, tint);
+    ensure_eq!(got_transform, transform);
+    ensure_eq!(got_bounds, bounds);
+    ensure!(nothing.is_nil());
     Ok(())
 }
 
