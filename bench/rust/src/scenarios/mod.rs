@@ -1,0 +1,26 @@
+//! Every benchmark scenario, in the order they run. Each measures one kind of work for every implementation
+//! that can express it, in the same process and the same frames.
+
+mod churn;
+mod coalescing;
+mod cross_thread;
+mod fan_out;
+mod idle;
+mod memory;
+mod spawn;
+
+use godot::prelude::*;
+
+use crate::harness::{ScenarioBody, Sizes};
+
+pub fn all(sizes: Sizes, gdscript: Gd<Node>) -> Vec<(&'static str, ScenarioBody)> {
+    vec![
+        ("spawn", Box::pin(spawn::run(sizes))),
+        ("signal fan-out", Box::pin(fan_out::run(sizes, gdscript.clone()))),
+        ("signal churn", Box::pin(churn::run(sizes, gdscript.clone()))),
+        ("wake coalescing", Box::pin(coalescing::run(sizes))),
+        ("cross-thread wakes", Box::pin(cross_thread::run(sizes))),
+        ("idle cost", Box::pin(idle::run(sizes))),
+        ("memory", Box::pin(memory::run(sizes, gdscript))),
+    ]
+}
