@@ -22,7 +22,13 @@ pub struct Measurement {
 }
 
 impl Measurement {
-    pub fn new(scenario: &'static str, implementation: &'static str, unit: &'static str, ns_per_op: f64, ops: u64) -> Self {
+    pub fn new(
+        scenario: &'static str,
+        implementation: &'static str,
+        unit: &'static str,
+        ns_per_op: f64,
+        ops: u64,
+    ) -> Self {
         Self {
             scenario,
             implementation,
@@ -94,6 +100,9 @@ impl Measurement {
         }
         if let Some(frames) = self.frames_until_resumed {
             line += &format!(", resumed after {frames:.1} frames");
+        }
+        if let Some(note) = &self.note {
+            line += &format!(" ({note})");
         }
         println!("{line}");
     }

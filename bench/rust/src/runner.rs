@@ -20,7 +20,8 @@ thread_local! {
 
 /// Starts or stops recording how long the `process_frame` connections between the two marks take.
 pub fn record_hook_windows(on: bool) -> Vec<f64> {
-    HOOK_WINDOWS.with_borrow_mut(|windows| if on { windows.replace(Vec::new()) } else { windows.take() })
+    HOOK_WINDOWS
+        .with_borrow_mut(|windows| if on { windows.replace(Vec::new()) } else { windows.take() })
         .unwrap_or_default()
 }
 
@@ -49,7 +50,8 @@ pub struct BenchRunner {
 #[godot_api]
 impl INode for BenchRunner {
     fn ready(&mut self) {
-        let args: Vec<String> = Os::singleton().get_cmdline_user_args().to_vec().iter().map(|a| a.to_string()).collect();
+        let args: Vec<String> =
+            Os::singleton().get_cmdline_user_args().to_vec().iter().map(|a| a.to_string()).collect();
         let quick = args.iter().any(|arg| arg == "--quick");
         self.out = args.iter().find_map(|arg| arg.strip_prefix("--out=").map(str::to_owned));
         let sizes = if quick { Sizes::QUICK } else { Sizes::FULL };

@@ -51,6 +51,9 @@ pub(crate) struct Inner {
     round_budget: Cell<u32>,
     /// The batch being polled; kept between flushes so that draining the queue allocates nothing.
     spare_batch: RefCell<Vec<TaskRef>>,
+    /// Tasks spawned since the last flush took them: queued here, on the executor's own thread, without the
+    /// shared queue's lock.
+    spawned: RefCell<Vec<TaskRef>>,
     flushing: Cell<bool>,
     closed: Cell<bool>,
 }
@@ -76,6 +79,7 @@ impl Executor {
                 shared: Arc::new(Shared::new(Box::new(host))),
                 round_budget: Cell::new(DEFAULT_ROUND_BUDGET),
                 spare_batch: RefCell::new(Vec::new()),
+                spawned: RefCell::new(Vec::new()),
                 flushing: Cell::new(false),
                 closed: Cell::new(false),
             }),
@@ -122,7 +126,10 @@ impl Executor {
                 spawned_at,
             })
         };
-        inner.shared.schedule(task);
+        inner.spawned.borrow_mut().push(task);
+        if !inner.flushing.get() {
+            inner.shared.request_flush_here();
+        }
         JoinHandle::new(Rc::downgrade(inner), task, spawned_at)
     }
 
@@ -143,6 +150,7 @@ impl Executor {
         let mut batch = std::mem::take(&mut *inner.spare_batch.borrow_mut());
         while outcome.rounds < inner.round_budget.get() && !inner.closed.get() {
             inner.shared.take_ready(&mut batch);
+            batch.append(&mut inner.spawned.borrow_mut());
             if batch.is_empty() {
                 break;
             }
@@ -154,13 +162,13 @@ impl Executor {
             }
         }
         *inner.spare_batch.borrow_mut() = batch;
-        outcome.more_work = inner.shared.has_ready();
+        outcome.more_work = inner.has_ready();
         outcome
     }
 
     /// Whether any task is waiting on the ready queue. Cheap (one atomic load): a host may check it every frame.
     pub fn has_ready_work(&self) -> bool {
-        self.inner.shared.has_ready()
+        self.inner.has_ready()
     }
 
     /// How many tasks the executor holds: unfinished ones, and finished ones whose handle has not yet taken
@@ -193,6 +201,7 @@ impl Executor {
         let inner = &self.inner;
         inner.closed.set(true);
         inner.shared.close();
+        inner.spawned.borrow_mut().clear();
         // Destructors may spawn (refused: dropped at once) or cancel (a no-op by now); loop until only the
         // tasks being polled or dropped right now remain.
         loop {
@@ -225,6 +234,10 @@ impl Drop for FlushGuard<'_> {
 }
 
 impl Inner {
+    fn has_ready(&self) -> bool {
+        self.shared.has_ready() || !self.spawned.borrow().is_empty()
+    }
+
     /// Polls or cancels one task popped from the ready queue. Returns whether a future was polled.
     fn run(&self, task: TaskRef) -> bool {
         let (mut cell, waker, cancel, spawned_at) = {
@@ -239,16 +252,25 @@ impl Inner {
             let cancel = entry.cancel_requested;
             entry.phase = if cancel { Phase::Cancelling } else { Phase::Running };
             let cell = entry.cell.take().expect("an Idle task holds its future");
-            (cell, entry.waker.clone(), cancel, entry.spawned_at)
+            // Lent to the poll and put back after it (nothing reads it while the task runs): no clone.
+            let waker = std::mem::replace(&mut entry.waker, Waker::noop().clone());
+            (cell, waker, cancel, entry.spawned_at)
         };
         if cancel {
+            drop(waker);
             self.cancel_now(task, cell, spawned_at);
             return false;
         }
 
         let mut cx = Context::from_waker(&waker);
         let polled = catch_unwind(AssertUnwindSafe(|| cell.as_mut().poll(&mut cx)));
-        drop(waker);
+        if matches!(polled, Ok(Poll::Pending)) {
+            if let Some(entry) = self.table.borrow_mut().get_mut(task) {
+                entry.waker = waker;
+            }
+        } else {
+            drop(waker);
+        }
         match polled {
             Ok(Poll::Ready(())) => self.finish(task, cell),
             Ok(Poll::Pending) => {

@@ -85,6 +85,14 @@ impl Shared {
     }
 
     /// Moves every queued task into `batch` (which must be empty), keeping both allocations alive.
+    /// Asks the host for a flush on behalf of work queued on the owner thread outside this queue (new tasks),
+    /// unless one is already requested or running.
+    pub(crate) fn request_flush_here(&self) {
+        if !self.flush_requested.swap(true, Ordering::Relaxed) {
+            self.host.request_flush();
+        }
+    }
+
     pub(crate) fn take_ready(&self, batch: &mut Vec<TaskRef>) {
         debug_assert!(batch.is_empty());
         let mut ready = self.lock();

@@ -17,8 +17,7 @@ pub async fn run(sizes: Sizes) -> Vec<Measurement> {
     let baseline = average_window(sizes.idle_frames).await;
     let emitter = BenchEmitter::new_gd();
     let never = emitter.signals().never().to_untyped();
-    let handles: Vec<_> =
-        (0..sizes.idle_tasks).map(|_| godot_tasks::spawn(never.next_emission::<()>())).collect();
+    let handles: Vec<_> = (0..sizes.idle_tasks).map(|_| godot_tasks::spawn(never.next_emission::<()>())).collect();
     next_frame().await;
     let loaded = average_window(sizes.idle_frames).await;
     for handle in &handles {
