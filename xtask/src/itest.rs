@@ -3,8 +3,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::godot;
 use crate::shell::{cargo, root, run, step};
+use crate::{bench, godot};
 
 /// Lines that must never appear in a clean run's output.
 const ERROR_MARKERS: &[&str] = &["ERROR:", "SCRIPT ERROR", "panicked", "USER ERROR"];
@@ -43,6 +43,14 @@ pub fn test_all() -> Result<(), String> {
     );
     results.check("exit with 1,000 pending tasks: no error line", errors.is_empty(), &errors.join("\n"));
 
+    // A smoke test only: small sizes, no timing thresholds; it fails if the bench project does not run through.
+    let smoke = bench::bench(true);
+    results.check(
+        "benchmarks run through (cargo xtask bench --quick)",
+        smoke.is_ok(),
+        smoke.err().as_deref().unwrap_or(""),
+    );
+
     println!("\n{} passed, {} failed", results.passed, results.failed);
     if results.failed == 0 { Ok(()) } else { Err(format!("{} integration test(s) failed", results.failed)) }
 }
@@ -56,7 +64,7 @@ pub fn demo() -> Result<(), String> {
 }
 
 /// A headless Godot command running `script` in `project`, with the project's extensions registered.
-fn headless_godot(bin: &Path, project: &Path, script: &str) -> Result<Command, String> {
+pub(crate) fn headless_godot(bin: &Path, project: &Path, script: &str) -> Result<Command, String> {
     import_extensions(project)?;
     let mut command = Command::new(bin);
     command.args(["--headless", "--path"]).arg(project).args(["-s", script]);

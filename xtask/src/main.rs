@@ -1,5 +1,7 @@
-//! Project commands: `cargo xtask test`, `cargo xtask demo`, `cargo xtask miri`, `cargo xtask godot`.
+//! Project commands: `cargo xtask test`, `cargo xtask demo`, `cargo xtask bench`, `cargo xtask miri`,
+//! `cargo xtask godot`.
 
+mod bench;
 mod godot;
 mod itest;
 mod shell;
@@ -8,10 +10,14 @@ use std::process::ExitCode;
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
+       cargo xtask bench [--quick]
 
 commands:
   test    every check and test: fmt, clippy, doc, unit and doc tests, integration tests in headless Godot
   demo    build the demo extension and run the demo project in headless Godot
+  bench   run the benchmarks side by side with godot::task and GDScript in one headless Godot process
+          (release build); writes target/bench/results.{json,md,svg}
+          --quick: small sizes, for a smoke test
   miri    run the executor core's tests under miri (needs: rustup component add miri rust-src --toolchain nightly)
   godot   print the Godot 4 binary the other commands use (provisioning it if needed)
 
@@ -23,6 +29,14 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => itest::test_all(),
         Some("demo") => itest::demo(),
+        Some("bench") => match &args[1..] {
+            [] => bench::bench(false),
+            [flag] if flag == "--quick" => bench::bench(true),
+            _ => {
+                eprintln!("{USAGE}");
+                return ExitCode::from(2);
+            }
+        },
         Some("miri") => {
             shell::run(shell::rustup_cargo().args(["+nightly", "miri", "test", "-p", "godot-tasks-executor"]))
         }
