@@ -58,10 +58,27 @@ struct Hooks {
     exit: Callable,
 }
 
+/// Whether this is Godot's main thread, remembered per thread (asking the `godot` crate takes a copy of
+/// the thread's handle each time, which shows in spawn-heavy code).
+fn on_main_thread() -> bool {
+    thread_local! {
+        static ON_MAIN_THREAD: Cell<Option<bool>> = const { Cell::new(None) };
+    }
+    ON_MAIN_THREAD
+        .try_with(|known| {
+            known.get().unwrap_or_else(|| {
+                let main = godot::init::is_main_thread();
+                known.set(Some(main));
+                main
+            })
+        })
+        .unwrap_or_else(|_| godot::init::is_main_thread())
+}
+
 /// Panics with a message naming the rule and the way out if not on Godot's main thread.
 #[track_caller]
 pub(crate) fn assert_main_thread(what: &str, at: &'static Location<'static>) {
-    if !godot::init::is_main_thread() {
+    if !on_main_thread() {
         let thread = std::thread::current();
         let name = thread.name().unwrap_or("<unnamed>");
         panic!(
