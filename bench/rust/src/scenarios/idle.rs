@@ -27,12 +27,10 @@ pub async fn run(sizes: Sizes) -> Vec<Measurement> {
         handle.cancel();
     }
     next_frame().await;
-    vec![
-        Measurement::new("idle cost", OURS, "per frame", loaded, sizes.idle_frames as u64).note(format!(
-            "{} idle tasks; upper bound: the whole frame-hook window, {baseline:.0} ns without the tasks",
-            sizes.idle_tasks
-        )),
-    ]
+    vec![Measurement::new("idle cost", OURS, "per frame", loaded, sizes.idle_frames as u64).note(format!(
+        "{} idle tasks; upper bound: the whole frame-hook window, {baseline:.0} ns without the tasks",
+        sizes.idle_tasks
+    ))]
 }
 
 async fn shortest_window(frame_count: usize) -> f64 {
