@@ -68,6 +68,7 @@ pub mod prelude;
 pub mod runtime;
 pub mod signal;
 mod spawn;
+pub mod time;
 
 pub use godot_tasks_executor::{CancelOnDrop, JoinError, JoinHandle};
 pub use spawn::spawn;

@@ -56,6 +56,8 @@ struct Hooks {
     root: Gd<Window>,
     frame: Callable,
     exit: Callable,
+    /// Attached on the first physics wait.
+    physics: Option<Callable>,
 }
 
 /// Whether this is Godot's main thread, remembered per thread (asking the `godot` crate takes a copy of
@@ -127,8 +129,53 @@ pub(crate) fn ensure_frame_hook() -> bool {
         .unwrap_or(false)
 }
 
+/// Makes sure the hooks that count time run: the frame hook, and the physics hook if `physics`.
+pub(crate) fn ensure_time_hooks(physics: bool) {
+    let _ = executor();
+    attach_hooks();
+    if physics {
+        let hooks = RUNTIME.with_borrow(|runtime| {
+            runtime.0.as_ref().and_then(|r| r.hooks.as_ref()).filter(|h| h.physics.is_none()).map(|h| h.tree.clone())
+        });
+        if let Some(tree) = hooks {
+            let physics = Callable::from_fn("godot_tasks::physics_hook", |_args| on_physics_frame());
+            Signal::from_object_signal(&tree, "physics_frame").connect(&physics);
+            RUNTIME.with_borrow_mut(|runtime| {
+                if let Some(hooks) = runtime.0.as_mut().and_then(|r| r.hooks.as_mut()) {
+                    hooks.physics = Some(physics);
+                }
+            });
+        }
+    }
+}
+
+/// What the time module needs to know about the frame or tick that starts.
+fn frame_info(physics: bool) -> Option<crate::time::FrameInfo> {
+    if !crate::time::is_active() {
+        return None;
+    }
+    let (tree, root) = RUNTIME.with_borrow(|runtime| {
+        runtime.0.as_ref().and_then(|r| r.hooks.as_ref()).map(|h| (h.tree.clone(), h.root.clone()))
+    })?;
+    let delta = if physics { root.get_physics_process_delta_time() } else { root.get_process_delta_time() };
+    Some(crate::time::FrameInfo { paused: tree.is_paused(), delta, time_scale: Engine::singleton().get_time_scale() })
+}
+
+fn on_physics_frame() {
+    if let Some(tick) = frame_info(true) {
+        crate::time::on_physics_frame(&tick);
+    }
+    let ready = RUNTIME.with_borrow(|runtime| runtime.0.as_ref().is_some_and(|r| r.executor.has_ready_work()));
+    if ready {
+        flush();
+    }
+}
+
 fn on_frame() {
     crate::signal::on_frame();
+    if let Some(frame) = frame_info(false) {
+        crate::time::on_process_frame(&frame);
+    }
     let ready = RUNTIME.with_borrow(|runtime| runtime.0.as_ref().is_some_and(|r| r.executor.has_ready_work()));
     if ready {
         flush();
@@ -149,6 +196,7 @@ fn on_engine_exit() {
         executor.shutdown();
     }
     crate::signal::on_engine_exit();
+    crate::time::on_shutdown();
     host::release_engine_objects();
 }
 
@@ -184,6 +232,7 @@ pub fn shutdown() {
     runtime.executor.shutdown();
     drop(runtime);
     crate::signal::on_shutdown();
+    crate::time::on_shutdown();
 }
 
 /// How many tasks the runtime holds: running ones, and finished ones whose handle has not taken the result.
@@ -239,7 +288,7 @@ impl Hooks {
         let exit = Callable::from_fn("godot_tasks::exit_hook", |_args| on_engine_exit());
         Signal::from_object_signal(&tree, "process_frame").connect(&frame);
         Signal::from_object_signal(&root, "tree_exiting").connect(&exit);
-        Some(Self { tree, root, frame, exit })
+        Some(Self { tree, root, frame, exit, physics: None })
     }
 
     fn detach(&self) {
@@ -250,6 +299,12 @@ impl Hooks {
         let tree_exiting = Signal::from_object_signal(&self.root, "tree_exiting");
         if tree_exiting.is_connected(&self.exit) {
             tree_exiting.disconnect(&self.exit);
+        }
+        if let Some(physics) = &self.physics {
+            let physics_frame = Signal::from_object_signal(&self.tree, "physics_frame");
+            if physics_frame.is_connected(physics) {
+                physics_frame.disconnect(physics);
+            }
         }
     }
 }

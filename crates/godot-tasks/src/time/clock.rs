@@ -1,0 +1,216 @@
+//! Which time a wait counts: game time, unscaled time, wall-clock time or physics time, paused or not.
+
+use std::time::Duration;
+
+use super::service::{self, Line};
+use super::{Deadline, FrameWait, Interval, Sleep, Timeout};
+
+/// A way of counting time and frames for sleeps, frame waits, timeouts and intervals.
+///
+/// | clock | time advances by | frames counted | while the tree is paused |
+/// |---|---|---|---|
+/// | [`Clock::GAME`] (default) | each frame's `delta` (follows `Engine.time_scale`) | process frames | stops |
+/// | [`Clock::UNSCALED`] | each frame's `delta` without `Engine.time_scale` | process frames | stops |
+/// | [`Clock::REALTIME`] | the wall clock | process frames | runs |
+/// | [`Clock::PHYSICS`] | each physics tick's `delta` (follows `Engine.time_scale`) | physics ticks | stops |
+///
+/// [`during_pause`](Self::during_pause) makes a clock run while the tree is paused, like a node with
+/// `process_mode = ALWAYS` (a pause menu's animations, for example).
+///
+/// Time advances once per frame (or physics tick), in the runtime's frame hook at the start of the frame: a
+/// wait ends in the first frame whose accumulated time reaches its deadline, and the task resumes in that
+/// same frame.
+///
+/// # Example
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use godot_tasks::time::Clock;
+///
+/// # async fn example() {
+/// Clock::GAME.sleep(Duration::from_secs(2)).await; // stops while paused, follows time scale
+/// Clock::UNSCALED.during_pause().sleep(Duration::from_millis(300)).await; // a pause-menu fade
+/// Clock::PHYSICS.frames(3).await; // three physics ticks
+/// # }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Clock {
+    pub(super) source: Source,
+    pub(super) during_pause: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(super) enum Source {
+    Game,
+    Unscaled,
+    Realtime,
+    Physics,
+}
+
+impl Clock {
+    /// Game time: follows `Engine.time_scale`, stops while the tree is paused. The default.
+    pub const GAME: Clock = Clock { source: Source::Game, during_pause: false };
+    /// Game time without `Engine.time_scale`; stops while the tree is paused.
+    pub const UNSCALED: Clock = Clock { source: Source::Unscaled, during_pause: false };
+    /// The wall clock: ignores time scale and pause. Its frames are all process frames.
+    pub const REALTIME: Clock = Clock { source: Source::Realtime, during_pause: true };
+    /// Physics time, counted in physics ticks: follows `Engine.time_scale`, stops while the tree is paused.
+    pub const PHYSICS: Clock = Clock { source: Source::Physics, during_pause: false };
+
+    /// The same clock, but running while the tree is paused.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example() {
+    /// use godot_tasks::time::Clock;
+    /// Clock::GAME.during_pause().frames(10).await;
+    /// # }
+    /// ```
+    pub const fn during_pause(self) -> Clock {
+        Clock { during_pause: true, ..self }
+    }
+
+    /// This clock's time now, in seconds since the runtime started counting.
+    ///
+    /// # Panics
+    ///
+    /// Off Godot's main thread.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use godot_tasks::time::Clock;
+    /// let played_for = Clock::GAME.now().seconds();
+    /// ```
+    #[track_caller]
+    pub fn now(self) -> Deadline {
+        Deadline { clock: self, seconds: service::now(self.time_line(), std::panic::Location::caller()) }
+    }
+
+    /// Waits `duration` of this clock's time.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example() {
+    /// use std::time::Duration;
+    /// use godot_tasks::time::Clock;
+    /// Clock::REALTIME.sleep(Duration::from_millis(500)).await;
+    /// # }
+    /// ```
+    #[track_caller]
+    pub fn sleep(self, duration: Duration) -> Sleep {
+        let at = std::panic::Location::caller();
+        let now = service::now(self.time_line(), at);
+        Sleep::new(self.time_line(), now + duration.as_secs_f64(), at)
+    }
+
+    /// Waits until this clock reaches `deadline` (made from [`now`](Self::now) of the same clock).
+    ///
+    /// # Panics
+    ///
+    /// If `deadline` belongs to another clock.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example() {
+    /// use std::time::Duration;
+    /// use godot_tasks::time::Clock;
+    /// let wave_ends = Clock::GAME.now() + Duration::from_secs(30);
+    /// Clock::GAME.sleep_until(wave_ends).await;
+    /// # }
+    /// ```
+    #[track_caller]
+    pub fn sleep_until(self, deadline: Deadline) -> Sleep {
+        assert!(
+            deadline.clock == self,
+            "godot-tasks: a deadline of {:?} was given to {:?}.sleep_until(); take the deadline from the same clock",
+            deadline.clock,
+            self
+        );
+        Sleep::new(self.time_line(), deadline.seconds, std::panic::Location::caller())
+    }
+
+    /// Waits `count` frames of this clock (process frames, or physics ticks for [`Clock::PHYSICS`]); frames
+    /// while the tree is paused count only if the clock runs during pause. `frames(0)` is ready at once.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example() {
+    /// godot_tasks::time::Clock::GAME.frames(5).await;
+    /// # }
+    /// ```
+    #[track_caller]
+    pub fn frames(self, count: u64) -> FrameWait {
+        let at = std::panic::Location::caller();
+        let now = service::now(self.frame_line(), at);
+        FrameWait::new(self.frame_line(), now + count as f64, at)
+    }
+
+    /// Runs `future` for at most `duration` of this clock's time.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(reply: impl std::future::Future<Output = i32>) {
+    /// use std::time::Duration;
+    /// use godot_tasks::time::Clock;
+    /// let answer = Clock::REALTIME.timeout(Duration::from_secs(5), reply).await;
+    /// # }
+    /// ```
+    #[track_caller]
+    pub fn timeout<F: std::future::Future>(self, duration: Duration, future: F) -> Timeout<F> {
+        Timeout::new(future, self.sleep(duration))
+    }
+
+    /// Ticks every `period` of this clock's time; see [`Interval`].
+    ///
+    /// # Panics
+    ///
+    /// If `period` is zero.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example() {
+    /// use std::time::Duration;
+    /// use godot_tasks::time::Clock;
+    /// let mut ticks = Clock::PHYSICS.interval(Duration::from_millis(100));
+    /// ticks.tick().await;
+    /// # }
+    /// ```
+    #[track_caller]
+    pub fn interval(self, period: Duration) -> Interval {
+        assert!(!period.is_zero(), "godot-tasks: an interval's period must not be zero");
+        let at = std::panic::Location::caller();
+        let now = service::now(self.time_line(), at);
+        Interval::new(self.time_line(), now, period.as_secs_f64(), at)
+    }
+
+    pub(super) fn time_line(self) -> Line {
+        match self.source {
+            Source::Game => Line::ProcessScaled { during_pause: self.during_pause },
+            Source::Unscaled => Line::ProcessUnscaled { during_pause: self.during_pause },
+            Source::Realtime => Line::Realtime,
+            Source::Physics => Line::PhysicsScaled { during_pause: self.during_pause },
+        }
+    }
+
+    pub(super) fn frame_line(self) -> Line {
+        match self.source {
+            Source::Game | Source::Unscaled | Source::Realtime => {
+                Line::ProcessFrames { during_pause: self.during_pause }
+            }
+            Source::Physics => Line::PhysicsTicks { during_pause: self.during_pause },
+        }
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock::GAME
+    }
+}

@@ -1,0 +1,117 @@
+//! A stream that ticks every period of a clock.
+
+use std::future::Future;
+use std::panic::Location;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
+
+use super::Sleep;
+use super::service::Line;
+
+/// What an [`Interval`] does when frames are longer than its period, so that ticks were missed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum MissedTicks {
+    /// Tick once, then go on at the next multiple of the period after now (the default): a frame hitch
+    /// costs ticks, never a burst.
+    #[default]
+    Skip,
+    /// Deliver every missed tick, one per poll, at once: the count of ticks matches elapsed time.
+    Burst,
+}
+
+/// Ticks every `period` of a clock's time; made by [`interval`](super::interval) or
+/// [`Clock::interval`](super::Clock::interval).
+///
+/// Tick `k` is due at `start + k × period` (the first tick is one period after the interval was made), so
+/// ticks do not drift however long each frame is: each resolves in the first frame that reaches its due
+/// time. The stream never ends; each item is the number of the tick. See [`MissedTicks`] for frames longer
+/// than a period.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn example() {
+/// use std::time::Duration;
+/// let mut regen = godot_tasks::time::interval(Duration::from_secs(1));
+/// loop {
+///     let tick = regen.tick().await;
+///     godot::global::godot_print!("+1 health (tick {tick})");
+/// }
+/// # }
+/// ```
+pub struct Interval {
+    line: Line,
+    start: f64,
+    period: f64,
+    /// The number of the next tick.
+    next: u64,
+    sleep: Sleep,
+    missed: MissedTicks,
+    made_at: &'static Location<'static>,
+}
+
+impl Interval {
+    pub(super) fn new(line: Line, start: f64, period: f64, made_at: &'static Location<'static>) -> Self {
+        let sleep = Sleep::new(line, start + period, made_at);
+        Self { line, start, period, next: 1, sleep, missed: MissedTicks::Skip, made_at }
+    }
+
+    /// Sets what happens to missed ticks.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use godot_tasks::time::{MissedTicks, interval};
+    /// let ticks = interval(Duration::from_millis(100)).missed_ticks(MissedTicks::Burst);
+    /// ```
+    pub fn missed_ticks(mut self, missed: MissedTicks) -> Self {
+        self.missed = missed;
+        self
+    }
+
+    /// Waits for the next tick and returns its number (1, 2, ...).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example() {
+    /// use std::time::Duration;
+    /// let mut ticks = godot_tasks::time::interval(Duration::from_millis(250));
+    /// let first = ticks.tick().await;
+    /// assert_eq!(first, 1);
+    /// # }
+    /// ```
+    pub async fn tick(&mut self) -> u64 {
+        std::future::poll_fn(|cx| self.poll_tick(cx)).await
+    }
+
+    fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<u64> {
+        if Pin::new(&mut self.sleep).poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let tick = self.next;
+        let now_due = self.sleep.deadline_seconds();
+        self.next = match self.missed {
+            MissedTicks::Burst => tick + 1,
+            MissedTicks::Skip => {
+                // The first tick still due after now; `now` is at least the deadline just reached.
+                let now = super::service::now(self.line, self.made_at).max(now_due);
+                let elapsed_ticks = ((now - self.start) / self.period).floor() as u64;
+                elapsed_ticks.max(tick) + 1
+            }
+        };
+        self.sleep = Sleep::new(self.line, self.start + self.next as f64 * self.period, self.made_at);
+        Poll::Ready(tick)
+    }
+}
+
+impl Stream for Interval {
+    type Item = u64;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<u64>> {
+        self.get_mut().poll_tick(cx).map(Some)
+    }
+}

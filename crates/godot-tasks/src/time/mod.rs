@@ -1,0 +1,289 @@
+//! Time and frames: the next frame, the next physics tick, sleeps in game time, timeouts, intervals.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use godot_tasks::time::{self, Clock};
+//!
+//! # async fn example() {
+//! time::next_frame().await;                         // like `await get_tree().process_frame`
+//! time::frames(10).await;                           // ten process frames
+//! time::next_physics_frame().await;                 // like `await get_tree().physics_frame`
+//! time::sleep(Duration::from_secs(2)).await;        // like `await get_tree().create_timer(2.0).timeout`
+//! Clock::REALTIME.sleep(Duration::from_secs(1)).await; // wall clock, ignores pause and time scale
+//! let reply = time::timeout(Duration::from_secs(5), async { 42 }).await; // Ok(42) or Err(Elapsed)
+//! time::yield_now().await;                          // let other tasks run, same frame
+//! # }
+//! ```
+//!
+//! What to rely on:
+//!
+//! - **Which time.** Waits count a [`Clock`]: game time by default (follows `Engine.time_scale`, stops
+//!   while the tree is paused), or unscaled, wall-clock or physics time; any clock can run during pause.
+//! - **When.** Time advances once per frame in the runtime's frame hook, at the start of the frame (and
+//!   once per physics tick for physics clocks). A wait ends in the first frame whose accumulated time
+//!   reaches its deadline; its task resumes in that frame. A deadline is fixed when the future is made.
+//!   `next_frame()` made in frame `N` resumes in frame `N + 1`; `frames(n)` in frame `N + n`.
+//! - **Cost.** One engine hook per frame kind in total, however many tasks wait; no timer, callable or
+//!   connection per wait; each frame touches only the waits that end (a heap of deadlines per clock).
+//!   Waiting allocates nothing beyond amortised slots. Counting starts with the first use of this module.
+//! - **Main thread only**, like every task.
+
+mod clock;
+mod interval;
+mod service;
+mod timeline;
+mod timeout;
+mod wait;
+mod wait_until;
+mod yield_now;
+
+use std::ops::Add;
+use std::time::Duration;
+
+pub use clock::Clock;
+pub(crate) use service::{FrameInfo, is_active, on_physics_frame, on_process_frame, on_shutdown};
+pub use interval::{Interval, MissedTicks};
+pub use timeout::{Elapsed, Timeout};
+pub use wait::{FrameWait, Sleep};
+pub use wait_until::WaitUntil;
+pub use yield_now::YieldNow;
+
+/// A moment on one clock: [`Clock::now`] plus durations; for [`sleep_until`] and [`Clock::sleep_until`].
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn example() {
+/// use std::time::Duration;
+/// use godot_tasks::time::{Clock, sleep_until};
+/// let respawn_at = Clock::GAME.now() + Duration::from_secs(5);
+/// sleep_until(respawn_at).await;
+/// # }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Deadline {
+    clock: Clock,
+    seconds: f64,
+}
+
+impl Deadline {
+    /// Seconds of the clock's time since the runtime started counting.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let t = godot_tasks::time::Clock::GAME.now().seconds();
+    /// ```
+    pub fn seconds(self) -> f64 {
+        self.seconds
+    }
+
+    /// The clock this moment belongs to.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use godot_tasks::time::Clock;
+    /// assert_eq!(Clock::PHYSICS.now().clock(), Clock::PHYSICS);
+    /// ```
+    pub fn clock(self) -> Clock {
+        self.clock
+    }
+}
+
+impl Add<Duration> for Deadline {
+    type Output = Deadline;
+
+    fn add(self, duration: Duration) -> Deadline {
+        Deadline { clock: self.clock, seconds: self.seconds + duration.as_secs_f64() }
+    }
+}
+
+/// Resumes in the next process frame (frames while the tree is paused do not count; see [`Clock`]).
+///
+/// # Panics
+///
+/// Off Godot's main thread.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn example() {
+/// godot_tasks::time::next_frame().await;
+/// # }
+/// ```
+#[track_caller]
+pub fn next_frame() -> FrameWait {
+    Clock::GAME.frames(1)
+}
+
+/// Resumes `count` process frames later.
+///
+/// # Panics
+///
+/// Off Godot's main thread.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn example() {
+/// godot_tasks::time::frames(30).await;
+/// # }
+/// ```
+#[track_caller]
+pub fn frames(count: u64) -> FrameWait {
+    Clock::GAME.frames(count)
+}
+
+/// Resumes after the next physics tick.
+///
+/// # Panics
+///
+/// Off Godot's main thread.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn example() {
+/// godot_tasks::time::next_physics_frame().await;
+/// # }
+/// ```
+#[track_caller]
+pub fn next_physics_frame() -> FrameWait {
+    Clock::PHYSICS.frames(1)
+}
+
+/// Resumes `count` physics ticks later.
+///
+/// # Panics
+///
+/// Off Godot's main thread.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn example() {
+/// godot_tasks::time::physics_frames(6).await;
+/// # }
+/// ```
+#[track_caller]
+pub fn physics_frames(count: u64) -> FrameWait {
+    Clock::PHYSICS.frames(count)
+}
+
+/// Waits `duration` of game time ([`Clock::GAME`]).
+///
+/// # Panics
+///
+/// Off Godot's main thread.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn example() {
+/// godot_tasks::time::sleep(std::time::Duration::from_secs(2)).await;
+/// # }
+/// ```
+#[track_caller]
+pub fn sleep(duration: Duration) -> Sleep {
+    Clock::GAME.sleep(duration)
+}
+
+/// Waits until `deadline` on its own clock.
+///
+/// # Panics
+///
+/// Off Godot's main thread.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn example() {
+/// use std::time::Duration;
+/// use godot_tasks::time::{Clock, sleep_until};
+/// sleep_until(Clock::UNSCALED.now() + Duration::from_millis(250)).await;
+/// # }
+/// ```
+#[track_caller]
+pub fn sleep_until(deadline: Deadline) -> Sleep {
+    deadline.clock.sleep_until(deadline)
+}
+
+/// Runs `future` for at most `duration` of game time; see [`Timeout`].
+///
+/// # Panics
+///
+/// Off Godot's main thread.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn example() {
+/// use std::time::Duration;
+/// let outcome = godot_tasks::time::timeout(Duration::from_secs(3), async { "done" }).await;
+/// assert_eq!(outcome, Ok("done"));
+/// # }
+/// ```
+#[track_caller]
+pub fn timeout<F: std::future::Future>(duration: Duration, future: F) -> Timeout<F> {
+    Clock::GAME.timeout(duration, future)
+}
+
+/// Ticks every `period` of game time; see [`Interval`].
+///
+/// # Panics
+///
+/// Off Godot's main thread, or if `period` is zero.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn example() {
+/// let mut every_second = godot_tasks::time::interval(std::time::Duration::from_secs(1));
+/// every_second.tick().await;
+/// # }
+/// ```
+#[track_caller]
+pub fn interval(period: Duration) -> Interval {
+    Clock::GAME.interval(period)
+}
+
+/// Lets every other ready task run, then resumes in the same frame; see [`YieldNow`].
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn example() {
+/// godot_tasks::time::yield_now().await;
+/// # }
+/// ```
+pub fn yield_now() -> YieldNow {
+    YieldNow::new()
+}
+
+/// Resolves once `condition` holds, checked when first polled and then once per game frame.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn example(done: std::rc::Rc<std::cell::Cell<bool>>) {
+/// godot_tasks::time::wait_until(move || done.get()).await;
+/// # }
+/// ```
+pub fn wait_until<P: FnMut() -> bool>(condition: P) -> WaitUntil<P> {
+    WaitUntil::new(Clock::GAME, condition)
+}
+
+/// Like [`wait_until`], checked once per frame of `clock` (for example during pause).
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn example(done: std::rc::Rc<std::cell::Cell<bool>>) {
+/// use godot_tasks::time::{Clock, wait_until_on};
+/// wait_until_on(Clock::GAME.during_pause(), move || done.get()).await;
+/// # }
+/// ```
+pub fn wait_until_on<P: FnMut() -> bool>(clock: Clock, condition: P) -> WaitUntil<P> {
+    WaitUntil::new(clock, condition)
+}

@@ -1,0 +1,269 @@
+//! The main thread's timelines and their waiters, advanced by the runtime's frame hooks.
+//!
+//! Eleven timelines: process frames and physics ticks counted (pausable or not), game time, unscaled time
+//! and physics time accumulated (pausable or not), and the wall clock. The runtime calls
+//! [`on_process_frame`] at the start of every process frame and [`on_physics_frame`] at every physics tick
+//! (that hook is attached on the first physics wait). Accounting starts with the first use of this module,
+//! so a game that never waits for time pays one flag check per frame.
+//!
+//! Waiters live in one slab; each future holds its slot's key and the timelines hold keys in their heaps.
+//! Wakers are woken after the registry is released.
+
+use std::cell::RefCell;
+use std::panic::Location;
+use std::task::{Context, Poll, Waker};
+use std::time::Instant;
+
+use slab::Slab;
+
+use super::timeline::{Timeline, WaiterKey};
+use crate::runtime::{self, LeakAtThreadExit};
+
+/// One of the timelines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Line {
+    ProcessFrames { during_pause: bool },
+    PhysicsTicks { during_pause: bool },
+    ProcessScaled { during_pause: bool },
+    ProcessUnscaled { during_pause: bool },
+    PhysicsScaled { during_pause: bool },
+    Realtime,
+}
+
+const LINES: usize = 11;
+
+impl Line {
+    fn index(self) -> usize {
+        let pause = |during_pause: bool| usize::from(during_pause);
+        match self {
+            Line::ProcessFrames { during_pause } => pause(during_pause),
+            Line::PhysicsTicks { during_pause } => 2 + pause(during_pause),
+            Line::ProcessScaled { during_pause } => 4 + pause(during_pause),
+            Line::ProcessUnscaled { during_pause } => 6 + pause(during_pause),
+            Line::PhysicsScaled { during_pause } => 8 + pause(during_pause),
+            Line::Realtime => 10,
+        }
+    }
+
+    fn is_physics(self) -> bool {
+        matches!(self, Line::PhysicsTicks { .. } | Line::PhysicsScaled { .. })
+    }
+}
+
+/// What the runtime knows about the frame that starts.
+pub(crate) struct FrameInfo {
+    pub(crate) paused: bool,
+    /// The frame's (or tick's) delta as the engine computed it, scaled by `Engine.time_scale`.
+    pub(crate) delta: f64,
+    pub(crate) time_scale: f64,
+}
+
+struct Waiter {
+    generation: u64,
+    line: Line,
+    waker: Option<Waker>,
+    fired: bool,
+}
+
+struct Timers {
+    lines: [Timeline; LINES],
+    waiters: Slab<Waiter>,
+    next_generation: u64,
+    /// Whether time is being counted (from the first use of this module on).
+    active: bool,
+    started: Option<Instant>,
+    last_process: Option<Instant>,
+    /// Reused between frames.
+    due: Vec<WaiterKey>,
+}
+
+thread_local! {
+    static TIMERS: RefCell<LeakAtThreadExit<Timers>> = const { RefCell::new(LeakAtThreadExit(None)) };
+}
+
+fn with_timers<R>(f: impl FnOnce(&mut Timers) -> R) -> Option<R> {
+    TIMERS
+        .try_with(|cell| {
+            let mut timers = cell.try_borrow_mut().expect("godot-tasks: the timer registry was re-entered (a bug)");
+            f(timers.0.get_or_insert_with(Timers::new))
+        })
+        .ok()
+}
+
+impl Timers {
+    fn new() -> Self {
+        Self {
+            lines: Default::default(),
+            waiters: Slab::new(),
+            next_generation: 0,
+            active: false,
+            started: None,
+            last_process: None,
+            due: Vec::new(),
+        }
+    }
+
+    fn line(&mut self, line: Line) -> &mut Timeline {
+        &mut self.lines[line.index()]
+    }
+
+    fn is_live(waiters: &Slab<Waiter>, key: WaiterKey) -> bool {
+        waiters.get(key.index).is_some_and(|w| w.generation == key.generation && !w.fired)
+    }
+
+    /// Fires every waiter due on `line`; their wakers go to `wakers`.
+    fn fire_due(&mut self, line: Line, wakers: &mut Vec<Waker>) {
+        let mut due = std::mem::take(&mut self.due);
+        let waiters = &self.waiters;
+        self.lines[line.index()].pop_due(&mut due, |key| Self::is_live(waiters, key));
+        for key in due.drain(..) {
+            let waiter = &mut self.waiters[key.index];
+            waiter.fired = true;
+            wakers.extend(waiter.waker.take());
+        }
+        self.due = due;
+    }
+}
+
+/// Whether time is being counted (the frame hooks skip the engine queries otherwise).
+pub(crate) fn is_active() -> bool {
+    with_timers(|timers| timers.active).unwrap_or(false)
+}
+
+/// Starts counting (on first use) and returns `line`'s time now. Main thread only.
+#[track_caller]
+pub(crate) fn now(line: Line, at: &'static Location<'static>) -> f64 {
+    runtime::assert_main_thread("godot_tasks::time", at);
+    let (now, physics) = with_timers(|timers| {
+        timers.active = true;
+        timers.started.get_or_insert_with(Instant::now);
+        (timers.line(line).now(), line.is_physics())
+    })
+    .unwrap_or((0.0, false));
+    // Frames and time are counted by the runtime's hooks, which attach themselves on first use.
+    runtime::ensure_time_hooks(physics);
+    now
+}
+
+/// A waiter for `line` reaching `deadline`; fired at once if it already has.
+pub(crate) fn register(line: Line, deadline: f64) -> WaiterKey {
+    with_timers(|timers| {
+        let generation = timers.next_generation;
+        timers.next_generation += 1;
+        let fired = timers.line(line).is_due(deadline);
+        let index = timers.waiters.insert(Waiter { generation, line, waker: None, fired });
+        let key = WaiterKey { index, generation };
+        if !fired {
+            timers.line(line).schedule(deadline, key);
+        }
+        key
+    })
+    .expect("godot-tasks: time waits need the main thread's registry")
+}
+
+/// Whether the waiter fired; stores the task's waker if not.
+pub(crate) fn poll_fired(key: WaiterKey, cx: &Context<'_>) -> Poll<()> {
+    let (poll, replaced) = with_timers(|timers| match timers.waiters.get_mut(key.index) {
+        Some(waiter) if waiter.generation == key.generation => {
+            if waiter.fired {
+                (Poll::Ready(()), None)
+            } else if waiter.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                (Poll::Pending, None)
+            } else {
+                (Poll::Pending, waiter.waker.replace(cx.waker().clone()))
+            }
+        }
+        // Gone with the registry (thread exit): never fires.
+        _ => (Poll::Pending, None),
+    })
+    .unwrap_or((Poll::Pending, None));
+    drop(replaced);
+    poll
+}
+
+/// Removes a waiter (its future is done or dropped).
+pub(crate) fn release(key: WaiterKey) {
+    let waker = with_timers(|timers| {
+        if !timers.waiters.get(key.index).is_some_and(|w| w.generation == key.generation) {
+            return None;
+        }
+        let waiter = timers.waiters.remove(key.index);
+        if !waiter.fired {
+            let waiters = &timers.waiters;
+            timers.lines[waiter.line.index()].forget_one(|k| Timers::is_live(waiters, k));
+        }
+        waiter.waker
+    })
+    .flatten();
+    drop(waker);
+}
+
+/// At the start of every process frame (before tasks run).
+pub(crate) fn on_process_frame(frame: &FrameInfo) {
+    let mut wakers = Vec::new();
+    let counted = with_timers(|timers| {
+        if !timers.active {
+            return false;
+        }
+        let now = Instant::now();
+        let wall = timers.last_process.map_or(0.0, |last| (now - last).as_secs_f64());
+        timers.last_process = Some(now);
+        let unscaled = if frame.time_scale > 0.0 { frame.delta / frame.time_scale } else { wall };
+        let started = *timers.started.get_or_insert(now);
+        for during_pause in [true, false] {
+            if during_pause || !frame.paused {
+                timers.line(Line::ProcessFrames { during_pause }).advance_by(1.0);
+                timers.line(Line::ProcessScaled { during_pause }).advance_by(frame.delta);
+                timers.line(Line::ProcessUnscaled { during_pause }).advance_by(unscaled);
+            }
+        }
+        timers.line(Line::Realtime).advance_to((now - started).as_secs_f64());
+        for line in [
+            Line::ProcessFrames { during_pause: true },
+            Line::ProcessFrames { during_pause: false },
+            Line::ProcessScaled { during_pause: true },
+            Line::ProcessScaled { during_pause: false },
+            Line::ProcessUnscaled { during_pause: true },
+            Line::ProcessUnscaled { during_pause: false },
+            Line::Realtime,
+        ] {
+            timers.fire_due(line, &mut wakers);
+        }
+        true
+    })
+    .unwrap_or(false);
+    if counted {
+        for waker in wakers {
+            waker.wake();
+        }
+    }
+}
+
+/// At every physics tick (once the physics hook is attached).
+pub(crate) fn on_physics_frame(tick: &FrameInfo) {
+    let mut wakers = Vec::new();
+    let _ = with_timers(|timers| {
+        for during_pause in [true, false] {
+            if during_pause || !tick.paused {
+                timers.line(Line::PhysicsTicks { during_pause }).advance_by(1.0);
+                timers.line(Line::PhysicsScaled { during_pause }).advance_by(tick.delta);
+            }
+        }
+        for during_pause in [true, false] {
+            timers.fire_due(Line::PhysicsTicks { during_pause }, &mut wakers);
+            timers.fire_due(Line::PhysicsScaled { during_pause }, &mut wakers);
+        }
+    });
+    for waker in wakers {
+        waker.wake();
+    }
+}
+
+/// At shutdown and engine exit: drops every stored waker (the futures themselves go with their tasks).
+pub(crate) fn on_shutdown() {
+    let wakers: Vec<Waker> = with_timers(|timers| {
+        timers.waiters.iter_mut().filter_map(|(_, waiter)| waiter.waker.take()).collect()
+    })
+    .unwrap_or_default();
+    drop(wakers);
+}

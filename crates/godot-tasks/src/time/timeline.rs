@@ -1,0 +1,162 @@
+//! One monotonic timeline (frames counted, or seconds accumulated) and the waiters due on it.
+//!
+//! A min-heap of deadlines: insertion costs O(log n), and each advance touches only the waiters that are
+//! due (a peek when none is). A waiter that goes away is not searched for in the heap; its entry is skipped
+//! when it comes up ("lazy deletion"), and the heap is rebuilt without such entries when they are more
+//! than half of it.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+
+/// Which waiter an entry belongs to: a slot and the generation it had when the entry was made.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) struct WaiterKey {
+    pub(super) index: usize,
+    pub(super) generation: u64,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Due {
+    at: f64,
+    /// Insertion order: waiters due at the same moment fire in the order they were made.
+    seq: u64,
+    waiter: WaiterKey,
+}
+
+impl PartialEq for Due {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Due {}
+
+impl PartialOrd for Due {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Due {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.at.total_cmp(&other.at).then(self.seq.cmp(&other.seq))
+    }
+}
+
+#[derive(Default)]
+pub(super) struct Timeline {
+    now: f64,
+    heap: BinaryHeap<Reverse<Due>>,
+    next_seq: u64,
+    /// Entries in the heap whose waiter went away.
+    stale: usize,
+}
+
+impl Timeline {
+    pub(super) fn now(&self) -> f64 {
+        self.now
+    }
+
+    pub(super) fn advance_by(&mut self, amount: f64) {
+        self.now += amount;
+    }
+
+    pub(super) fn advance_to(&mut self, now: f64) {
+        self.now = self.now.max(now);
+    }
+
+    /// Whether `at` has been reached.
+    pub(super) fn is_due(&self, at: f64) -> bool {
+        self.now >= at
+    }
+
+    pub(super) fn schedule(&mut self, at: f64, waiter: WaiterKey) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.heap.push(Reverse(Due { at, seq, waiter }));
+    }
+
+    /// Notes that one scheduled waiter went away; compacts when most entries are stale.
+    pub(super) fn forget_one(&mut self, is_live: impl Fn(WaiterKey) -> bool) {
+        self.stale += 1;
+        if self.stale > 64 && self.stale * 2 > self.heap.len() {
+            self.heap.retain(|Reverse(due)| is_live(due.waiter));
+            self.stale = 0;
+        }
+    }
+
+    /// Pops every entry due by now, in deadline order, into `out`; `is_live` filters out stale ones.
+    pub(super) fn pop_due(&mut self, out: &mut Vec<WaiterKey>, is_live: impl Fn(WaiterKey) -> bool) {
+        while let Some(Reverse(due)) = self.heap.peek() {
+            if due.at > self.now {
+                break;
+            }
+            let due = self.heap.pop().expect("peeked").0;
+            if is_live(due.waiter) {
+                out.push(due.waiter);
+            } else {
+                self.stale = self.stale.saturating_sub(1);
+            }
+        }
+    }
+
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.heap.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Timeline, WaiterKey};
+
+    fn key(index: usize) -> WaiterKey {
+        WaiterKey { index, generation: 0 }
+    }
+
+    #[test]
+    fn pops_due_entries_in_deadline_then_insertion_order() {
+        let mut timeline = Timeline::default();
+        timeline.schedule(2.0, key(0));
+        timeline.schedule(1.0, key(1));
+        timeline.schedule(1.0, key(2));
+        timeline.schedule(3.0, key(3));
+        let mut out = Vec::new();
+        timeline.advance_by(0.5);
+        timeline.pop_due(&mut out, |_| true);
+        assert!(out.is_empty());
+        timeline.advance_by(1.5);
+        timeline.pop_due(&mut out, |_| true);
+        assert_eq!(out, [key(1), key(2), key(0)]);
+        assert_eq!(timeline.len(), 1);
+    }
+
+    #[test]
+    fn a_deadline_equal_to_now_is_due() {
+        let mut timeline = Timeline::default();
+        timeline.schedule(0.25 + 0.5, key(7));
+        timeline.advance_by(0.25);
+        timeline.advance_by(0.5);
+        let mut out = Vec::new();
+        timeline.pop_due(&mut out, |_| true);
+        assert_eq!(out, [key(7)]);
+    }
+
+    #[test]
+    fn stale_entries_are_skipped_and_compacted() {
+        let mut timeline = Timeline::default();
+        for index in 0..1000 {
+            timeline.schedule(10.0, key(index));
+        }
+        let live = |k: WaiterKey| k.index >= 900;
+        for _ in 0..900 {
+            timeline.forget_one(live);
+        }
+        assert!(timeline.len() <= 1000 - 450, "compacted: {}", timeline.len());
+        timeline.advance_to(10.0);
+        let mut out = Vec::new();
+        timeline.pop_due(&mut out, live);
+        assert_eq!(out.len(), 100);
+        assert!(out.iter().all(|k| k.index >= 900));
+    }
+}

@@ -1,0 +1,150 @@
+//! The futures that wait for a timeline: [`Sleep`] (time) and [`FrameWait`] (frames).
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::panic::Location;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use futures_core::FusedFuture;
+
+use super::service::{self, Line};
+use super::timeline::WaiterKey;
+
+/// A registration on a timeline; dropping it unregisters. Main thread only.
+struct Registration {
+    key: Option<WaiterKey>,
+    _main_thread_only: PhantomData<Rc<()>>,
+}
+
+impl Registration {
+    fn new(line: Line, deadline: f64) -> Self {
+        Self { key: Some(service::register(line, deadline)), _main_thread_only: PhantomData }
+    }
+
+    fn poll(&mut self, cx: &Context<'_>) -> Poll<()> {
+        let Some(key) = self.key else {
+            return Poll::Ready(());
+        };
+        let poll = service::poll_fired(key, cx);
+        if poll.is_ready() {
+            service::release(key);
+            self.key = None;
+        }
+        poll
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            service::release(key);
+        }
+    }
+}
+
+/// Waits until a clock's time reaches a deadline; made by [`sleep`](super::sleep),
+/// [`sleep_until`](super::sleep_until) or a [`Clock`](super::Clock).
+///
+/// The deadline is fixed when the future is made. It resolves in the first frame (or physics tick, for
+/// [`Clock::PHYSICS`](super::Clock::PHYSICS)) whose accumulated time reaches it: the task resumes in that
+/// frame, never a frame later. Waiting costs no engine object and no allocation beyond amortised slots.
+///
+/// Cancellation-safe: dropping it unregisters, and nothing is lost.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn example() {
+/// use std::time::Duration;
+/// godot_tasks::time::sleep(Duration::from_secs_f64(1.5)).await;
+/// # }
+/// ```
+#[must_use = "futures do nothing unless awaited"]
+pub struct Sleep {
+    registration: Registration,
+    deadline: f64,
+    made_at: &'static Location<'static>,
+}
+
+impl Sleep {
+    pub(super) fn new(line: Line, deadline: f64, made_at: &'static Location<'static>) -> Self {
+        Self { registration: Registration::new(line, deadline), deadline, made_at }
+    }
+
+    /// The deadline, in seconds of the clock's time.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// let nap = godot_tasks::time::sleep(Duration::from_secs(1));
+    /// let at: f64 = nap.deadline_seconds();
+    /// ```
+    pub fn deadline_seconds(&self) -> f64 {
+        self.deadline
+    }
+
+    /// Where the sleep was made.
+    pub(super) fn made_at(&self) -> &'static Location<'static> {
+        self.made_at
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.registration.poll(cx)
+    }
+}
+
+impl FusedFuture for Sleep {
+    fn is_terminated(&self) -> bool {
+        self.registration.key.is_none()
+    }
+}
+
+/// Waits a number of frames (process frames, or physics ticks); made by [`next_frame`](super::next_frame),
+/// [`frames`](super::frames), [`next_physics_frame`](super::next_physics_frame),
+/// [`physics_frames`](super::physics_frames) or [`Clock::frames`](super::Clock::frames).
+///
+/// Made in frame `N`, a wait of `n` frames resolves in frame `N + n`, in the runtime's frame hook at the
+/// start of that frame (so the task runs before nodes process). Frames while the tree is paused count
+/// only for clocks that run during pause.
+///
+/// Cancellation-safe: dropping it unregisters.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn example() {
+/// godot_tasks::time::next_frame().await;
+/// godot_tasks::time::frames(3).await;
+/// # }
+/// ```
+#[must_use = "futures do nothing unless awaited"]
+pub struct FrameWait {
+    registration: Registration,
+}
+
+impl FrameWait {
+    pub(super) fn new(line: Line, target: f64, _made_at: &'static Location<'static>) -> Self {
+        Self { registration: Registration::new(line, target) }
+    }
+}
+
+impl Future for FrameWait {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.registration.poll(cx)
+    }
+}
+
+impl FusedFuture for FrameWait {
+    fn is_terminated(&self) -> bool {
+        self.registration.key.is_none()
+    }
+}

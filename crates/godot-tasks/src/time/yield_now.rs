@@ -1,0 +1,45 @@
+//! Letting the other ready tasks run.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// Lets every other ready task run, then resumes in the same frame; made by
+/// [`yield_now`](super::yield_now).
+///
+/// The task is queued again at once, so it runs in the runtime's next round, in the same flush (within the
+/// round budget, see [`runtime::set_round_budget`](crate::runtime::set_round_budget)).
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn example(chunks: Vec<Vec<u8>>) {
+/// for chunk in chunks {
+///     // ... work on one chunk ...
+///     godot_tasks::time::yield_now().await; // give other tasks their turn
+/// }
+/// # }
+/// ```
+#[must_use = "futures do nothing unless awaited"]
+pub struct YieldNow {
+    yielded: bool,
+}
+
+impl YieldNow {
+    pub(super) fn new() -> Self {
+        Self { yielded: false }
+    }
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
