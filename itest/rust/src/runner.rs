@@ -25,6 +25,8 @@ pub struct TestRunner {
 #[godot_api]
 impl INode for TestRunner {
     fn ready(&mut self) {
+        // Keeps running while a test pauses the tree.
+        self.base_mut().set_process_mode(godot::classes::node::ProcessMode::ALWAYS);
         let args = Os::singleton().get_cmdline_user_args();
         if args.to_vec().iter().any(|arg| *arg == "--scenario=exit-with-pending-tasks") {
             crate::exit_scenario::start(self.base().get_tree());

@@ -41,8 +41,8 @@ use std::ops::Add;
 use std::time::Duration;
 
 pub use clock::Clock;
-pub(crate) use service::{FrameInfo, is_active, on_physics_frame, on_process_frame, on_shutdown};
 pub use interval::{Interval, MissedTicks};
+pub(crate) use service::{FrameInfo, is_active, on_physics_frame, on_process_frame, on_shutdown};
 pub use timeout::{Elapsed, Timeout};
 pub use wait::{FrameWait, Sleep};
 pub use wait_until::WaitUntil;

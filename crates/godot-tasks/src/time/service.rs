@@ -261,9 +261,8 @@ pub(crate) fn on_physics_frame(tick: &FrameInfo) {
 
 /// At shutdown and engine exit: drops every stored waker (the futures themselves go with their tasks).
 pub(crate) fn on_shutdown() {
-    let wakers: Vec<Waker> = with_timers(|timers| {
-        timers.waiters.iter_mut().filter_map(|(_, waiter)| waiter.waker.take()).collect()
-    })
-    .unwrap_or_default();
+    let wakers: Vec<Waker> =
+        with_timers(|timers| timers.waiters.iter_mut().filter_map(|(_, waiter)| waiter.waker.take()).collect())
+            .unwrap_or_default();
     drop(wakers);
 }

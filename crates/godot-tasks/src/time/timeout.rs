@@ -29,7 +29,11 @@ pub struct Elapsed {
 
 impl fmt::Display for Elapsed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the time ran out (deadline at {:.3} s of the clock) before the future completed", self.deadline_seconds)
+        write!(
+            f,
+            "the time ran out (deadline at {:.3} s of the clock) before the future completed",
+            self.deadline_seconds
+        )
     }
 }
 

@@ -9,6 +9,7 @@ mod signal_threads;
 mod signals;
 mod spawn;
 mod support;
+mod time;
 mod wakes;
 
 pub fn all() -> Vec<crate::harness::Test> {
@@ -22,6 +23,7 @@ pub fn all() -> Vec<crate::harness::Test> {
         signal_streams::all(),
         signal_connections::all(),
         signal_threads::all(),
+        time::all(),
     ]
     .into_iter()
     .flatten()

@@ -1,0 +1,342 @@
+//! Time and frames: exact frame counts, sleeps that end in the right frame under any time scale and pause,
+//! physics ticks, timeouts, intervals without drift.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+
+use godot::classes::Engine;
+use godot::prelude::*;
+use godot_tasks::time::{self, Clock, Elapsed};
+
+use crate::harness::{frame, next_frame, run_task, tree};
+use crate::{ensure, ensure_eq, tests};
+
+tests![
+    next_frame_resumes_exactly_one_frame_later,
+    frames_n_resume_exactly_n_frames_later,
+    yield_now_lets_others_run_in_the_same_frame,
+    game_sleep_ends_in_the_first_frame_reaching_the_deadline_at_time_scale_1,
+    game_sleep_ends_in_the_first_frame_reaching_the_deadline_at_time_scale_half,
+    game_sleep_ends_in_the_first_frame_reaching_the_deadline_at_time_scale_2,
+    unscaled_sleep_ignores_time_scale,
+    pausable_clocks_stop_while_paused_and_resume_after,
+    during_pause_clocks_and_realtime_run_while_paused,
+    physics_waits_count_physics_ticks,
+    physics_sleep_ends_in_the_first_tick_reaching_the_deadline,
+    timeout_fires_on_time_and_drops_the_inner_future,
+    timeout_gives_the_output_when_the_future_wins,
+    interval_over_100_ticks_does_not_drift,
+    wait_until_checks_once_per_frame,
+    sleep_until_a_deadline,
+];
+
+fn process_delta() -> f64 {
+    tree().get_root().expect("a root").get_process_delta_time()
+}
+
+async fn next_frame_resumes_exactly_one_frame_later() -> Result<(), String> {
+    let (made, resumed) = run_task(async {
+        let made = frame();
+        time::next_frame().await;
+        (made, frame())
+    })
+    .await?;
+    ensure_eq!(resumed, made + 1);
+    Ok(())
+}
+
+async fn frames_n_resume_exactly_n_frames_later() -> Result<(), String> {
+    for n in [0_u64, 1, 2, 5] {
+        let (made, resumed) = run_task(async move {
+            let made = frame();
+            time::frames(n).await;
+            (made, frame())
+        })
+        .await?;
+        ensure_eq!(resumed - made, n);
+    }
+    Ok(())
+}
+
+async fn yield_now_lets_others_run_in_the_same_frame() -> Result<(), String> {
+    let order = Rc::new(RefCell::new(Vec::new()));
+    let (a, b) = (order.clone(), order.clone());
+    let first = godot_tasks::spawn(async move {
+        a.borrow_mut().push(("first before", frame()));
+        time::yield_now().await;
+        a.borrow_mut().push(("first after", frame()));
+    });
+    let second = godot_tasks::spawn(async move { b.borrow_mut().push(("second", frame())) });
+    first.await.map_err(|e| e.to_string())?;
+    second.await.map_err(|e| e.to_string())?;
+    let order = order.borrow();
+    let names: Vec<&str> = order.iter().map(|(name, _)| *name).collect();
+    ensure_eq!(names, vec!["first before", "second", "first after"]);
+    ensure!(order.iter().all(|(_, f)| *f == order[0].1), "not all in one frame: {order:?}");
+    Ok(())
+}
+
+/// Sleeps `seconds` of `clock` and checks that the task resumed in the first frame in which the time
+/// accumulated the same way (by the test, from each frame's delta) reached the deadline.
+async fn check_sleep(clock: Clock, seconds: f64, delta_of_frame: impl Fn() -> f64) -> Result<(), String> {
+    let resumed_in = Rc::new(Cell::new(None));
+    let seen = resumed_in.clone();
+    let start = clock.now().seconds();
+    godot_tasks::spawn(async move {
+        clock.sleep(Duration::from_secs_f64(seconds)).await;
+        seen.set(Some(frame()));
+    })
+    .detach();
+    let deadline = start + seconds;
+    let mut accumulated = start;
+    for _ in 0..500 {
+        next_frame().await;
+        accumulated += delta_of_frame();
+        let reached = accumulated >= deadline;
+        match resumed_in.get() {
+            Some(resumed) if reached => {
+                ensure_eq!(resumed, frame());
+                return Ok(());
+            }
+            Some(resumed) => return Err(format!("resumed in frame {resumed} before the deadline was reached")),
+            None if reached => {
+                return Err(format!("deadline reached in frame {} but the task did not resume in it", frame()));
+            }
+            None => {}
+        }
+    }
+    Err("the sleep never ended".to_owned())
+}
+
+async fn game_sleep_at_scale(scale: f64) -> Result<(), String> {
+    Engine::singleton().set_time_scale(scale);
+    let result = check_sleep(Clock::GAME, 0.04, process_delta).await;
+    Engine::singleton().set_time_scale(1.0);
+    result
+}
+
+async fn game_sleep_ends_in_the_first_frame_reaching_the_deadline_at_time_scale_1() -> Result<(), String> {
+    game_sleep_at_scale(1.0).await
+}
+
+async fn game_sleep_ends_in_the_first_frame_reaching_the_deadline_at_time_scale_half() -> Result<(), String> {
+    game_sleep_at_scale(0.5).await
+}
+
+async fn game_sleep_ends_in_the_first_frame_reaching_the_deadline_at_time_scale_2() -> Result<(), String> {
+    game_sleep_at_scale(2.0).await
+}
+
+async fn unscaled_sleep_ignores_time_scale() -> Result<(), String> {
+    Engine::singleton().set_time_scale(0.25);
+    let result = check_sleep(Clock::UNSCALED, 0.03, || process_delta() / 0.25).await;
+    Engine::singleton().set_time_scale(1.0);
+    result
+}
+
+async fn pausable_clocks_stop_while_paused_and_resume_after() -> Result<(), String> {
+    for clock in [Clock::GAME, Clock::UNSCALED] {
+        let done = Rc::new(Cell::new(false));
+        let seen = done.clone();
+        let start = clock.now().seconds();
+        godot_tasks::spawn(async move {
+            clock.sleep(Duration::from_millis(20)).await;
+            seen.set(true);
+        })
+        .detach();
+        tree().set_pause(true);
+        for _ in 0..20 {
+            next_frame().await; // 20 frames of several ms each: well past 20 ms of wall time
+        }
+        let frozen = clock.now().seconds();
+        tree().set_pause(false);
+        ensure!(!done.get(), "{clock:?}: the sleep ended while the tree was paused");
+        ensure_eq!(frozen, start);
+        // After unpausing, the same accounting as an unpaused sleep.
+        let mut accumulated = start;
+        let mut frames = 0;
+        while !done.get() && frames < 200 {
+            next_frame().await;
+            accumulated += process_delta();
+            frames += 1;
+        }
+        ensure!(done.get(), "{clock:?}: never resumed after unpausing");
+        ensure!(accumulated >= start + 0.02, "{clock:?}: resumed early");
+    }
+    Ok(())
+}
+
+async fn during_pause_clocks_and_realtime_run_while_paused() -> Result<(), String> {
+    tree().set_pause(true);
+    let outcome = async {
+        for clock in [Clock::GAME.during_pause(), Clock::UNSCALED.during_pause(), Clock::REALTIME] {
+            let done = Rc::new(Cell::new(false));
+            let seen = done.clone();
+            godot_tasks::spawn(async move {
+                clock.sleep(Duration::from_millis(15)).await;
+                clock.frames(2).await;
+                seen.set(true);
+            })
+            .detach();
+            let mut frames = 0;
+            while !done.get() && frames < 200 {
+                next_frame().await;
+                frames += 1;
+            }
+            ensure!(done.get(), "{clock:?} did not run while the tree was paused");
+        }
+        Ok(())
+    }
+    .await;
+    tree().set_pause(false);
+    outcome
+}
+
+async fn physics_waits_count_physics_ticks() -> Result<(), String> {
+    let mut engine = Engine::singleton();
+    let rate = engine.get_physics_ticks_per_second();
+    engine.set_physics_ticks_per_second(24); // far fewer ticks than headless frames
+    let result = async {
+        for n in [1_u64, 3] {
+            let (before, after, frames) = run_task(async move {
+                let (before, made_in) = (Engine::singleton().get_physics_frames(), frame());
+                time::physics_frames(n).await;
+                (before, Engine::singleton().get_physics_frames(), frame() - made_in)
+            })
+            .await?;
+            ensure_eq!(after - before, n);
+            ensure!(frames >= n, "{n} physics ticks took only {frames} frames at 24 ticks per second");
+        }
+        let (before, after) = run_task(async {
+            let before = Engine::singleton().get_physics_frames();
+            time::next_physics_frame().await;
+            (before, Engine::singleton().get_physics_frames())
+        })
+        .await?;
+        ensure_eq!(after, before + 1);
+        Ok(())
+    }
+    .await;
+    engine.set_physics_ticks_per_second(rate);
+    result
+}
+
+async fn physics_sleep_ends_in_the_first_tick_reaching_the_deadline() -> Result<(), String> {
+    let mut engine = Engine::singleton();
+    let rate = engine.get_physics_ticks_per_second();
+    engine.set_physics_ticks_per_second(30);
+    let result = run_task(async {
+        let tick = 1.0 / 30.0;
+        let start = Clock::PHYSICS.now().seconds();
+        let before = Engine::singleton().get_physics_frames();
+        Clock::PHYSICS.sleep(Duration::from_secs_f64(0.1)).await;
+        let ticks = Engine::singleton().get_physics_frames() - before;
+        // The first tick whose accumulated time reaches the deadline.
+        let mut expected = 0;
+        let mut accumulated = start;
+        while accumulated < start + 0.1 {
+            accumulated += tick;
+            expected += 1;
+        }
+        (ticks, expected)
+    })
+    .await;
+    engine.set_physics_ticks_per_second(rate);
+    let (ticks, expected) = result?;
+    ensure_eq!(ticks, expected);
+    Ok(())
+}
+
+struct DropFlag(Rc<Cell<bool>>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.set(true);
+    }
+}
+
+async fn timeout_fires_on_time_and_drops_the_inner_future() -> Result<(), String> {
+    let dropped = Rc::new(Cell::new(false));
+    let flag = DropFlag(dropped.clone());
+    let seen = dropped.clone();
+    let (outcome, dropped_at_resolution, start, end) = run_task(async move {
+        let start = Clock::GAME.now().seconds();
+        let inner = async move {
+            let _flag = flag;
+            std::future::pending::<()>().await;
+        };
+        let outcome = time::timeout(Duration::from_millis(30), inner).await;
+        (outcome, seen.get(), start, Clock::GAME.now().seconds())
+    })
+    .await?;
+    ensure!(matches!(outcome, Err(Elapsed { .. })), "{outcome:?}");
+    ensure!(dropped_at_resolution, "the inner future outlived the timeout");
+    ensure!(end >= start + 0.03, "fired early: {start} -> {end}");
+    ensure!(end < start + 0.03 + 0.1, "fired late: {start} -> {end}");
+    Ok(())
+}
+
+async fn timeout_gives_the_output_when_the_future_wins() -> Result<(), String> {
+    let outcome = run_task(time::timeout(Duration::from_secs(10), async {
+        time::frames(2).await;
+        7
+    }))
+    .await?;
+    ensure_eq!(outcome, Ok(7));
+    Ok(())
+}
+
+async fn interval_over_100_ticks_does_not_drift() -> Result<(), String> {
+    const PERIOD: f64 = 0.005;
+    let (start, ticks) = run_task(async {
+        let start = Clock::GAME.now().seconds();
+        let mut interval = time::interval(Duration::from_secs_f64(PERIOD));
+        let mut ticks = Vec::new();
+        for _ in 0..100 {
+            let number = interval.tick().await;
+            ticks.push((number, Clock::GAME.now().seconds(), process_delta()));
+        }
+        (start, ticks)
+    })
+    .await?;
+    for (k, (number, now, delta)) in ticks.iter().enumerate() {
+        let due = start + *number as f64 * PERIOD;
+        ensure!(*now >= due, "tick {k} (number {number}) came early: {now} < {due}");
+        ensure!(*now - due < *delta + 1e-9, "tick {k} (number {number}) came a frame late: {now} vs {due}");
+    }
+    ensure_eq!(ticks.last().map(|t| t.0 >= 100), Some(true));
+    Ok(())
+}
+
+async fn wait_until_checks_once_per_frame() -> Result<(), String> {
+    let flag = Rc::new(Cell::new(false));
+    let checks = Rc::new(Cell::new(0));
+    let (f, c) = (flag.clone(), checks.clone());
+    let waiting = godot_tasks::spawn(time::wait_until(move || {
+        c.set(c.get() + 1);
+        f.get()
+    }));
+    for _ in 0..3 {
+        next_frame().await;
+    }
+    ensure!(!waiting.is_finished());
+    let checked = checks.get();
+    ensure!((3..=5).contains(&checked), "checked {checked} times in about 3 frames");
+    flag.set(true);
+    next_frame().await;
+    next_frame().await;
+    ensure!(waiting.is_finished());
+    Ok(())
+}
+
+async fn sleep_until_a_deadline() -> Result<(), String> {
+    let deadline = Clock::GAME.now() + Duration::from_millis(20);
+    let reached = run_task(async move {
+        time::sleep_until(deadline).await;
+        Clock::GAME.now().seconds()
+    })
+    .await?;
+    ensure!(reached >= deadline.seconds());
+    Ok(())
+}
