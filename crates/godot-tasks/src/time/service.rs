@@ -184,7 +184,7 @@ pub(crate) fn poll_fired(key: WaiterKey, cx: &Context<'_>) -> Poll<()> {
 /// Removes a waiter (its future is done or dropped).
 pub(crate) fn release(key: WaiterKey) {
     let waker = with_timers(|timers| {
-        if !timers.waiters.get(key.index).is_some_and(|w| w.generation == key.generation) {
+        if timers.waiters.get(key.index).is_none_or(|w| w.generation != key.generation) {
             return None;
         }
         let waiter = timers.waiters.remove(key.index);
