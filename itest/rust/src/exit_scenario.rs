@@ -1,11 +1,13 @@
-//! Engine exit with 1,000 pending tasks, most of them awaiting signals: every future must be dropped on the
-//! main thread, silently.
+//! Engine exit with 1,000 pending tasks, most of them awaiting signals or time: every future must be dropped
+//! on the main thread, silently.
 
 use std::cell::Cell;
+use std::time::Duration;
 
 use godot::classes::{SceneTree, Timer};
 use godot::prelude::*;
 use godot_tasks::signal::TypedSignalExt;
+use godot_tasks::time;
 
 use crate::emitter::Emitter;
 
@@ -43,19 +45,21 @@ pub fn start(mut tree: Gd<SceneTree>) {
         let (timer, emitter) = (timer.clone(), emitter.clone());
         godot_tasks::spawn(async move {
             let _probe = probe;
-            match index % 4 {
+            match index % 6 {
                 0 => std::future::pending::<()>().await,
                 1 => timer.signals().timeout().next_emission().await,
                 2 => drop(emitter.signals().count().try_next_emission().await),
-                _ => {
+                3 => {
                     let mut counts = emitter.signals().count().emissions();
                     while counts.next().await.is_some() {}
                 }
+                4 => time::sleep(Duration::from_secs(3600)).await,
+                _ => time::physics_frames(1_000_000).await,
             }
         })
         .detach();
     }
-    println!("exit-scenario: spawned {TASKS} tasks that never finish (most await signals)");
+    println!("exit-scenario: spawned {TASKS} tasks that never finish (most await signals or time)");
     // Quit once they all run and wait on their signals.
     let quit_timer = tree.create_timer(0.05);
     godot_tasks::spawn(async move {
