@@ -70,3 +70,30 @@ func _idle_waiter() -> void:
 ## Ends every idle waiter.
 func stop_idle() -> void:
 	never.emit()
+
+
+# --- Frame waits: coroutines awaiting `process_frame`, timed from the start of the frame ---
+
+var frame_start_usec := 0
+var last_resume_usec := 0
+
+
+func _ready() -> void:
+	# Connected before any coroutine awaits the signal, so it runs first in every frame.
+	get_tree().process_frame.connect(func(): frame_start_usec = Time.get_ticks_usec())
+
+
+func start_frame_waiters(tasks: int, rounds: int) -> void:
+	for i in tasks:
+		_frame_waiter(rounds)
+
+
+func _frame_waiter(rounds: int) -> void:
+	for r in rounds:
+		await get_tree().process_frame
+		last_resume_usec = Time.get_ticks_usec()
+
+
+## How long this frame's resumptions took, from the start of the frame to the last one.
+func frame_window_usec() -> int:
+	return last_resume_usec - frame_start_usec

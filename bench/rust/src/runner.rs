@@ -18,6 +18,11 @@ thread_local! {
     static HOOK_WINDOWS: RefCell<Option<Vec<f64>>> = const { RefCell::new(None) };
 }
 
+/// When the current frame began: the first `process_frame` connection.
+pub fn frame_start() -> Option<Instant> {
+    FRAME_MARK.get()
+}
+
 /// Starts or stops recording how long the `process_frame` connections between the two marks take.
 pub fn record_hook_windows(on: bool) -> Vec<f64> {
     HOOK_WINDOWS

@@ -5,8 +5,10 @@ mod churn;
 mod coalescing;
 mod cross_thread;
 mod fan_out;
+mod frame_waits;
 mod idle;
 mod memory;
+mod sleepers;
 mod spawn;
 
 use godot::prelude::*;
@@ -21,6 +23,8 @@ pub fn all(sizes: Sizes, gdscript: Gd<Node>) -> Vec<(&'static str, ScenarioBody)
         ("wake coalescing", Box::pin(coalescing::run(sizes))),
         ("cross-thread wakes", Box::pin(cross_thread::run(sizes))),
         ("idle cost", Box::pin(idle::run(sizes))),
+        ("frame waits", Box::pin(frame_waits::run(sizes, gdscript.clone()))),
+        ("sleepers", Box::pin(sleepers::run(sizes))),
         ("memory", Box::pin(memory::run(sizes, gdscript))),
     ]
 }

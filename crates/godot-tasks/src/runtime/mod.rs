@@ -131,6 +131,12 @@ pub(crate) fn ensure_frame_hook() -> bool {
 
 /// Makes sure the hooks that count time run: the frame hook, and the physics hook if `physics`.
 pub(crate) fn ensure_time_hooks(physics: bool) {
+    let attached = RUNTIME.with_borrow(|runtime| {
+        runtime.0.as_ref().and_then(|r| r.hooks.as_ref()).is_some_and(|h| !physics || h.physics.is_some())
+    });
+    if attached {
+        return; // The common case, on every time wait: one borrow.
+    }
     let _ = executor();
     attach_hooks();
     if physics {

@@ -92,8 +92,17 @@ fn with_timers<R>(f: impl FnOnce(&mut Timers) -> R) -> Option<R> {
 
 impl Timers {
     fn new() -> Self {
+        let mut lines: [Timeline; LINES] = Default::default();
+        for line in [
+            Line::ProcessFrames { during_pause: true },
+            Line::ProcessFrames { during_pause: false },
+            Line::PhysicsTicks { during_pause: true },
+            Line::PhysicsTicks { during_pause: false },
+        ] {
+            lines[line.index()] = Timeline::counting_frames();
+        }
         Self {
-            lines: Default::default(),
+            lines,
             waiters: Slab::new(),
             next_generation: 0,
             active: false,

@@ -1,12 +1,15 @@
 //! One monotonic timeline (frames counted, or seconds accumulated) and the waiters due on it.
 //!
-//! A min-heap of deadlines: insertion costs O(log n), and each advance touches only the waiters that are
-//! due (a peek when none is). A waiter that goes away is not searched for in the heap; its entry is skipped
-//! when it comes up ("lazy deletion"), and the heap is rebuilt without such entries when they are more
-//! than half of it.
+//! Time lines keep a min-heap of deadlines: insertion costs O(log n), and each advance touches only the
+//! waiters that are due (a peek when none is). Frame lines keep one bucket per target frame instead (many
+//! tasks wait for the same frame): insertion and firing cost O(1) per waiter, plus O(log k) per bucket for
+//! the k distinct frames waited for. Emptied buckets are reused, so steady waiting allocates nothing.
+//!
+//! A waiter that goes away is not searched for; its entry is skipped when it comes up ("lazy deletion"),
+//! and entries are swept out when such stale ones are more than half of them.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
+use std::collections::{BTreeMap, BinaryHeap};
 
 /// Which waiter an entry belongs to: a slot and the generation it had when the entry was made.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -48,11 +51,23 @@ pub(super) struct Timeline {
     now: f64,
     heap: BinaryHeap<Reverse<Due>>,
     next_seq: u64,
-    /// Entries in the heap whose waiter went away.
+    /// For frame lines: waiters by the frame they wait for (frames are whole numbers).
+    buckets: BTreeMap<u64, Vec<WaiterKey>>,
+    /// Emptied buckets, kept for reuse.
+    spare: Vec<Vec<WaiterKey>>,
+    /// Whether this line uses buckets instead of the heap.
+    counts_frames: bool,
+    /// Entries whose waiter went away, and all entries.
     stale: usize,
+    entries: usize,
 }
 
 impl Timeline {
+    /// A timeline that counts frames (deadlines are whole numbers).
+    pub(super) fn counting_frames() -> Self {
+        Self { counts_frames: true, ..Self::default() }
+    }
+
     pub(super) fn now(&self) -> f64 {
         self.now
     }
@@ -71,38 +86,64 @@ impl Timeline {
     }
 
     pub(super) fn schedule(&mut self, at: f64, waiter: WaiterKey) {
+        self.entries += 1;
+        if self.counts_frames {
+            let spare = &mut self.spare;
+            self.buckets.entry(at.ceil() as u64).or_insert_with(|| spare.pop().unwrap_or_default()).push(waiter);
+            return;
+        }
         let seq = self.next_seq;
         self.next_seq += 1;
         self.heap.push(Reverse(Due { at, seq, waiter }));
     }
 
-    /// Notes that one scheduled waiter went away; compacts when most entries are stale.
+    /// Notes that one scheduled waiter went away; sweeps when most entries are stale.
     pub(super) fn forget_one(&mut self, is_live: impl Fn(WaiterKey) -> bool) {
         self.stale += 1;
-        if self.stale > 64 && self.stale * 2 > self.heap.len() {
+        if self.stale > 64 && self.stale * 2 > self.entries {
             self.heap.retain(|Reverse(due)| is_live(due.waiter));
+            for bucket in self.buckets.values_mut() {
+                bucket.retain(|&waiter| is_live(waiter));
+            }
+            self.entries = self.heap.len() + self.buckets.values().map(Vec::len).sum::<usize>();
             self.stale = 0;
         }
     }
 
     /// Pops every entry due by now, in deadline order, into `out`; `is_live` filters out stale ones.
     pub(super) fn pop_due(&mut self, out: &mut Vec<WaiterKey>, is_live: impl Fn(WaiterKey) -> bool) {
-        while let Some(Reverse(due)) = self.heap.peek() {
-            if due.at > self.now {
-                break;
+        let before = out.len();
+        let mut popped = 0;
+        if self.counts_frames {
+            while let Some(entry) = self.buckets.first_entry() {
+                if *entry.key() as f64 > self.now {
+                    break;
+                }
+                let mut bucket = entry.remove();
+                popped += bucket.len();
+                out.extend(bucket.drain(..).filter(|&waiter| is_live(waiter)));
+                self.spare.push(bucket);
             }
-            let due = self.heap.pop().expect("peeked").0;
-            if is_live(due.waiter) {
-                out.push(due.waiter);
-            } else {
-                self.stale = self.stale.saturating_sub(1);
+        } else {
+            while let Some(Reverse(due)) = self.heap.peek() {
+                if due.at > self.now {
+                    break;
+                }
+                let due = self.heap.pop().expect("peeked").0;
+                popped += 1;
+                if is_live(due.waiter) {
+                    out.push(due.waiter);
+                }
             }
         }
+        let live = out.len() - before;
+        self.entries -= popped;
+        self.stale = self.stale.saturating_sub(popped - live);
     }
 
     #[cfg(test)]
     pub(super) fn len(&self) -> usize {
-        self.heap.len()
+        self.entries
     }
 }
 
@@ -140,6 +181,27 @@ mod tests {
         let mut out = Vec::new();
         timeline.pop_due(&mut out, |_| true);
         assert_eq!(out, [key(7)]);
+    }
+
+    #[test]
+    fn frame_buckets_fire_whole_frames_in_order() {
+        let mut timeline = Timeline::counting_frames();
+        timeline.schedule(2.0, key(0));
+        timeline.schedule(1.0, key(1));
+        timeline.schedule(1.0, key(2));
+        timeline.schedule(5.0, key(3));
+        let mut out = Vec::new();
+        timeline.advance_by(1.0);
+        timeline.pop_due(&mut out, |_| true);
+        assert_eq!(out, [key(1), key(2)]);
+        timeline.advance_by(1.0);
+        timeline.pop_due(&mut out, |k| k != key(0));
+        assert_eq!(out, [key(1), key(2)], "a stale entry is skipped");
+        assert_eq!(timeline.len(), 1);
+        timeline.advance_by(3.0);
+        timeline.pop_due(&mut out, |_| true);
+        assert_eq!(out.last(), Some(&key(3)));
+        assert_eq!(timeline.len(), 0);
     }
 
     #[test]

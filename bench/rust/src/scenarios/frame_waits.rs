@@ -1,0 +1,97 @@
+//! Issue 5, scenario (a): many tasks each awaiting the next frame, several times.
+//!
+//! Each frame's time runs from the start of the frame (the first `process_frame` connection) until the last
+//! task has resumed. godot-tasks resumes them from its frame hook; `godot::task` awaits the scene tree's
+//! `process_frame` signal (one connection and one deferred poll per task); GDScript awaits the same signal.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Instant;
+
+use godot::prelude::*;
+
+use crate::alloc_counter::snapshot;
+use crate::harness::{Sizes, next_frame, tree};
+use crate::report::{GDSCRIPT, Measurement, OURS, UPSTREAM};
+use crate::runner::frame_start;
+
+const SCENARIO: &str = "frame waits";
+const UNIT: &str = "per await";
+
+#[derive(Default)]
+struct Progress {
+    resumed: Cell<usize>,
+    last: Cell<Option<Instant>>,
+}
+
+pub async fn run(sizes: Sizes, gdscript: Gd<Node>) -> Vec<Measurement> {
+    let (tasks, rounds) = (sizes.fan_out_tasks, sizes.fan_out_rounds);
+    let ours = measure(OURS, tasks, rounds, |progress| {
+        godot_tasks::spawn(async move {
+            for _ in 0..rounds {
+                godot_tasks::time::next_frame().await;
+                progress.resumed.set(progress.resumed.get() + 1);
+                progress.last.set(Some(Instant::now()));
+            }
+        })
+        .detach();
+    })
+    .await;
+    let process_frame = Signal::from_object_signal(&tree(), "process_frame");
+    let upstream = measure(UPSTREAM, tasks, rounds, |progress| {
+        let process_frame = process_frame.clone();
+        godot::task::spawn(async move {
+            for _ in 0..rounds {
+                process_frame.to_future::<()>().await;
+                progress.resumed.set(progress.resumed.get() + 1);
+                progress.last.set(Some(Instant::now()));
+            }
+        });
+    })
+    .await;
+    vec![ours, upstream, gdscript_frame_waits(gdscript, tasks, rounds).await]
+}
+
+async fn measure(
+    implementation: &'static str,
+    tasks: usize,
+    rounds: usize,
+    spawn: impl Fn(Rc<Progress>),
+) -> Measurement {
+    let progress = Rc::new(Progress::default());
+    for _ in 0..tasks {
+        spawn(progress.clone());
+    }
+    next_frame().await; // every task made its first wait
+    let before = snapshot();
+    let mut nanos = 0.0;
+    let mut measured = 0;
+    for _ in 0..rounds {
+        let resumed = progress.resumed.get();
+        next_frame().await;
+        if progress.resumed.get() == resumed {
+            break; // all rounds done
+        }
+        let start = frame_start().expect("the frame mark runs every frame");
+        nanos += progress.last.get().expect("resumed").duration_since(start).as_nanos() as f64;
+        measured += 1;
+    }
+    while progress.resumed.get() < tasks * rounds {
+        next_frame().await;
+    }
+    let ops = tasks * measured.max(1);
+    Measurement::new(SCENARIO, implementation, UNIT, nanos / ops as f64, ops as u64)
+        .allocs(snapshot().allocations_per(before, ops))
+}
+
+async fn gdscript_frame_waits(mut gdscript: Gd<Node>, tasks: usize, rounds: usize) -> Measurement {
+    gdscript.call("start_frame_waiters", &[(tasks as i64).to_variant(), (rounds as i64).to_variant()]);
+    let mut micros = 0;
+    for _ in 0..rounds {
+        next_frame().await;
+        micros += gdscript.call("frame_window_usec", &[]).to::<i64>();
+    }
+    next_frame().await;
+    let ops = tasks * rounds;
+    Measurement::new(SCENARIO, GDSCRIPT, UNIT, micros as f64 * 1000.0 / ops as f64, ops as u64)
+}
