@@ -1,13 +1,16 @@
 //! The godot-tasks demo: a few tasks wait for engine signals, hand values to each other and finish,
 //! narrating as they go.
 //!
-//! Run it with `cargo xtask demo`. Everything a task waits for here is a real Godot signal: a scene-tree
-//! timer, a `Timer` node ticking, a signal of the `Demo` node itself, and a node that is freed while a task
-//! waits for it.
+//! Run it with `cargo xtask demo`. The tasks wait for real Godot signals (a scene-tree timer, a `Timer` node
+//! ticking, a signal of the `Demo` node itself, a node that is freed while a task waits for it) and for game
+//! time and frames (a sleep, an interval, a timeout).
+
+use std::time::Duration;
 
 use godot::classes::{INode, Node, Timer};
 use godot::prelude::*;
 use godot_tasks::signal::{SignalErrorKind, TypedSignalExt};
+use godot_tasks::time::{self, Clock};
 
 struct DemoExtension;
 
@@ -36,7 +39,10 @@ impl INode for Demo {
     fn ready(&mut self) {
         let mut tree = self.base().get_tree();
         let this = self.to_gd();
-        godot_print!("[frame {}] demo: spawning a scout, a smith, a herald, a deserter and a captain", frame());
+        godot_print!(
+            "[frame {}] demo: spawning a scout, a smith, a lookout, a herald, a deserter and a captain",
+            frame()
+        );
 
         // Waits for a one-shot scene-tree timer.
         let scout_timer = tree.create_timer(0.1);
@@ -82,6 +88,26 @@ impl INode for Demo {
         });
         watchtower.queue_free();
 
+        // Game time and frames: a sleep, a steady interval, and a timeout around something that never comes.
+        let lookout = godot_tasks::spawn(async move {
+            time::sleep(Duration::from_millis(50)).await;
+            godot_print!(
+                "[frame {}] lookout: {:.2} s of game time in, climbing the tower",
+                frame(),
+                Clock::GAME.now().seconds()
+            );
+            let mut watch = time::interval(Duration::from_millis(20));
+            for _ in 0..3 {
+                let tick = watch.tick().await;
+                godot_print!("[frame {}] lookout: watch {tick}, all quiet", frame());
+            }
+            let enemy = std::future::pending::<()>();
+            if time::timeout(Duration::from_millis(30), enemy).await.is_err() {
+                godot_print!("[frame {}] lookout: no enemy within 30 ms, coming down", frame());
+            }
+            time::next_frame().await;
+        });
+
         // Awaits the captain's own signal, with its arguments.
         let herald_demo = this.clone();
         let herald = godot_tasks::spawn(async move {
@@ -96,11 +122,12 @@ impl INode for Demo {
             godot_print!("[frame {}] captain: {caves} caves, {swords} swords. March!", frame());
             this.signals().marching_orders().emit(caves, swords);
             herald.await.expect("the herald heard the orders");
+            lookout.await.expect("the lookout came down");
             deserter.await.expect("the deserter finished");
-            let lookout = godot_tasks::spawn(std::future::pending::<()>());
-            lookout.cancel();
-            let report = lookout.await.expect_err("a cancelled task gives an error");
-            godot_print!("[frame {}] captain: the lookout was recalled ({report})", frame());
+            let straggler = godot_tasks::spawn(std::future::pending::<()>());
+            straggler.cancel();
+            let report = straggler.await.expect_err("a cancelled task gives an error");
+            godot_print!("[frame {}] captain: the straggler was recalled ({report})", frame());
             godot_print!("[frame {}] demo: all tasks finished, quitting", frame());
             tree.quit();
         })
