@@ -44,6 +44,21 @@
 //! # }
 //! ```
 //!
+//! and for frames and game time ([`time`]):
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use godot_tasks::time;
+//!
+//! # fn example() {
+//! godot_tasks::spawn(async {
+//!     time::next_frame().await;
+//!     time::sleep(Duration::from_secs(2)).await; // game time: follows time scale, stops while paused
+//! })
+//! .detach();
+//! # }
+//! ```
+//!
 //! What to rely on:
 //!
 //! - **Main thread only.** Tasks may hold `Gd` objects; [`spawn`] panics off the main thread. Wakers may be

@@ -1,7 +1,7 @@
 //! The engine side of the runtime: the only place that schedules engine calls.
 //!
 //! One executor per process lives in a thread-local of Godot's main thread, created by the first `spawn`.
-//! It is driven by three engine hooks, all attached lazily to the current `SceneTree`, never by the user:
+//! It is driven by up to four engine hooks, all attached lazily to the current `SceneTree`, never by the user:
 //!
 //! - **flush request**: when work becomes ready on the main thread, one deferred call (`call_deferred` of a
 //!   cached callable) flushes the executor in a fresh call stack, later in the same frame. Many wakes before
@@ -9,7 +9,10 @@
 //! - **frame hook** (`SceneTree.process_frame`): once per frame, one atomic load checks for work that was
 //!   woken from other threads, or left over when a flush spent its round budget, and flushes it. The same
 //!   hook hands signal emissions from other threads to their tasks and releases signal connections that
-//!   nobody awaits any more ([`crate::signal`]).
+//!   nobody awaits any more ([`crate::signal`]), and, once [`crate::time`] is used, advances its clocks and
+//!   frame counts and wakes the waits that end.
+//! - **physics hook** (`SceneTree.physics_frame`, attached on the first physics wait): advances the physics
+//!   clocks and tick counts and flushes the tasks whose waits ended.
 //! - **exit hook** (the root window's `tree_exiting`, emitted while the engine tears the scene tree down at
 //!   exit): every task's future is dropped there, on the main thread, while objects are still alive. After that
 //!   the runtime refuses new tasks (their futures are dropped at once).
