@@ -29,12 +29,14 @@ macro_rules! tests {
 #[macro_export]
 macro_rules! ensure {
     ($cond:expr) => {
-        if !$cond {
+        let holds: bool = $cond;
+        if !holds {
             return Err(format!("{}:{}: expected {}", file!(), line!(), stringify!($cond)));
         }
     };
     ($cond:expr, $($fmt:tt)+) => {
-        if !$cond {
+        let holds: bool = $cond;
+        if !holds {
             return Err(format!("{}:{}: {}", file!(), line!(), format!($($fmt)+)));
         }
     };
