@@ -11,7 +11,7 @@
 //!   hook hands signal emissions from other threads to their tasks and releases signal connections that
 //!   nobody awaits any more ([`crate::signal`]), and, once [`crate::time`] is used, advances its clocks and
 //!   frame counts and wakes the waits that end.
-//! - **physics hook** (`SceneTree.physics_frame`, attached on the first physics wait): advances the physics
+//! - **physics hook** (`SceneTree.physics_frame`, attached once [`crate::time`] is used): advances the physics
 //!   clocks and tick counts and flushes the tasks whose waits ended.
 //! - **exit hook** (the root window's `tree_exiting`, emitted while the engine tears the scene tree down at
 //!   exit): every task's future is dropped there, on the main thread, while objects are still alive. After that
@@ -59,7 +59,7 @@ struct Hooks {
     root: Gd<Window>,
     frame: Callable,
     exit: Callable,
-    /// Attached on the first physics wait.
+    /// Attached once the time module is in use.
     physics: Option<Callable>,
 }
 
@@ -132,30 +132,15 @@ pub(crate) fn ensure_frame_hook() -> bool {
         .unwrap_or(false)
 }
 
-/// Makes sure the hooks that count time run: the frame hook, and the physics hook if `physics`.
-pub(crate) fn ensure_time_hooks(physics: bool) {
-    let attached = RUNTIME.with_borrow(|runtime| {
-        runtime.0.as_ref().and_then(|r| r.hooks.as_ref()).is_some_and(|h| !physics || h.physics.is_some())
-    });
+/// Makes sure the hooks that count time run: the frame hook and the physics hook.
+pub(crate) fn ensure_time_hooks() {
+    let attached = RUNTIME
+        .with_borrow(|runtime| runtime.0.as_ref().and_then(|r| r.hooks.as_ref()).is_some_and(|h| h.physics.is_some()));
     if attached {
         return; // The common case, on every time wait: one borrow.
     }
     let _ = executor();
     attach_hooks();
-    if physics {
-        let hooks = RUNTIME.with_borrow(|runtime| {
-            runtime.0.as_ref().and_then(|r| r.hooks.as_ref()).filter(|h| h.physics.is_none()).map(|h| h.tree.clone())
-        });
-        if let Some(tree) = hooks {
-            let physics = Callable::from_fn("godot_tasks::physics_hook", |_args| on_physics_frame());
-            Signal::from_object_signal(&tree, "physics_frame").connect(&physics);
-            RUNTIME.with_borrow_mut(|runtime| {
-                if let Some(hooks) = runtime.0.as_mut().and_then(|r| r.hooks.as_mut()) {
-                    hooks.physics = Some(physics);
-                }
-            });
-        }
-    }
 }
 
 /// What the time module needs to know about the frame or tick that starts.
@@ -241,7 +226,6 @@ pub fn shutdown() {
     runtime.executor.shutdown();
     drop(runtime);
     crate::signal::on_shutdown();
-    crate::time::on_shutdown();
 }
 
 /// How many tasks the runtime holds: running ones, and finished ones whose handle has not taken the result.
@@ -276,17 +260,36 @@ pub fn set_round_budget(rounds: u32) {
 }
 
 fn attach_hooks() {
-    let attached = RUNTIME.with_borrow(|runtime| runtime.0.as_ref().is_none_or(|r| r.hooks.is_some()));
-    if attached || ENGINE_EXITING.get() {
+    if ENGINE_EXITING.get() {
         return;
     }
-    let Some(hooks) = Hooks::attach() else {
-        return; // No scene tree yet; the next flush tries again.
-    };
-    RUNTIME.with_borrow_mut(|runtime| match &mut runtime.0 {
-        Some(runtime) if runtime.hooks.is_none() => runtime.hooks = Some(hooks),
-        _ => hooks.detach(),
+    let (hooks_attached, physics_attached) = RUNTIME.with_borrow(|runtime| match &runtime.0 {
+        None => (true, true), // no runtime: nothing to drive
+        Some(r) => (r.hooks.is_some(), r.hooks.as_ref().is_some_and(|h| h.physics.is_some())),
     });
+    if !hooks_attached {
+        let Some(hooks) = Hooks::attach() else {
+            return; // No scene tree yet; the next flush tries again.
+        };
+        RUNTIME.with_borrow_mut(|runtime| match &mut runtime.0 {
+            Some(runtime) if runtime.hooks.is_none() => runtime.hooks = Some(hooks),
+            _ => hooks.detach(),
+        });
+    }
+    // The time module counts physics ticks from its first use on, across runtime restarts.
+    if !physics_attached && crate::time::is_active() {
+        let tree = RUNTIME.with_borrow(|runtime| {
+            runtime.0.as_ref().and_then(|r| r.hooks.as_ref()).filter(|h| h.physics.is_none()).map(|h| h.tree.clone())
+        });
+        if let Some(tree) = tree {
+            let physics = Callable::from_fn("godot_tasks::physics_hook", |_args| on_physics_frame());
+            Signal::from_object_signal(&tree, "physics_frame").connect(&physics);
+            RUNTIME.with_borrow_mut(|runtime| match runtime.0.as_mut().and_then(|r| r.hooks.as_mut()) {
+                Some(hooks) if hooks.physics.is_none() => hooks.physics = Some(physics),
+                _ => Signal::from_object_signal(&tree, "physics_frame").disconnect(&physics),
+            });
+        }
+    }
 }
 
 impl Hooks {

@@ -49,12 +49,37 @@ pub(super) enum Source {
 
 impl Clock {
     /// Game time: follows `Engine.time_scale`, stops while the tree is paused. The default.
+    ///
+    /// ```no_run
+    /// # async fn example() {
+    /// godot_tasks::time::Clock::GAME.sleep(std::time::Duration::from_secs(1)).await;
+    /// # }
+    /// ```
     pub const GAME: Clock = Clock { source: Source::Game, during_pause: false };
     /// Game time without `Engine.time_scale`; stops while the tree is paused.
+    ///
+    /// ```no_run
+    /// # async fn example() {
+    /// // A cooldown that bullet time does not stretch:
+    /// godot_tasks::time::Clock::UNSCALED.sleep(std::time::Duration::from_secs(3)).await;
+    /// # }
+    /// ```
     pub const UNSCALED: Clock = Clock { source: Source::Unscaled, during_pause: false };
     /// The wall clock: ignores time scale and pause. Its frames are all process frames.
+    ///
+    /// ```no_run
+    /// # async fn example() {
+    /// godot_tasks::time::Clock::REALTIME.sleep(std::time::Duration::from_millis(200)).await;
+    /// # }
+    /// ```
     pub const REALTIME: Clock = Clock { source: Source::Realtime, during_pause: true };
     /// Physics time, counted in physics ticks: follows `Engine.time_scale`, stops while the tree is paused.
+    ///
+    /// ```no_run
+    /// # async fn example() {
+    /// godot_tasks::time::Clock::PHYSICS.frames(2).await; // two physics ticks
+    /// # }
+    /// ```
     pub const PHYSICS: Clock = Clock { source: Source::Physics, during_pause: false };
 
     /// The same clock, but running while the tree is paused.
@@ -71,7 +96,7 @@ impl Clock {
         Clock { during_pause: true, ..self }
     }
 
-    /// This clock's time now, in seconds since the runtime started counting.
+    /// This clock's time now, in seconds since this module was first used.
     ///
     /// # Panics
     ///
@@ -89,6 +114,10 @@ impl Clock {
     }
 
     /// Waits `duration` of this clock's time.
+    ///
+    /// # Panics
+    ///
+    /// Off Godot's main thread.
     ///
     /// # Example
     ///
@@ -110,7 +139,7 @@ impl Clock {
     ///
     /// # Panics
     ///
-    /// If `deadline` belongs to another clock.
+    /// If `deadline` belongs to another clock, or off Godot's main thread.
     ///
     /// # Example
     ///
@@ -146,11 +175,14 @@ impl Clock {
     #[track_caller]
     pub fn frames(self, count: u64) -> FrameWait {
         let at = std::panic::Location::caller();
-        let now = service::now(self.frame_line(), at);
-        FrameWait::new(self.frame_line(), now + count as f64, at)
+        FrameWait::new(self.frame_line(), service::frame_target(self.frame_line(), count, at), at)
     }
 
     /// Runs `future` for at most `duration` of this clock's time.
+    ///
+    /// # Panics
+    ///
+    /// Off Godot's main thread.
     ///
     /// # Example
     ///

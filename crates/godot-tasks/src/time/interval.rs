@@ -11,10 +11,24 @@ use super::Sleep;
 use super::service::Line;
 
 /// What an [`Interval`] does when frames are longer than its period, so that ticks were missed.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn example() {
+/// use std::time::Duration;
+/// use godot_tasks::time::{MissedTicks, interval};
+/// // A physics-like accumulator that must see every tick, even after a long frame:
+/// let mut steps = interval(Duration::from_millis(10)).missed_ticks(MissedTicks::Burst);
+/// steps.tick().await;
+/// # }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum MissedTicks {
     /// Tick once, then go on at the next multiple of the period after now (the default): a frame hitch
-    /// costs ticks, never a burst.
+    /// costs ticks, never a burst. Tick numbers then jump (1, 2, 3, 8, ...: they count periods since the
+    /// start), and the tick after a late one may come less than a period later, since ticks stay on the
+    /// grid of `start + k × period`.
     #[default]
     Skip,
     /// Deliver every missed tick, one per poll, at once: the count of ticks matches elapsed time.

@@ -22,9 +22,14 @@
 //! - **When.** Time advances once per frame in the runtime's frame hook, at the start of the frame (and
 //!   once per physics tick for physics clocks). A wait ends in the first frame whose accumulated time
 //!   reaches its deadline; its task resumes in that frame. A deadline is fixed when the future is made.
-//!   `next_frame()` made in frame `N` resumes in frame `N + 1`; `frames(n)` in frame `N + n`.
+//!   `next_frame()` made in frame `N` resumes in frame `N + 1`; `frames(n)` in frame `N + n` (a process
+//!   frame wait made during the physics step of an engine iteration counts from that iteration's process
+//!   frame, so it too ends `n` process frames later).
+//! - **Wall clock.** [`Clock::REALTIME`] reads the wall clock when a wait is made; its waits end at the first
+//!   frame start at or after their deadline.
 //! - **Cost.** One engine hook per frame kind in total, however many tasks wait; no timer, callable or
-//!   connection per wait; each frame touches only the waits that end (a heap of deadlines per clock).
+//!   connection per wait; each frame touches only the waits that end (a heap of deadlines per clock, one
+//!   bucket per frame for frame waits).
 //!   Waiting allocates nothing beyond amortised slots. Counting starts with the first use of this module.
 //! - **Main thread only**, like every task.
 
@@ -67,7 +72,8 @@ pub struct Deadline {
 }
 
 impl Deadline {
-    /// Seconds of the clock's time since the runtime started counting.
+    /// Seconds of the clock's time since this module was first used (counting goes on across runtime
+    /// restarts).
     ///
     /// # Example
     ///

@@ -2,9 +2,9 @@
 //!
 //! Eleven timelines: process frames and physics ticks counted (pausable or not), game time, unscaled time
 //! and physics time accumulated (pausable or not), and the wall clock. The runtime calls
-//! [`on_process_frame`] at the start of every process frame and [`on_physics_frame`] at every physics tick
-//! (that hook is attached on the first physics wait). Accounting starts with the first use of this module,
-//! so a game that never waits for time pays one flag check per frame.
+//! [`on_process_frame`] at the start of every process frame and [`on_physics_frame`] at every physics tick.
+//! Accounting starts with the first use of this module (and goes on across runtime restarts), so a game
+//! that never waits for time pays one flag check per frame.
 //!
 //! Waiters live in one slab; each future holds its slot's key and the timelines hold keys in their heaps.
 //! Wakers are woken after the registry is released.
@@ -44,10 +44,6 @@ impl Line {
             Line::Realtime => 10,
         }
     }
-
-    fn is_physics(self) -> bool {
-        matches!(self, Line::PhysicsTicks { .. } | Line::PhysicsScaled { .. })
-    }
 }
 
 /// What the runtime knows about the frame that starts.
@@ -75,6 +71,10 @@ struct Timers {
     last_process: Option<Instant>,
     /// Reused between frames.
     due: Vec<WaiterKey>,
+    wake_buffer: Vec<Waker>,
+    /// Set by the physics hook, cleared by the process hook: physics runs before process within one engine
+    /// iteration, so a process-frame wait made in between must count one more frame.
+    in_physics: bool,
 }
 
 thread_local! {
@@ -109,6 +109,8 @@ impl Timers {
             started: None,
             last_process: None,
             due: Vec::new(),
+            wake_buffer: Vec::new(),
+            in_physics: false,
         }
     }
 
@@ -140,23 +142,41 @@ pub(crate) fn is_active() -> bool {
 }
 
 /// Starts counting (on first use) and returns `line`'s time now. Main thread only.
-#[track_caller]
+///
+/// The wall clock is read live (its line only holds the time of the frame's start, which is when waits on
+/// it are checked); the other lines hold what the hooks counted.
 pub(crate) fn now(line: Line, at: &'static Location<'static>) -> f64 {
     runtime::assert_main_thread("godot_tasks::time", at);
-    let (now, physics) = with_timers(|timers| {
+    let now = with_timers(|timers| {
         timers.active = true;
-        timers.started.get_or_insert_with(Instant::now);
-        (timers.line(line).now(), line.is_physics())
+        let started = *timers.started.get_or_insert_with(Instant::now);
+        let counted = timers.line(line).now();
+        match line {
+            Line::Realtime => counted.max(started.elapsed().as_secs_f64()),
+            _ => counted,
+        }
     })
-    .unwrap_or((0.0, false));
+    .unwrap_or(0.0);
     // Frames and time are counted by the runtime's hooks, which attach themselves on first use.
-    runtime::ensure_time_hooks(physics);
+    runtime::ensure_time_hooks();
     now
 }
 
-/// A waiter for `line` reaching `deadline`; fired at once if it already has.
-pub(crate) fn register(line: Line, deadline: f64) -> WaiterKey {
+/// The frame count that a wait of `count` frames on `line`, made now, ends at.
+pub(crate) fn frame_target(line: Line, count: u64, at: &'static Location<'static>) -> f64 {
+    let now = now(line, at);
+    let in_physics = with_timers(|timers| timers.in_physics).unwrap_or(false);
+    let ahead = matches!(line, Line::ProcessFrames { .. }) && in_physics && count > 0;
+    now + count as f64 + f64::from(u8::from(ahead))
+}
+
+/// A waiter for `line` reaching `deadline`; fired at once if it already has. Main thread only.
+pub(crate) fn register(line: Line, deadline: f64, at: &'static Location<'static>) -> WaiterKey {
+    runtime::assert_main_thread("godot_tasks::time", at);
+    runtime::ensure_time_hooks();
     with_timers(|timers| {
+        timers.active = true;
+        timers.started.get_or_insert_with(Instant::now);
         let generation = timers.next_generation;
         timers.next_generation += 1;
         let fired = timers.line(line).is_due(deadline);
@@ -214,6 +234,8 @@ pub(crate) fn on_process_frame(frame: &FrameInfo) {
         if !timers.active {
             return false;
         }
+        timers.in_physics = false;
+        wakers = std::mem::take(&mut timers.wake_buffer);
         let now = Instant::now();
         let wall = timers.last_process.map_or(0.0, |last| (now - last).as_secs_f64());
         timers.last_process = Some(now);
@@ -242,16 +264,28 @@ pub(crate) fn on_process_frame(frame: &FrameInfo) {
     })
     .unwrap_or(false);
     if counted {
-        for waker in wakers {
-            waker.wake();
-        }
+        wake_and_keep_buffer(wakers);
     }
+}
+
+/// Wakes outside the registry, then hands the emptied buffer back for the next frame.
+fn wake_and_keep_buffer(mut wakers: Vec<Waker>) {
+    for waker in wakers.drain(..) {
+        waker.wake();
+    }
+    let _ = with_timers(|timers| {
+        if timers.wake_buffer.capacity() < wakers.capacity() {
+            timers.wake_buffer = wakers;
+        }
+    });
 }
 
 /// At every physics tick (once the physics hook is attached).
 pub(crate) fn on_physics_frame(tick: &FrameInfo) {
     let mut wakers = Vec::new();
     let _ = with_timers(|timers| {
+        timers.in_physics = true;
+        wakers = std::mem::take(&mut timers.wake_buffer);
         for during_pause in [true, false] {
             if during_pause || !tick.paused {
                 timers.line(Line::PhysicsTicks { during_pause }).advance_by(1.0);
@@ -263,12 +297,11 @@ pub(crate) fn on_physics_frame(tick: &FrameInfo) {
             timers.fire_due(Line::PhysicsScaled { during_pause }, &mut wakers);
         }
     });
-    for waker in wakers {
-        waker.wake();
-    }
+    wake_and_keep_buffer(wakers);
 }
 
-/// At shutdown and engine exit: drops every stored waker (the futures themselves go with their tasks).
+/// At engine exit, after every task was dropped: drops the wakers of waits polled outside tasks, while the
+/// engine is alive.
 pub(crate) fn on_shutdown() {
     let wakers: Vec<Waker> =
         with_timers(|timers| timers.waiters.iter_mut().filter_map(|(_, waiter)| waiter.waker.take()).collect())

@@ -23,7 +23,8 @@ use super::Sleep;
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Elapsed {
-    /// The deadline that was reached, in seconds of the clock's time.
+    /// The deadline that was reached, in seconds of the clock's time (see
+    /// [`Deadline::seconds`](super::Deadline::seconds)).
     pub deadline_seconds: f64,
 }
 

@@ -19,8 +19,8 @@ struct Registration {
 }
 
 impl Registration {
-    fn new(line: Line, deadline: f64) -> Self {
-        Self { key: Some(service::register(line, deadline)), _main_thread_only: PhantomData }
+    fn new(line: Line, deadline: f64, made_at: &'static Location<'static>) -> Self {
+        Self { key: Some(service::register(line, deadline, made_at)), _main_thread_only: PhantomData }
     }
 
     fn poll(&mut self, cx: &Context<'_>) -> Poll<()> {
@@ -70,7 +70,7 @@ pub struct Sleep {
 
 impl Sleep {
     pub(super) fn new(line: Line, deadline: f64, made_at: &'static Location<'static>) -> Self {
-        Self { registration: Registration::new(line, deadline), deadline, made_at }
+        Self { registration: Registration::new(line, deadline, made_at), deadline, made_at }
     }
 
     /// The deadline, in seconds of the clock's time.
@@ -130,8 +130,8 @@ pub struct FrameWait {
 }
 
 impl FrameWait {
-    pub(super) fn new(line: Line, target: f64, _made_at: &'static Location<'static>) -> Self {
-        Self { registration: Registration::new(line, target) }
+    pub(super) fn new(line: Line, target: f64, made_at: &'static Location<'static>) -> Self {
+        Self { registration: Registration::new(line, target, made_at) }
     }
 }
 

@@ -32,7 +32,10 @@ impl<P: FnMut() -> bool> WaitUntil<P> {
     }
 }
 
-impl<P: FnMut() -> bool + Unpin> Future for WaitUntil<P> {
+// The condition is never pinned: it is only called through `&mut`.
+impl<P> Unpin for WaitUntil<P> {}
+
+impl<P: FnMut() -> bool> Future for WaitUntil<P> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {

@@ -29,6 +29,9 @@ tests![
     interval_over_100_ticks_does_not_drift,
     wait_until_checks_once_per_frame,
     sleep_until_a_deadline,
+    realtime_sleep_counts_from_when_it_is_made,
+    frame_wait_made_during_physics_counts_process_frames,
+    time_works_after_a_runtime_shutdown,
 ];
 
 fn process_delta() -> f64 {
@@ -338,5 +341,57 @@ async fn sleep_until_a_deadline() -> Result<(), String> {
     })
     .await?;
     ensure!(reached >= deadline.seconds());
+    Ok(())
+}
+
+async fn realtime_sleep_counts_from_when_it_is_made() -> Result<(), String> {
+    let (slept, asked) = run_task(async {
+        next_frame_start().await;
+        // A long frame: the sleep is made 40 ms after the frame started.
+        let busy = std::time::Instant::now();
+        while busy.elapsed() < Duration::from_millis(40) {}
+        let made = std::time::Instant::now();
+        Clock::REALTIME.sleep(Duration::from_millis(30)).await;
+        (made.elapsed(), Duration::from_millis(30))
+    })
+    .await?;
+    ensure!(slept >= asked, "a 30 ms wall-clock sleep ended after {slept:?}");
+    Ok(())
+}
+
+/// Resumes at the start of the next frame (from the runtime's frame hook).
+async fn next_frame_start() {
+    time::next_frame().await;
+}
+
+async fn frame_wait_made_during_physics_counts_process_frames() -> Result<(), String> {
+    for n in [1_u64, 2] {
+        let (made, resumed) = run_task(async move {
+            time::next_physics_frame().await; // resumed by the physics hook, before this iteration's process
+            let made = frame();
+            time::frames(n).await;
+            (made, frame())
+        })
+        .await?;
+        ensure_eq!(resumed - made, n);
+    }
+    Ok(())
+}
+
+async fn time_works_after_a_runtime_shutdown() -> Result<(), String> {
+    let before = run_task(async { Clock::GAME.now().seconds() }).await?;
+    godot_tasks::runtime::shutdown();
+    let (made, resumed, physics_ticks) = run_task(async {
+        let made = frame();
+        time::sleep(Duration::from_millis(10)).await;
+        time::next_frame().await;
+        let ticks = Engine::singleton().get_physics_frames();
+        time::physics_frames(2).await;
+        (made, frame(), Engine::singleton().get_physics_frames() - ticks)
+    })
+    .await?;
+    ensure!(resumed > made);
+    ensure_eq!(physics_ticks, 2);
+    ensure!(Clock::GAME.now().seconds() > before, "game time stopped counting after the restart");
     Ok(())
 }
