@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::service::{self, Line};
+use super::service::{self, Line, Until};
 use super::{Deadline, FrameWait, Interval, Sleep, Timeout};
 
 /// A way of counting time and frames for sleeps, frame waits, timeouts and intervals.
@@ -130,9 +130,7 @@ impl Clock {
     /// ```
     #[track_caller]
     pub fn sleep(self, duration: Duration) -> Sleep {
-        let at = std::panic::Location::caller();
-        let now = service::now(self.time_line(), at);
-        Sleep::new(self.time_line(), now + duration.as_secs_f64(), at)
+        Sleep::new(self.time_line(), Until::After(duration.as_secs_f64()), std::panic::Location::caller())
     }
 
     /// Waits until this clock reaches `deadline` (made from [`now`](Self::now) of the same clock).
@@ -159,7 +157,7 @@ impl Clock {
             deadline.clock,
             self
         );
-        Sleep::new(self.time_line(), deadline.seconds, std::panic::Location::caller())
+        Sleep::new(self.time_line(), Until::At(deadline.seconds), std::panic::Location::caller())
     }
 
     /// Waits `count` frames of this clock (process frames, or physics ticks for [`Clock::PHYSICS`]); frames
@@ -174,8 +172,7 @@ impl Clock {
     /// ```
     #[track_caller]
     pub fn frames(self, count: u64) -> FrameWait {
-        let at = std::panic::Location::caller();
-        FrameWait::new(self.frame_line(), service::frame_target(self.frame_line(), count, at), at)
+        FrameWait::new(self.frame_line(), count, std::panic::Location::caller())
     }
 
     /// Runs `future` for at most `duration` of this clock's time.

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use futures_core::Stream;
 
 use super::Sleep;
-use super::service::Line;
+use super::service::{Line, Until};
 
 /// What an [`Interval`] does when frames are longer than its period, so that ticks were missed.
 ///
@@ -68,7 +68,7 @@ pub struct Interval {
 
 impl Interval {
     pub(super) fn new(line: Line, start: f64, period: f64, made_at: &'static Location<'static>) -> Self {
-        let sleep = Sleep::new(line, start + period, made_at);
+        let sleep = Sleep::new(line, Until::At(start + period), made_at);
         Self { line, start, period, next: 1, sleep, missed: MissedTicks::Skip, made_at }
     }
 
@@ -117,7 +117,7 @@ impl Interval {
                 elapsed_ticks.max(tick) + 1
             }
         };
-        self.sleep = Sleep::new(self.line, self.start + self.next as f64 * self.period, self.made_at);
+        self.sleep = Sleep::new(self.line, Until::At(self.start + self.next as f64 * self.period), self.made_at);
         Poll::Ready(tick)
     }
 }

@@ -162,21 +162,39 @@ pub(crate) fn now(line: Line, at: &'static Location<'static>) -> f64 {
     now
 }
 
-/// The frame count that a wait of `count` frames on `line`, made now, ends at.
-pub(crate) fn frame_target(line: Line, count: u64, at: &'static Location<'static>) -> f64 {
-    let now = now(line, at);
-    let in_physics = with_timers(|timers| timers.in_physics).unwrap_or(false);
-    let ahead = matches!(line, Line::ProcessFrames { .. }) && in_physics && count > 0;
-    now + count as f64 + f64::from(u8::from(ahead))
+/// When a wait made now ends.
+#[derive(Clone, Copy)]
+pub(crate) enum Until {
+    /// At this value of the line.
+    At(f64),
+    /// After this many seconds of the line's time.
+    After(f64),
+    /// After this many frames of the line.
+    Frames(u64),
 }
 
-/// A waiter for `line` reaching `deadline`; fired at once if it already has. Main thread only.
-pub(crate) fn register(line: Line, deadline: f64, at: &'static Location<'static>) -> WaiterKey {
+/// A waiter for `line` reaching `until`, and its deadline; fired at once if it already has. Main thread
+/// only. One pass over the registry: this is the path of every sleep and frame wait.
+pub(crate) fn register(line: Line, until: Until, at: &'static Location<'static>) -> (WaiterKey, f64) {
     runtime::assert_main_thread("godot_tasks::time", at);
     runtime::ensure_time_hooks();
     with_timers(|timers| {
         timers.active = true;
-        timers.started.get_or_insert_with(Instant::now);
+        let started = *timers.started.get_or_insert_with(Instant::now);
+        let now = match line {
+            Line::Realtime => timers.line(line).now().max(started.elapsed().as_secs_f64()),
+            _ => timers.line(line).now(),
+        };
+        let deadline = match until {
+            Until::At(deadline) => deadline,
+            Until::After(seconds) => now + seconds,
+            Until::Frames(count) => {
+                // Physics runs before process within one engine iteration: a process-frame wait made in
+                // between counts from this iteration's process frame.
+                let ahead = matches!(line, Line::ProcessFrames { .. }) && timers.in_physics && count > 0;
+                now + count as f64 + f64::from(u8::from(ahead))
+            }
+        };
         let generation = timers.next_generation;
         timers.next_generation += 1;
         let fired = timers.line(line).is_due(deadline);
@@ -185,7 +203,7 @@ pub(crate) fn register(line: Line, deadline: f64, at: &'static Location<'static>
         if !fired {
             timers.line(line).schedule(deadline, key);
         }
-        key
+        (key, deadline)
     })
     .expect("godot-tasks: time waits need the main thread's registry")
 }

@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 
 use futures_core::FusedFuture;
 
-use super::service::{self, Line};
+use super::service::{self, Line, Until};
 use super::timeline::WaiterKey;
 
 /// A registration on a timeline; dropping it unregisters. Main thread only.
@@ -19,8 +19,9 @@ struct Registration {
 }
 
 impl Registration {
-    fn new(line: Line, deadline: f64, made_at: &'static Location<'static>) -> Self {
-        Self { key: Some(service::register(line, deadline, made_at)), _main_thread_only: PhantomData }
+    fn new(line: Line, until: Until, made_at: &'static Location<'static>) -> (Self, f64) {
+        let (key, deadline) = service::register(line, until, made_at);
+        (Self { key: Some(key), _main_thread_only: PhantomData }, deadline)
     }
 
     fn poll(&mut self, cx: &Context<'_>) -> Poll<()> {
@@ -69,8 +70,9 @@ pub struct Sleep {
 }
 
 impl Sleep {
-    pub(super) fn new(line: Line, deadline: f64, made_at: &'static Location<'static>) -> Self {
-        Self { registration: Registration::new(line, deadline, made_at), deadline, made_at }
+    pub(super) fn new(line: Line, until: Until, made_at: &'static Location<'static>) -> Self {
+        let (registration, deadline) = Registration::new(line, until, made_at);
+        Self { registration, deadline, made_at }
     }
 
     /// The deadline, in seconds of the clock's time.
@@ -130,8 +132,8 @@ pub struct FrameWait {
 }
 
 impl FrameWait {
-    pub(super) fn new(line: Line, target: f64, made_at: &'static Location<'static>) -> Self {
-        Self { registration: Registration::new(line, target, made_at) }
+    pub(super) fn new(line: Line, count: u64, made_at: &'static Location<'static>) -> Self {
+        Self { registration: Registration::new(line, Until::Frames(count), made_at).0 }
     }
 }
 
