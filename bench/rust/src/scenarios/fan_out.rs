@@ -34,7 +34,7 @@ impl Progress {
     fn resume(&self) {
         let resumed = self.resumed.get() + 1;
         self.resumed.set(resumed);
-        if resumed % self.tasks == 0 {
+        if resumed.is_multiple_of(self.tasks) {
             self.last.set(Some(Instant::now()));
         }
     }
