@@ -73,10 +73,12 @@ pub struct FlushOutcome {
 impl Executor {
     /// Creates an executor owned by the current thread.
     pub fn new(host: impl Host) -> Self {
+        let shared = Arc::new(Shared::new(Box::new(host)));
+        shared.claim_local_lane();
         Self {
             inner: Rc::new(Inner {
                 table: RefCell::new(TaskTable::default()),
-                shared: Arc::new(Shared::new(Box::new(host))),
+                shared,
                 round_budget: Cell::new(DEFAULT_ROUND_BUDGET),
                 spare_batch: RefCell::new(Vec::new()),
                 spawned: RefCell::new(Vec::new()),

@@ -4,7 +4,11 @@
 //! task is already queued; the executor drains the queue in [`Executor::flush`](crate::Executor::flush).
 //!
 //! Who may touch what:
-//! - `ready` and `has_ready`: any thread, under the mutex.
+//! - `ready`: any thread, under the mutex. `has_ready`: set by whoever queues a task, cleared by the
+//!   executor's thread under the mutex when it takes the queue.
+//! - the local lane (a thread-local queue): only the executor's thread, without a lock. One executor per
+//!   thread holds it (the first made there, as long as it lives; in a game, the runtime's). Its wakes on its
+//!   own thread go there; every other wake goes through the mutex.
 //! - `flushing` and `flush_requested`: only the executor's thread (atomics only so that `Shared` is `Sync`).
 //! - `remote_requested`: any thread sets it, the executor's thread clears it when a flush starts.
 //! - `closed`: set once by the executor's thread at shutdown; after that every wake is a no-op.
@@ -12,6 +16,7 @@
 //!   task. While it is set, further wakes cost one atomic swap and nothing else, so N wakes before a flush
 //!   cause exactly one poll.
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Wake;
@@ -27,12 +32,22 @@ pub(crate) struct Shared {
     flush_requested: AtomicBool,
     remote_requested: AtomicBool,
     closed: AtomicBool,
+    /// Whether this executor holds its thread's local lane.
+    local_lane: AtomicBool,
     owner: ThreadId,
     host: Box<dyn Host>,
 }
 
 thread_local! {
     static THIS_THREAD: ThreadId = thread::current().id();
+    static LOCAL_LANE: RefCell<LocalLane> = const { RefCell::new(LocalLane { holder: 0, ready: Vec::new() }) };
+}
+
+/// Tasks woken on their executor's own thread, queued without a lock.
+struct LocalLane {
+    /// The address of the holding executor's `Shared`; 0 when free.
+    holder: usize,
+    ready: Vec<TaskRef>,
 }
 
 impl Shared {
@@ -44,6 +59,7 @@ impl Shared {
             flush_requested: AtomicBool::new(false),
             remote_requested: AtomicBool::new(false),
             closed: AtomicBool::new(false),
+            local_lane: AtomicBool::new(false),
             owner: thread::current().id(),
             host,
         }
@@ -65,16 +81,51 @@ impl Shared {
     }
 
     /// Puts `task` on the ready queue and makes sure a flush will come.
+    /// Takes this thread's local lane for this executor if it is free (called once, on the owner thread,
+    /// right after the `Shared` was put in its `Arc`).
+    pub(crate) fn claim_local_lane(self: &Arc<Self>) {
+        let address = Arc::as_ptr(self) as usize;
+        let claimed = LOCAL_LANE
+            .try_with(|lane| {
+                let mut lane = lane.borrow_mut();
+                (lane.holder == 0).then(|| {
+                    lane.holder = address;
+                    lane.ready.clear();
+                })
+            })
+            .ok()
+            .flatten()
+            .is_some();
+        self.local_lane.store(claimed, Ordering::Relaxed);
+    }
+
+    /// Queues `task` on the local lane if this executor holds it; false if it must take the mutex.
+    fn push_local(&self, task: TaskRef) -> bool {
+        self.local_lane.load(Ordering::Relaxed)
+            && LOCAL_LANE
+                .try_with(|lane| match lane.try_borrow_mut() {
+                    Ok(mut lane) if lane.holder == self as *const Self as usize => {
+                        lane.ready.push(task);
+                        true
+                    }
+                    _ => false,
+                })
+                .unwrap_or(false)
+    }
+
     pub(crate) fn schedule(&self, task: TaskRef) {
         if self.closed.load(Ordering::Acquire) {
             return;
         }
-        {
+        let on_owner_thread = self.on_owner_thread();
+        if on_owner_thread && self.push_local(task) {
+            self.has_ready.store(true, Ordering::Release);
+        } else {
             let mut ready = self.lock();
             ready.push(task);
             self.has_ready.store(true, Ordering::Release);
         }
-        if self.on_owner_thread() {
+        if on_owner_thread {
             // A flush in progress picks the task up in its next round; otherwise ask for one flush.
             if !self.flushing.load(Ordering::Relaxed) && !self.flush_requested.swap(true, Ordering::Relaxed) {
                 self.host.request_flush();
@@ -95,9 +146,22 @@ impl Shared {
 
     pub(crate) fn take_ready(&self, batch: &mut Vec<TaskRef>) {
         debug_assert!(batch.is_empty());
-        let mut ready = self.lock();
-        std::mem::swap(&mut *ready, batch);
-        self.has_ready.store(false, Ordering::Release);
+        {
+            let mut ready = self.lock();
+            std::mem::swap(&mut *ready, batch);
+            self.has_ready.store(false, Ordering::Release);
+        }
+        // On the owner thread (flushes run there): nothing can push to the lane concurrently.
+        if self.local_lane.load(Ordering::Relaxed) {
+            let address = self as *const Self as usize;
+            let _ = LOCAL_LANE.try_with(|lane| {
+                if let Ok(mut lane) = lane.try_borrow_mut()
+                    && lane.holder == address
+                {
+                    batch.append(&mut lane.ready);
+                }
+            });
+        }
     }
 
     pub(crate) fn has_ready(&self) -> bool {
@@ -119,6 +183,17 @@ impl Shared {
         let drained = std::mem::take(&mut *self.lock());
         self.has_ready.store(false, Ordering::Release);
         drop(drained);
+        if self.local_lane.swap(false, Ordering::Relaxed) {
+            let address = self as *const Self as usize;
+            let _ = LOCAL_LANE.try_with(|lane| {
+                if let Ok(mut lane) = lane.try_borrow_mut()
+                    && lane.holder == address
+                {
+                    lane.holder = 0;
+                    lane.ready.clear();
+                }
+            });
+        }
     }
 }
 
