@@ -58,6 +58,10 @@ impl Clock {
     pub const GAME: Clock = Clock { source: Source::Game, during_pause: false };
     /// Game time without `Engine.time_scale`; stops while the tree is paused.
     ///
+    /// Each frame's delta is divided by the time scale read in the frame hook; a time scale changed during
+    /// the physics step of a frame (before the hook) skews that one frame. At time scale 0 the wall-clock
+    /// time between frame hooks is used instead.
+    ///
     /// ```no_run
     /// # async fn example() {
     /// // A cooldown that bullet time does not stretch:
