@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::rc::Weak;
 use std::task::{Context, Poll};
 
-use crate::JoinError;
+use crate::{CancelHandle, JoinError};
 use crate::executor::Inner;
 use crate::task_table::{Entry, Phase, TaskRef};
 
@@ -61,6 +61,24 @@ impl<T: 'static> JoinHandle<T> {
         };
         let mut table = inner.table.borrow_mut();
         table.get_mut(self.task).is_none_or(|entry| entry.phase == Phase::Finished)
+    }
+
+    /// A cloneable handle that can cancel the task (but not await it), for code that must stop the task
+    /// without owning this handle, such as the task itself.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
+    /// # struct NoHost;
+    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
+    /// # let executor = Executor::new(NoHost);
+    /// let handle = executor.spawn(async {});
+    /// let canceller = handle.cancel_handle();
+    /// # drop(canceller);
+    /// ```
+    pub fn cancel_handle(&self) -> CancelHandle {
+        CancelHandle::new(self.executor.clone(), self.task)
     }
 
     /// Where the task was spawned.

@@ -41,6 +41,7 @@
 //! assert!(handle.is_finished());
 //! ```
 
+mod cancel_handle;
 mod executor;
 mod host;
 mod join_error;
@@ -50,6 +51,7 @@ mod raw_task;
 mod ready_queue;
 mod task_table;
 
+pub use cancel_handle::CancelHandle;
 pub use executor::{DEFAULT_ROUND_BUDGET, Executor, FlushOutcome};
 pub use host::Host;
 pub use join_error::JoinError;
