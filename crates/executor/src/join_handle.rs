@@ -7,9 +7,9 @@ use std::pin::Pin;
 use std::rc::Weak;
 use std::task::{Context, Poll};
 
-use crate::{CancelHandle, JoinError};
 use crate::executor::Inner;
 use crate::task_table::{Entry, Phase, TaskRef};
+use crate::{CancelHandle, JoinError};
 
 /// The right to await a task's outcome, and to cancel it.
 ///

@@ -79,11 +79,13 @@
 //!
 //! Nothing needs wiring: the runtime attaches itself to the `SceneTree` on first use.
 
+mod lifetime;
 pub mod prelude;
 pub mod runtime;
 pub mod signal;
 mod spawn;
 pub mod time;
 
-pub use godot_tasks_executor::{CancelOnDrop, JoinError, JoinHandle};
-pub use spawn::spawn;
+pub use godot_tasks_executor::{CancelHandle, CancelOnDrop, JoinError, JoinHandle};
+pub use lifetime::{CancelToken, Cancelled, TaskBuilder, TaskGroup};
+pub use spawn::{spawn, task};

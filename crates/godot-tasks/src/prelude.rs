@@ -20,4 +20,4 @@
 //! ```
 
 pub use crate::signal::{SignalExt as _, TypedSignalExt as _};
-pub use crate::{JoinError, JoinHandle, spawn};
+pub use crate::{CancelToken, JoinError, JoinHandle, TaskGroup, spawn, task};

@@ -52,3 +52,17 @@ where
     runtime::assert_main_thread("godot_tasks::spawn()", spawned_at);
     runtime::executor().spawn_at(future, spawned_at)
 }
+
+/// Starts a [`TaskBuilder`]: spawn a task bound to an object or a node's time in the tree, or into a group.
+///
+/// # Example
+///
+/// ```no_run
+/// # use godot::prelude::*;
+/// # fn example(enemy: Gd<Node>) {
+/// godot_tasks::task().bind(&enemy).spawn(async { /* AI */ }).detach();
+/// # }
+/// ```
+pub fn task() -> crate::TaskBuilder {
+    crate::TaskBuilder::new()
+}

@@ -1,0 +1,86 @@
+//! A task bound to an object: cancelled when the object is freed (or, optionally, leaves the tree).
+
+use std::cell::OnceCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
+use godot::builtin::{Signal, Variant};
+use godot::classes::Object;
+use godot::obj::Gd;
+use godot_tasks_executor::CancelHandle;
+use pin_project_lite::pin_project;
+
+use crate::signal::{SignalExt, TryEmissions};
+
+/// What ends a bound task besides its own completion.
+pub(crate) struct Watch {
+    /// Ends when the object is freed: a stream over a signal every object has. The engine drops the
+    /// connection when the object dies, which ends the stream; no polling per frame.
+    freed: TryEmissions<Vec<Variant>>,
+    /// Yields when the node starts leaving the tree (or ends when it is freed).
+    exits_tree: Option<TryEmissions<Vec<Variant>>>,
+}
+
+impl Watch {
+    /// Starts watching now, so that an object freed before the task's first poll still cancels it.
+    pub(crate) fn new(object: &Gd<Object>, exits_tree: bool) -> Self {
+        Self {
+            freed: Signal::from_object_signal(object, "script_changed").try_emissions(),
+            exits_tree: exits_tree.then(|| Signal::from_object_signal(object, "tree_exiting").try_emissions()),
+        }
+    }
+
+    /// Whether the task must end now.
+    fn must_end(&mut self, cx: &mut Context<'_>) -> bool {
+        loop {
+            match Pin::new(&mut self.freed).poll_next(cx) {
+                Poll::Ready(Some(_)) => continue, // the object's script changed: not our business
+                Poll::Ready(None) => return true,
+                Poll::Pending => break,
+            }
+        }
+        match &mut self.exits_tree {
+            Some(exits) => Pin::new(exits).poll_next(cx).is_ready(),
+            None => false,
+        }
+    }
+}
+
+pin_project! {
+    /// The future of a bound task: checks the watch before every poll of the inner future.
+    pub(crate) struct Bound<F> {
+        #[pin]
+        inner: F,
+        watch: Watch,
+        cancel: Rc<OnceCell<CancelHandle>>,
+        ended: bool,
+    }
+}
+
+impl<F: Future> Bound<F> {
+    pub(crate) fn new(inner: F, watch: Watch, cancel: Rc<OnceCell<CancelHandle>>) -> Self {
+        Self { inner, watch, cancel, ended: false }
+    }
+}
+
+impl<F: Future> Future for Bound<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        if !*this.ended && this.watch.must_end(cx) {
+            *this.ended = true;
+            // The task cancels itself: its future is dropped as soon as this poll returns, never polled again.
+            if let Some(cancel) = this.cancel.get() {
+                cancel.cancel();
+            }
+        }
+        if *this.ended {
+            return Poll::Pending;
+        }
+        this.inner.poll(cx)
+    }
+}
