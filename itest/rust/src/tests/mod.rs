@@ -2,6 +2,7 @@
 
 mod cancel;
 mod lifecycle;
+mod lifetimes;
 mod panics;
 mod signal_connections;
 mod signal_streams;
@@ -24,6 +25,7 @@ pub fn all() -> Vec<crate::harness::Test> {
         signal_connections::all(),
         signal_threads::all(),
         time::all(),
+        lifetimes::all(),
     ]
     .into_iter()
     .flatten()

@@ -1,0 +1,331 @@
+//! Lifetimes: tasks bound to objects and to the tree, task groups, cancellation tokens, interop with the
+//! `futures` combinators.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures_util::{FutureExt, StreamExt, select};
+use godot::prelude::*;
+use godot_tasks::signal::{SignalExt, TypedSignalExt};
+use godot_tasks::time;
+use godot_tasks::{CancelToken, TaskGroup};
+
+use crate::emitter::EmitterNode;
+use crate::harness::{frames, next_frame, run_task, tree, wait_until};
+use crate::{ensure, ensure_eq, tests};
+
+tests![
+    bound_task_is_cancelled_when_its_node_is_freed,
+    bound_task_of_an_object_freed_before_its_first_poll_never_runs,
+    thousand_bound_tasks_freed_at_random_frames_end_cleanly,
+    tree_bound_task_ends_when_the_node_leaves_and_stays_ended,
+    group_joins_all_in_order_and_next_in_finishing_order,
+    group_cancel_all_and_drop_cancel_its_tasks,
+    group_detached_on_drop_lets_tasks_finish,
+    nested_groups_cancel_downward,
+    select_between_a_signal_and_a_timeout,
+    join_of_three_tasks,
+    cancel_token_stops_a_select_loop,
+];
+
+/// Counts drops, and whether each happened on the main thread.
+#[derive(Clone, Default)]
+struct Drops {
+    on_main: Rc<Cell<u32>>,
+    elsewhere: Rc<Cell<u32>>,
+}
+
+impl Drops {
+    fn probe(&self) -> DropProbe {
+        DropProbe(self.clone())
+    }
+}
+
+struct DropProbe(Drops);
+
+impl Drop for DropProbe {
+    fn drop(&mut self) {
+        let counter = if godot::init::is_main_thread() { &self.0.on_main } else { &self.0.elsewhere };
+        counter.set(counter.get() + 1);
+    }
+}
+
+async fn bound_task_is_cancelled_when_its_node_is_freed() -> Result<(), String> {
+    let node = Node::new_alloc();
+    let drops = Drops::default();
+    let (probe, polls) = (drops.probe(), Rc::new(Cell::new(0)));
+    let counted = polls.clone();
+    let handle = godot_tasks::task().bind(&node).spawn(async move {
+        let _probe = probe;
+        loop {
+            counted.set(counted.get() + 1);
+            time::next_frame().await;
+        }
+    });
+    frames(3).await;
+    ensure!(polls.get() >= 2);
+    node.free();
+    let polls_at_free = polls.get();
+    let outcome = handle.await;
+    ensure!(outcome.as_ref().is_err_and(|e| e.is_cancelled()), "{outcome:?}");
+    ensure_eq!(polls.get(), polls_at_free);
+    ensure_eq!((drops.on_main.get(), drops.elsewhere.get()), (1, 0));
+    Ok(())
+}
+
+async fn bound_task_of_an_object_freed_before_its_first_poll_never_runs() -> Result<(), String> {
+    let object = RefCounted::new_gd();
+    let ran = Rc::new(Cell::new(false));
+    let seen = ran.clone();
+    let handle = godot_tasks::task().bind(&object).spawn(async move { seen.set(true) });
+    drop(object); // freed now
+    let outcome = handle.await;
+    ensure!(outcome.is_err_and(|e| e.is_cancelled()));
+    ensure!(!ran.get(), "the task ran although its object was freed before its first poll");
+    Ok(())
+}
+
+async fn thousand_bound_tasks_freed_at_random_frames_end_cleanly() -> Result<(), String> {
+    const TASKS: usize = 1000;
+    let drops = Drops::default();
+    let mut nodes = Vec::new();
+    let mut handles = Vec::new();
+    for index in 0..TASKS {
+        let node = EmitterNode::new_alloc();
+        let probe = drops.probe();
+        let waiting_on = node.clone();
+        let handle = godot_tasks::task().bind(&node).spawn(async move {
+            let _probe = probe;
+            loop {
+                match index % 3 {
+                    0 => {
+                        let _ = waiting_on.signals().hit().try_next_emission().await;
+                    }
+                    1 => time::sleep(Duration::from_millis(3)).await,
+                    _ => time::next_frame().await,
+                }
+            }
+        });
+        nodes.push(Some(node));
+        handles.push(handle);
+    }
+    // Free them at pseudo-random frames over the next 30 frames.
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut free_at: Vec<u32> = (0..TASKS)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % 30) as u32
+        })
+        .collect();
+    for frame in 0..30 {
+        for (index, at) in free_at.iter_mut().enumerate() {
+            if *at == frame
+                && let Some(node) = nodes[index].take()
+            {
+                node.free();
+            }
+        }
+        next_frame().await;
+    }
+    frames(2).await;
+    let mut cancelled = 0;
+    for handle in handles {
+        ensure!(handle.is_finished());
+        match handle.await {
+            Err(error) if error.is_cancelled() => cancelled += 1,
+            other => return Err(format!("a bound task ended with {other:?}")),
+        }
+    }
+    ensure_eq!(cancelled, TASKS);
+    ensure_eq!((drops.on_main.get(), drops.elsewhere.get()), (TASKS as u32, 0));
+    Ok(())
+}
+
+async fn tree_bound_task_ends_when_the_node_leaves_and_stays_ended() -> Result<(), String> {
+    let node = Node::new_alloc();
+    let mut root = tree().get_root().ok_or("no root")?;
+    root.add_child(&node);
+    let handle = godot_tasks::task().bind_to_tree(&node).spawn(std::future::pending::<()>());
+    next_frame().await;
+    ensure!(!handle.is_finished());
+    root.remove_child(&node);
+    next_frame().await;
+    ensure!(handle.is_finished(), "still running after the node left the tree");
+    root.add_child(&node); // re-entering does not revive it
+    next_frame().await;
+    ensure!(handle.await.is_err_and(|e| e.is_cancelled()));
+    node.free();
+    Ok(())
+}
+
+async fn group_joins_all_in_order_and_next_in_finishing_order() -> Result<(), String> {
+    let mut group = TaskGroup::new();
+    for (value, wait) in [(1, 3), (2, 1), (3, 2)] {
+        group.spawn(async move {
+            time::frames(wait).await;
+            value
+        });
+    }
+    let all = run_task(async move { group.join_all().await.into_iter().map(Result::ok).collect::<Vec<_>>() }).await?;
+    ensure_eq!(all, vec![Some(1), Some(2), Some(3)]);
+
+    let mut group = TaskGroup::new();
+    for (value, wait) in [(1, 3), (2, 1), (3, 2)] {
+        group.spawn(async move {
+            time::frames(wait).await;
+            value
+        });
+    }
+    let order = run_task(async move {
+        let mut order = Vec::new();
+        while let Some(outcome) = group.next().await {
+            order.push(outcome.ok());
+        }
+        order
+    })
+    .await?;
+    ensure_eq!(order, vec![Some(2), Some(3), Some(1)]);
+    Ok(())
+}
+
+async fn group_cancel_all_and_drop_cancel_its_tasks() -> Result<(), String> {
+    let drops = Drops::default();
+    let mut group = TaskGroup::new();
+    for _ in 0..3 {
+        let probe = drops.probe();
+        group.spawn(async move {
+            let _probe = probe;
+            std::future::pending::<()>().await;
+        });
+    }
+    next_frame().await;
+    group.cancel_all();
+    let outcomes = run_task(async move { group.join_all().await }).await?;
+    ensure!(outcomes.iter().all(|o| o.as_ref().is_err_and(|e| e.is_cancelled())));
+    ensure_eq!(drops.on_main.get(), 3);
+
+    let drops = Drops::default();
+    let mut group = TaskGroup::new();
+    for _ in 0..3 {
+        let probe = drops.probe();
+        group.spawn(async move {
+            let _probe = probe;
+            std::future::pending::<()>().await;
+        });
+    }
+    next_frame().await;
+    drop(group);
+    next_frame().await;
+    ensure_eq!(drops.on_main.get(), 3);
+    Ok(())
+}
+
+async fn group_detached_on_drop_lets_tasks_finish() -> Result<(), String> {
+    let finished = Rc::new(Cell::new(0));
+    let mut group = TaskGroup::new().detach_on_drop();
+    for _ in 0..3 {
+        let finished = finished.clone();
+        group.spawn(async move {
+            time::frames(2).await;
+            finished.set(finished.get() + 1);
+        });
+    }
+    drop(group);
+    wait_until(10, "the detached tasks finished", || finished.get() == 3).await
+}
+
+async fn nested_groups_cancel_downward() -> Result<(), String> {
+    let drops = Drops::default();
+    let leaves = drops.clone();
+    let root_task = godot_tasks::spawn(async move {
+        let mut middle = TaskGroup::new();
+        for _ in 0..3 {
+            let leaves = leaves.clone();
+            middle.spawn(async move {
+                let mut inner = TaskGroup::new();
+                for _ in 0..3 {
+                    let probe = leaves.probe();
+                    inner.spawn(async move {
+                        let _probe = probe;
+                        std::future::pending::<()>().await;
+                    });
+                }
+                inner.join_all().await;
+            });
+        }
+        middle.join_all().await;
+    });
+    frames(2).await;
+    ensure_eq!(drops.on_main.get(), 0);
+    root_task.cancel();
+    frames(3).await;
+    ensure_eq!(drops.on_main.get(), 9);
+    Ok(())
+}
+
+async fn select_between_a_signal_and_a_timeout() -> Result<(), String> {
+    let emitter = EmitterNode::new_alloc();
+    let signal = emitter.signals().hit().to_untyped();
+    let quiet = signal.clone();
+    let first = run_task(async move {
+        select! {
+            hit = quiet.next_emission::<(i64,)>().fuse() => format!("hit {}", hit.0),
+            _ = time::sleep(Duration::from_millis(20)).fuse() => "timeout".to_owned(),
+        }
+    })
+    .await?;
+    ensure_eq!(first, "timeout");
+    let loud = signal.clone();
+    let racing = godot_tasks::spawn(async move {
+        select! {
+            hit = loud.next_emission::<(i64,)>().fuse() => format!("hit {}", hit.0),
+            _ = time::sleep(Duration::from_secs(60)).fuse() => "timeout".to_owned(),
+        }
+    });
+    next_frame().await;
+    emitter.signals().hit().emit(5);
+    ensure_eq!(racing.await.map_err(|e| e.to_string())?, "hit 5");
+    emitter.free();
+    Ok(())
+}
+
+async fn join_of_three_tasks() -> Result<(), String> {
+    let a = godot_tasks::spawn(async { 1 });
+    let b = godot_tasks::spawn(async {
+        time::frames(2).await;
+        2
+    });
+    let c = godot_tasks::spawn(async {
+        time::next_frame().await;
+        3
+    });
+    let (a, b, c) = run_task(async move { futures_util::join!(a, b, c) }).await?;
+    ensure_eq!((a.ok(), b.ok(), c.ok()), (Some(1), Some(2), Some(3)));
+    Ok(())
+}
+
+async fn cancel_token_stops_a_select_loop() -> Result<(), String> {
+    let token = CancelToken::new();
+    let stop = token.clone();
+    let ticks = Rc::new(RefCell::new(0));
+    let counted = ticks.clone();
+    let looping = godot_tasks::spawn(async move {
+        let mut frames =
+            futures_util::stream::unfold((), |()| async { Some((time::next_frame().await, ())) }).boxed_local();
+        loop {
+            select! {
+                _ = stop.cancelled() => break,
+                _ = frames.next().fuse() => *counted.borrow_mut() += 1,
+            }
+        }
+        "stopped"
+    });
+    frames(4).await;
+    ensure!(*ticks.borrow() >= 2);
+    token.cancel();
+    ensure_eq!(looping.await.map_err(|e| e.to_string())?, "stopped");
+    Ok(())
+}
