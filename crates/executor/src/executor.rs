@@ -106,10 +106,45 @@ impl Executor {
         F: Future + 'static,
         F::Output: 'static,
     {
+        self.spawn_named_at(future, spawned_at, None)
+    }
+
+    /// [`spawn`](Self::spawn) with a name, shown in panic reports and join errors.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
+    /// # struct NoHost;
+    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
+    /// # let executor = Executor::new(NoHost);
+    /// let handle = executor.spawn_named("pathfinding", async {});
+    /// # drop(handle);
+    /// ```
+    #[track_caller]
+    pub fn spawn_named<F>(&self, name: &str, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.spawn_named_at(future, Location::caller(), Some(Arc::from(name)))
+    }
+
+    /// [`spawn_at`](Self::spawn_at) with an optional name.
+    pub fn spawn_named_at<F>(
+        &self,
+        future: F,
+        spawned_at: &'static Location<'static>,
+        name: Option<Arc<str>>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
         let inner = &self.inner;
         if inner.closed.get() {
             drop(future);
-            return JoinHandle::new(Rc::downgrade(inner), TaskRef::NONE, spawned_at);
+            return JoinHandle::new(Rc::downgrade(inner), TaskRef::NONE, spawned_at, name);
         }
         let cell: Pin<Box<dyn RawTask>> = Box::pin(TaskCell::new(future));
         let task = {
@@ -126,13 +161,14 @@ impl Executor {
                 waker,
                 join_waker: None,
                 spawned_at,
+                name: name.clone(),
             })
         };
         inner.spawned.borrow_mut().push(task);
         if !inner.flushing.get() {
             inner.shared.request_flush_here();
         }
-        JoinHandle::new(Rc::downgrade(inner), task, spawned_at)
+        JoinHandle::new(Rc::downgrade(inner), task, spawned_at, name)
     }
 
     /// Polls every ready task, then every task that became ready meanwhile, round after round, until no task
@@ -242,7 +278,7 @@ impl Inner {
 
     /// Polls or cancels one task popped from the ready queue. Returns whether a future was polled.
     fn run(&self, task: TaskRef) -> bool {
-        let (mut cell, waker, cancel, spawned_at) = {
+        let (mut cell, waker, cancel, spawned_at, name) = {
             let mut table = self.table.borrow_mut();
             let Some(entry) = table.get_mut(task) else {
                 return false; // Released since it was queued.
@@ -256,11 +292,11 @@ impl Inner {
             let cell = entry.cell.take().expect("an Idle task holds its future");
             // Lent to the poll and put back after it (nothing reads it while the task runs): no clone.
             let waker = std::mem::replace(&mut entry.waker, Waker::noop().clone());
-            (cell, waker, cancel, entry.spawned_at)
+            (cell, waker, cancel, entry.spawned_at, entry.name.clone())
         };
         if cancel {
             drop(waker);
-            self.cancel_now(task, cell, spawned_at);
+            self.cancel_now(task, cell, spawned_at, name);
             return false;
         }
 
@@ -289,14 +325,14 @@ impl Inner {
                     }
                 };
                 if let Some(cell) = cancel {
-                    self.cancel_now(task, cell, spawned_at);
+                    self.cancel_now(task, cell, spawned_at, name);
                 }
             }
             Err(payload) => {
-                let report = PanicReport { message: payload_message(&*payload), spawned_at };
+                let report = PanicReport { message: payload_message(&*payload), spawned_at, name: name.clone() };
                 quietly_drop(payload);
                 self.report(&report);
-                let error = JoinError::panicked(report.message, spawned_at);
+                let error = JoinError::panicked(report.message, spawned_at).named(name);
                 self.fail(&mut cell, error);
                 self.finish(task, cell);
             }
@@ -305,8 +341,14 @@ impl Inner {
     }
 
     /// Drops a future taken out for cancellation and finishes the task as cancelled.
-    fn cancel_now(&self, task: TaskRef, mut cell: Pin<Box<dyn RawTask>>, spawned_at: &'static Location<'static>) {
-        let error = JoinError::cancelled(spawned_at);
+    fn cancel_now(
+        &self,
+        task: TaskRef,
+        mut cell: Pin<Box<dyn RawTask>>,
+        spawned_at: &'static Location<'static>,
+        name: Option<Arc<str>>,
+    ) {
+        let error = JoinError::cancelled(spawned_at).named(name);
         self.fail(&mut cell, error);
         self.finish(task, cell);
     }
@@ -315,10 +357,11 @@ impl Inner {
     /// never propagated.
     fn fail(&self, cell: &mut Pin<Box<dyn RawTask>>, error: JoinError) {
         let spawned_at = error.spawned_at();
+        let name = error.name().map(Arc::from);
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| cell.as_mut().fail(error))) {
             let message = format!("a task's future panicked while being dropped: {}", payload_message(&*payload));
             quietly_drop(payload);
-            self.report(&PanicReport { message, spawned_at });
+            self.report(&PanicReport { message, spawned_at, name });
         }
     }
 
@@ -353,13 +396,14 @@ impl Inner {
     /// Drops a released entry outside every borrow: its future or unobserved output may run any code.
     pub(crate) fn release(&self, mut entry: Entry) {
         let spawned_at = entry.spawned_at;
+        let name = entry.name.clone();
         // Whoever awaits the handle must get to see that the task is gone (it reads a cancellation).
         let join_waker = entry.join_waker.take();
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(entry))) {
             let message =
                 format!("a task's future or output panicked while being dropped: {}", payload_message(&*payload));
             quietly_drop(payload);
-            self.report(&PanicReport { message, spawned_at });
+            self.report(&PanicReport { message, spawned_at, name });
         }
         if let Some(waker) = join_waker {
             waker.wake();

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::panic::Location;
+use std::sync::Arc;
 
 /// The reason a task finished without producing its value.
 ///
@@ -10,6 +11,7 @@ use std::panic::Location;
 pub struct JoinError {
     kind: Kind,
     spawned_at: &'static Location<'static>,
+    name: Option<Arc<str>>,
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -20,11 +22,11 @@ enum Kind {
 
 impl JoinError {
     pub(crate) fn cancelled(spawned_at: &'static Location<'static>) -> Self {
-        Self { kind: Kind::Cancelled, spawned_at }
+        Self { kind: Kind::Cancelled, spawned_at, name: None }
     }
 
     pub(crate) fn panicked(message: String, spawned_at: &'static Location<'static>) -> Self {
-        Self { kind: Kind::Panicked(message), spawned_at }
+        Self { kind: Kind::Panicked(message), spawned_at, name: None }
     }
 
     /// The task was cancelled (by [`JoinHandle::cancel`](crate::JoinHandle::cancel), or because the runtime
@@ -52,13 +54,47 @@ impl JoinError {
     pub fn spawned_at(&self) -> &'static Location<'static> {
         self.spawned_at
     }
+
+    /// The task's name, if it was spawned with one.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn example(error: godot_tasks_executor::JoinError) {
+    /// eprintln!("{} failed", error.name().unwrap_or("an unnamed task"));
+    /// # }
+    /// ```
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    pub(crate) fn named(mut self, name: Option<Arc<str>>) -> Self {
+        self.name = name;
+        self
+    }
 }
 
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let task = TaskLabel { name: self.name.as_deref(), spawned_at: self.spawned_at };
         match &self.kind {
-            Kind::Cancelled => write!(f, "task spawned at {} was cancelled", self.spawned_at),
-            Kind::Panicked(message) => write!(f, "task spawned at {} panicked: {message}", self.spawned_at),
+            Kind::Cancelled => write!(f, "{task} was cancelled"),
+            Kind::Panicked(message) => write!(f, "{task} panicked: {message}"),
+        }
+    }
+}
+
+/// "task spawned at LOCATION", or "task 'NAME' spawned at LOCATION".
+pub(crate) struct TaskLabel<'a> {
+    pub(crate) name: Option<&'a str>,
+    pub(crate) spawned_at: &'static Location<'static>,
+}
+
+impl fmt::Display for TaskLabel<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name {
+            Some(name) => write!(f, "task '{name}' spawned at {}", self.spawned_at),
+            None => write!(f, "task spawned at {}", self.spawned_at),
         }
     }
 }

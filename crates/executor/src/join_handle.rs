@@ -25,6 +25,7 @@ pub struct JoinHandle<T> {
     executor: Weak<Inner>,
     task: TaskRef,
     spawned_at: &'static Location<'static>,
+    name: Option<std::sync::Arc<str>>,
     consumed: bool,
     _output: PhantomData<(T, *const ())>,
 }
@@ -32,8 +33,29 @@ pub struct JoinHandle<T> {
 impl<T> Unpin for JoinHandle<T> {}
 
 impl<T: 'static> JoinHandle<T> {
-    pub(crate) fn new(executor: Weak<Inner>, task: TaskRef, spawned_at: &'static Location<'static>) -> Self {
-        Self { executor, task, spawned_at, consumed: false, _output: PhantomData }
+    pub(crate) fn new(
+        executor: Weak<Inner>,
+        task: TaskRef,
+        spawned_at: &'static Location<'static>,
+        name: Option<std::sync::Arc<str>>,
+    ) -> Self {
+        Self { executor, task, spawned_at, name, consumed: false, _output: PhantomData }
+    }
+
+    /// The task's name, if it was spawned with one.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
+    /// # struct NoHost;
+    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
+    /// # let executor = Executor::new(NoHost);
+    /// let handle = executor.spawn_named("loader", async {});
+    /// assert_eq!(handle.name(), Some("loader"));
+    /// ```
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
     }
 
     /// Cancels the task: its future is never polled again and is dropped on the executor's thread during the
@@ -104,7 +126,8 @@ impl<T: 'static> Future for JoinHandle<T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         assert!(!self.consumed, "JoinHandle polled after it already returned the task's outcome");
         let spawned_at = self.spawned_at;
-        let cancelled = move || Poll::Ready(Err(JoinError::cancelled(spawned_at)));
+        let name = self.name.clone();
+        let cancelled = move || Poll::Ready(Err(JoinError::cancelled(spawned_at).named(name)));
         let Some(inner) = self.executor.upgrade() else {
             self.consumed = true;
             return cancelled();

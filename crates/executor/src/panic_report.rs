@@ -1,7 +1,11 @@
 //! What the executor tells its host when a task panics.
 
 use std::any::Any;
+use std::fmt;
 use std::panic::Location;
+use std::sync::Arc;
+
+use crate::join_error::TaskLabel;
 
 /// A caught task panic, handed to [`Host::report_panic`](crate::Host::report_panic).
 #[derive(Debug, Clone)]
@@ -10,6 +14,23 @@ pub struct PanicReport {
     pub message: String,
     /// Where the panicking task was spawned.
     pub spawned_at: &'static Location<'static>,
+    /// The task's name, if it was spawned with one.
+    pub name: Option<Arc<str>>,
+}
+
+impl PanicReport {
+    /// "task spawned at LOCATION" or "task 'NAME' spawned at LOCATION", for messages.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn example(report: &godot_tasks_executor::PanicReport) {
+    /// eprintln!("{} panicked: {}", report.task(), report.message);
+    /// # }
+    /// ```
+    pub fn task(&self) -> impl fmt::Display + '_ {
+        TaskLabel { name: self.name.as_deref(), spawned_at: self.spawned_at }
+    }
 }
 
 /// Extracts a readable message from a panic payload.

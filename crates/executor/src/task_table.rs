@@ -82,6 +82,7 @@ pub(crate) struct Entry {
     /// The task awaiting this task's `JoinHandle`, if any.
     pub(crate) join_waker: Option<Waker>,
     pub(crate) spawned_at: &'static Location<'static>,
+    pub(crate) name: Option<std::sync::Arc<str>>,
 }
 
 struct Slot {

@@ -3,7 +3,7 @@
 //!
 //! Run it with `cargo xtask demo`. The tasks wait for real Godot signals (a scene-tree timer, a `Timer` node
 //! ticking, a signal of the `Demo` node itself, a node that is freed while a task waits for it) and for game
-//! time and frames (a sleep, an interval, a timeout).
+//! time and frames (a sleep, an interval, a timeout); a sentry task is bound to a node and ends with it.
 
 use std::time::Duration;
 
@@ -40,7 +40,7 @@ impl INode for Demo {
         let mut tree = self.base().get_tree();
         let this = self.to_gd();
         godot_print!(
-            "[frame {}] demo: spawning a scout, a smith, a lookout, a herald, a deserter and a captain",
+            "[frame {}] demo: spawning a scout, a smith, a lookout, a herald, a deserter, a sentry and a captain",
             frame()
         );
 
@@ -86,6 +86,12 @@ impl INode for Demo {
                 }
             }
         });
+        // A sentry bound to the watchtower: cancelled when the tower is freed, never polled after that.
+        let sentry = godot_tasks::task().name("sentry").bind(&watchtower).spawn(async {
+            loop {
+                time::next_frame().await;
+            }
+        });
         watchtower.queue_free();
 
         // Game time and frames: a sleep, a steady interval, and a timeout around something that never comes.
@@ -123,6 +129,8 @@ impl INode for Demo {
             this.signals().marching_orders().emit(caves, swords);
             herald.await.expect("the herald heard the orders");
             lookout.await.expect("the lookout came down");
+            let relieved = sentry.await.expect_err("the sentry's tower is gone");
+            godot_print!("[frame {}] captain: {relieved}, with its tower", frame());
             deserter.await.expect("the deserter finished");
             let straggler = godot_tasks::spawn(std::future::pending::<()>());
             straggler.cancel();

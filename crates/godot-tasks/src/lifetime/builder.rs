@@ -4,6 +4,7 @@ use std::cell::OnceCell;
 use std::future::Future;
 use std::panic::Location;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use godot::classes::{Node, Object};
 use godot::obj::{Gd, Inherits};
@@ -11,8 +12,8 @@ use godot::obj::{Gd, Inherits};
 use super::bound::{Bound, Watch};
 use crate::{JoinHandle, TaskGroup, runtime};
 
-/// Spawns a task with options: bound to an object's life, or to a node's time in the tree, and/or into a
-/// [`TaskGroup`]. Made by [`task`](crate::task).
+/// Spawns a task with options: a name, bound to an object's life or to a node's time in the tree, and/or
+/// into a [`TaskGroup`]. Made by [`task`](crate::task).
 ///
 /// A **bound** task is cancelled when its object is freed: its future is not polled again and is dropped on
 /// the main thread, and its handle reports a cancellation. Nothing polls the object per frame: the engine
@@ -43,11 +44,25 @@ use crate::{JoinHandle, TaskGroup, runtime};
 pub struct TaskBuilder {
     object: Option<Gd<Object>>,
     exits_tree: bool,
+    name: Option<Arc<str>>,
 }
 
 impl TaskBuilder {
     pub(crate) fn new() -> Self {
         Self::default()
+    }
+
+    /// Names the task: the name appears in its panic report and in its [`JoinError`](crate::JoinError).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let handle = godot_tasks::task().name("wave spawner").spawn(async { /* ... */ });
+    /// assert_eq!(handle.name(), Some("wave spawner"));
+    /// ```
+    pub fn name(mut self, name: &str) -> Self {
+        self.name = Some(Arc::from(name));
+        self
     }
 
     /// Cancels the task when `object` is freed.
@@ -105,11 +120,11 @@ impl TaskBuilder {
         runtime::assert_main_thread("TaskBuilder::spawn()", at);
         let executor = runtime::executor();
         match self.object {
-            None => executor.spawn_at(future, at),
+            None => executor.spawn_named_at(future, at, self.name),
             Some(object) => {
                 let watch = Watch::new(&object, self.exits_tree);
                 let cancel = Rc::new(OnceCell::new());
-                let handle = executor.spawn_at(Bound::new(future, watch, cancel.clone()), at);
+                let handle = executor.spawn_named_at(Bound::new(future, watch, cancel.clone()), at, self.name);
                 let _ = cancel.set(handle.cancel_handle());
                 handle
             }

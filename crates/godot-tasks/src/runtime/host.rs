@@ -33,6 +33,6 @@ impl Host for GodotHost {
     // the engine from an arbitrary thread is exactly what this runtime exists to avoid.
 
     fn report_panic(&self, report: &PanicReport) {
-        godot_error!("godot-tasks: task spawned at {} panicked: {}", report.spawned_at, report.message);
+        godot_error!("godot-tasks: {} panicked: {}", report.task(), report.message);
     }
 }

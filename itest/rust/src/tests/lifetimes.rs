@@ -27,6 +27,7 @@ tests![
     select_between_a_signal_and_a_timeout,
     join_of_three_tasks,
     cancel_token_stops_a_select_loop,
+    named_task_is_named_in_its_error,
 ];
 
 /// Counts drops, and whether each happened on the main thread.
@@ -327,5 +328,17 @@ async fn cancel_token_stops_a_select_loop() -> Result<(), String> {
     ensure!(*ticks.borrow() >= 2);
     token.cancel();
     ensure_eq!(looping.await.map_err(|e| e.to_string())?, "stopped");
+    Ok(())
+}
+
+async fn named_task_is_named_in_its_error() -> Result<(), String> {
+    let node = Node::new_alloc();
+    let handle = godot_tasks::task().name("patrol").bind(&node).spawn(std::future::pending::<()>());
+    ensure_eq!(handle.name(), Some("patrol"));
+    next_frame().await;
+    node.free();
+    let error = handle.await.err().ok_or("the bound task outlived its node")?;
+    ensure_eq!(error.name(), Some("patrol"));
+    ensure!(error.to_string().starts_with("task 'patrol' spawned at itest/rust/src/tests/lifetimes.rs:"), "{error}");
     Ok(())
 }
