@@ -20,6 +20,9 @@ use crate::{CancelHandle, JoinError};
 /// [`cancel_on_drop`](Self::cancel_on_drop) to tie the task's life to the handle instead.
 ///
 /// A `JoinHandle` belongs to the executor's thread (it is neither `Send` nor `Sync`).
+///
+/// Awaiting it is cancellation-safe: dropping the awaiting future (in a `select!`, say) does not affect the
+/// task, and a later await still gets the outcome.
 #[must_use = "dropping a JoinHandle detaches the task; call `.detach()` to say so, or `.cancel_on_drop()`"]
 pub struct JoinHandle<T> {
     executor: Weak<Inner>,
@@ -198,7 +201,8 @@ impl<T> std::fmt::Debug for JoinHandle<T> {
 
 /// A [`JoinHandle`] that cancels its task when dropped. Made by [`JoinHandle::cancel_on_drop`].
 ///
-/// Awaiting it gives the same outcome as awaiting the handle.
+/// Awaiting it gives the same outcome as awaiting the handle. Not cancellation-safe by design: dropping it
+/// (for example as the losing branch of a `select!`) cancels the task.
 #[must_use = "dropping a CancelOnDrop cancels the task immediately"]
 #[derive(Debug)]
 pub struct CancelOnDrop<T: 'static> {

@@ -88,6 +88,9 @@ impl Interval {
 
     /// Waits for the next tick and returns its number (1, 2, ...).
     ///
+    /// Cancellation-safe: if the returned future is dropped before it resolves, the tick is not lost; the
+    /// next call gets it.
+    ///
     /// # Example
     ///
     /// ```no_run

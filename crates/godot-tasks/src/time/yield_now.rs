@@ -10,6 +10,8 @@ use std::task::{Context, Poll};
 /// The task is queued again at once, so it runs in the runtime's next round, in the same flush (within the
 /// round budget, see [`runtime::set_round_budget`](crate::runtime::set_round_budget)).
 ///
+/// Cancellation-safe: dropping it loses nothing.
+///
 /// # Example
 ///
 /// ```no_run
