@@ -53,7 +53,7 @@ where
     runtime::executor().spawn_at(future, spawned_at)
 }
 
-/// Starts a [`TaskBuilder`]: spawn a task bound to an object or a node's time in the tree, or into a group.
+/// Starts a [`TaskBuilder`](crate::TaskBuilder): spawn a task bound to an object or a node's time in the tree, or into a group.
 ///
 /// # Example
 ///
