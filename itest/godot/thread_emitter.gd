@@ -13,3 +13,9 @@ func emit_object_on_thread(target: Object, signal_name: StringName) -> void:
 	var thread := Thread.new()
 	thread.start(func(): target.emit_signal(signal_name, 1, RefCounted.new()))
 	thread.wait_to_finish()
+
+
+func free_on_thread(target: Object) -> void:
+	var thread := Thread.new()
+	thread.start(func(): target.free())
+	thread.wait_to_finish()

@@ -1,4 +1,4 @@
-//! A copyable right to cancel a task, without its outcome.
+//! A cloneable right to cancel a task, without its outcome.
 
 use std::rc::Weak;
 
@@ -36,6 +36,19 @@ impl CancelHandle {
     }
 
     /// Cancels the task; see [`JoinHandle::cancel`](crate::JoinHandle::cancel).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
+    /// # struct NoHost;
+    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
+    /// # let executor = Executor::new(NoHost);
+    /// let handle = executor.spawn(std::future::pending::<()>());
+    /// handle.cancel_handle().cancel();
+    /// # let _ = executor.flush();
+    /// assert!(handle.is_finished());
+    /// ```
     pub fn cancel(&self) {
         if let Some(inner) = self.executor.upgrade() {
             inner.cancel(self.task);

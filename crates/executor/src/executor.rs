@@ -131,6 +131,17 @@ impl Executor {
     }
 
     /// [`spawn_at`](Self::spawn_at) with an optional name.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
+    /// # struct NoHost;
+    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
+    /// # let executor = Executor::new(NoHost);
+    /// let handle = executor.spawn_named_at(async {}, std::panic::Location::caller(), Some("ai".into()));
+    /// assert_eq!(handle.name(), Some("ai"));
+    /// ```
     pub fn spawn_named_at<F>(
         &self,
         future: F,

@@ -9,6 +9,7 @@ use crate::join_error::TaskLabel;
 
 /// A caught task panic, handed to [`Host::report_panic`](crate::Host::report_panic).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct PanicReport {
     /// The panic message (see [`JoinError::panic_message`](crate::JoinError::panic_message)).
     pub message: String,

@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 use futures_core::Stream;
 use godot::builtin::{Signal, Variant};
 use godot::classes::Object;
-use godot::obj::Gd;
+use godot::obj::{Gd, InstanceId};
 use godot_tasks_executor::CancelHandle;
 use pin_project_lite::pin_project;
 
@@ -17,6 +17,9 @@ use crate::signal::{SignalExt, TryEmissions};
 
 /// What ends a bound task besides its own completion.
 pub(crate) struct Watch {
+    /// Checked before every poll: a free on another thread (or, in the editor, any free) reaches the
+    /// connection only later, and the task must not run in between.
+    object: InstanceId,
     /// Ends when the object is freed: a stream over a signal every object has. The engine drops the
     /// connection when the object dies, which ends the stream; no polling per frame.
     freed: TryEmissions<Vec<Variant>>,
@@ -28,6 +31,7 @@ impl Watch {
     /// Starts watching now, so that an object freed before the task's first poll still cancels it.
     pub(crate) fn new(object: &Gd<Object>, exits_tree: bool) -> Self {
         Self {
+            object: object.instance_id(),
             freed: Signal::from_object_signal(object, "script_changed").try_emissions(),
             exits_tree: exits_tree.then(|| Signal::from_object_signal(object, "tree_exiting").try_emissions()),
         }
@@ -35,6 +39,9 @@ impl Watch {
 
     /// Whether the task must end now.
     fn must_end(&mut self, cx: &mut Context<'_>) -> bool {
+        if !self.object.lookup_validity() {
+            return true;
+        }
         loop {
             match Pin::new(&mut self.freed).poll_next(cx) {
                 Poll::Ready(Some(_)) => continue, // the object's script changed: not our business
@@ -43,7 +50,8 @@ impl Watch {
             }
         }
         match &mut self.exits_tree {
-            Some(exits) => Pin::new(exits).poll_next(cx).is_ready(),
+            // An emission of `tree_exiting`, or the end of the stream (the node was freed).
+            Some(exits) => matches!(Pin::new(exits).poll_next(cx), Poll::Ready(Some(Ok(_)) | None)),
             None => false,
         }
     }
@@ -74,9 +82,7 @@ impl<F: Future> Future for Bound<F> {
         if !*this.ended && this.watch.must_end(cx) {
             *this.ended = true;
             // The task cancels itself: its future is dropped as soon as this poll returns, never polled again.
-            if let Some(cancel) = this.cancel.get() {
-                cancel.cancel();
-            }
+            this.cancel.get().expect("godot-tasks: a bound task ran before its spawn returned (a bug)").cancel();
         }
         if *this.ended {
             return Poll::Pending;

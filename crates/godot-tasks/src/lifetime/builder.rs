@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use godot::classes::{Node, Object};
-use godot::obj::{Gd, Inherits};
+use godot::obj::{Gd, Inherits, InstanceId};
 
 use super::bound::{Bound, Watch};
 use crate::{JoinHandle, TaskGroup, runtime};
@@ -17,9 +17,13 @@ use crate::{JoinHandle, TaskGroup, runtime};
 ///
 /// A **bound** task is cancelled when its object is freed: its future is not polled again and is dropped on
 /// the main thread, and its handle reports a cancellation. Nothing polls the object per frame: the engine
-/// itself tells the task, by dropping a connection of the object when it dies. With
-/// [`bind_to_tree`](Self::bind_to_tree) the task also ends when the node starts leaving the tree (and does
-/// not come back if the node re-enters).
+/// wakes the task by dropping a connection of the object when it dies, and the task checks that its
+/// object is alive before each poll (so a free on another thread, which reaches the main thread later,
+/// cannot let it run once more). With [`bind_to_tree`](Self::bind_to_tree) the task also ends when the
+/// node starts leaving the tree, and does not come back if the node re-enters.
+///
+/// Do not move the bound object into the task's future as a `Gd` of a `RefCounted` class: the future would
+/// keep it alive, and it would never be freed. Hold an `InstanceId` or a weak handle instead.
 ///
 /// # Example
 ///
@@ -42,7 +46,8 @@ use crate::{JoinHandle, TaskGroup, runtime};
 #[must_use = "a builder does nothing until `spawn`"]
 #[derive(Default)]
 pub struct TaskBuilder {
-    object: Option<Gd<Object>>,
+    /// By id: binding to an object that is already freed must not touch it.
+    object: Option<InstanceId>,
     exits_tree: bool,
     name: Option<Arc<str>>,
 }
@@ -76,11 +81,14 @@ impl TaskBuilder {
     /// # }
     /// ```
     pub fn bind<T: Inherits<Object>>(mut self, object: &Gd<T>) -> Self {
-        self.object = Some(object.clone().upcast());
+        self.object = Some(object.instance_id_unchecked());
+        self.exits_tree = false;
         self
     }
 
-    /// Cancels the task when `node` is freed or starts leaving the scene tree.
+    /// Cancels the task when `node` is freed or starts leaving the scene tree. A node that is not in the tree
+    /// when the task is spawned cancels it at once. Moving the node with `reparent()` leaves the tree, so
+    /// it cancels the task too.
     ///
     /// # Example
     ///
@@ -91,7 +99,7 @@ impl TaskBuilder {
     /// # }
     /// ```
     pub fn bind_to_tree<T: Inherits<Node>>(mut self, node: &Gd<T>) -> Self {
-        self.object = Some(node.clone().upcast::<Node>().upcast());
+        self.object = Some(node.instance_id_unchecked());
         self.exits_tree = true;
         self
     }
@@ -121,7 +129,17 @@ impl TaskBuilder {
         let executor = runtime::executor();
         match self.object {
             None => executor.spawn_named_at(future, at, self.name),
-            Some(object) => {
+            Some(id) => {
+                let alive = Gd::<Object>::try_from_instance_id(id).ok();
+                let in_tree = alive.as_ref().is_some_and(|object| {
+                    !self.exits_tree || object.clone().try_cast::<Node>().is_ok_and(|node| node.is_inside_tree())
+                });
+                let Some(object) = alive.filter(|_| in_tree) else {
+                    // Already freed (or not in the tree): cancelled before its first poll.
+                    let handle = executor.spawn_named_at(future, at, self.name);
+                    handle.cancel();
+                    return handle;
+                };
                 let watch = Watch::new(&object, self.exits_tree);
                 let cancel = Rc::new(OnceCell::new());
                 let handle = executor.spawn_named_at(Bound::new(future, watch, cancel.clone()), at, self.name);

@@ -13,7 +13,9 @@ use futures_core::FusedFuture;
 ///
 /// Clone it to share it; it is `Send` and `Sync`, so a worker thread may cancel a task on the main thread
 /// or the other way round. Use it inside `select!` to stop a loop, or check
-/// [`is_cancelled`](Self::is_cancelled) between steps. Waiting is built on the `event-listener` crate.
+/// [`is_cancelled`](Self::is_cancelled) between steps. Waiting is built on the `event-listener` crate. A
+/// cancel from another thread resumes a main-thread task in the same or the next frame (wakes from other
+/// threads reach the main thread through the runtime's frame hook).
 ///
 /// # Example
 ///
@@ -102,7 +104,7 @@ impl CancelToken {
     }
 }
 
-/// The future of [`CancelToken::cancelled`].
+/// The future of [`CancelToken::cancelled`]. Cancellation-safe and fused.
 ///
 /// # Example
 ///

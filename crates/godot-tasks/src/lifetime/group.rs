@@ -21,8 +21,8 @@ use crate::{JoinError, JoinHandle};
 /// - **Dropping the group cancels its tasks** (unless [`detach_on_drop`](Self::detach_on_drop) was chosen).
 ///   So a group owned by a task is cancelled with that task: cancellation flows down a tree of tasks.
 ///
-/// Main thread only, like every task. Awaiting `next` or `join_all` is cancellation-safe: a task that
-/// finishes while nobody awaits keeps its outcome for the next call.
+/// Main thread only, like every task. Awaiting `next` or `join_all` is cancellation-safe: outcomes are kept
+/// in the group until taken, so dropping either future loses none.
 ///
 /// # Example
 ///
@@ -41,6 +41,8 @@ use crate::{JoinError, JoinHandle};
 /// ```
 pub struct TaskGroup<T: 'static> {
     tasks: FuturesUnordered<Numbered<T>>,
+    /// Outcomes collected by a `join_all` that was dropped before it finished, handed out first.
+    collected: Vec<(usize, Result<T, JoinError>)>,
     added: usize,
     cancel_on_drop: bool,
 }
@@ -75,7 +77,7 @@ impl<T: 'static> TaskGroup<T> {
     /// let group: godot_tasks::TaskGroup<()> = godot_tasks::TaskGroup::new();
     /// ```
     pub fn new() -> Self {
-        Self { tasks: FuturesUnordered::new(), added: 0, cancel_on_drop: true }
+        Self { tasks: FuturesUnordered::new(), collected: Vec::new(), added: 0, cancel_on_drop: true }
     }
 
     /// Makes dropping the group detach its tasks instead of cancelling them.
@@ -138,7 +140,7 @@ impl<T: 'static> TaskGroup<T> {
     /// # }
     /// ```
     pub fn len(&self) -> usize {
-        self.tasks.len()
+        self.tasks.len() + self.collected.len()
     }
 
     /// Whether every outcome has been taken.
@@ -151,10 +153,11 @@ impl<T: 'static> TaskGroup<T> {
     /// # }
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.tasks.is_empty()
+        self.tasks.is_empty() && self.collected.is_empty()
     }
 
-    /// Cancels every task of the group that is still running (their outcomes become cancellations).
+    /// Cancels every task of the group that is still running: their outcomes become cancellations (a task
+    /// that completes in the poll it is in when cancelled keeps its value).
     ///
     /// # Example
     ///
@@ -169,7 +172,8 @@ impl<T: 'static> TaskGroup<T> {
         }
     }
 
-    /// The outcome of the next task to finish, or `None` when the group is empty.
+    /// The outcome of the next task to finish, or `None` at once when the group is empty (so in a `select!`
+    /// loop, check [`is_empty`](Self::is_empty) first).
     ///
     /// # Example
     ///
@@ -181,6 +185,9 @@ impl<T: 'static> TaskGroup<T> {
     /// # }
     /// ```
     pub async fn next(&mut self) -> Option<Result<T, JoinError>> {
+        if let Some((_, outcome)) = self.collected.pop() {
+            return Some(outcome);
+        }
         self.tasks.next().await.map(|(_, outcome)| outcome)
     }
 
@@ -194,20 +201,33 @@ impl<T: 'static> TaskGroup<T> {
     /// # }
     /// ```
     pub async fn join_all(&mut self) -> Vec<Result<T, JoinError>> {
-        let mut outcomes = Vec::with_capacity(self.tasks.len());
+        // Outcomes are kept in the group as they arrive, so dropping this future loses none.
         while let Some(numbered) = self.tasks.next().await {
-            outcomes.push(numbered);
+            self.collected.push(numbered);
         }
+        let mut outcomes = std::mem::take(&mut self.collected);
         outcomes.sort_by_key(|(number, _)| *number);
         outcomes.into_iter().map(|(_, outcome)| outcome).collect()
     }
 }
 
+// Nothing in a group is ever pinned: its tasks' handles are polled through `FuturesUnordered`.
+impl<T: 'static> Unpin for TaskGroup<T> {}
+
 impl<T: 'static> Stream for TaskGroup<T> {
     type Item = Result<T, JoinError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Some((_, outcome)) = self.collected.pop() {
+            return Poll::Ready(Some(outcome));
+        }
         Pin::new(&mut self.tasks).poll_next(cx).map(|next| next.map(|(_, outcome)| outcome))
+    }
+}
+
+impl<T: 'static> futures_core::FusedStream for TaskGroup<T> {
+    fn is_terminated(&self) -> bool {
+        self.collected.is_empty() && self.tasks.is_terminated()
     }
 }
 

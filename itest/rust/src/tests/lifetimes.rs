@@ -6,6 +6,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use futures_util::{FutureExt, StreamExt, select};
+use godot::classes::Script;
 use godot::prelude::*;
 use godot_tasks::signal::{SignalExt, TypedSignalExt};
 use godot_tasks::time;
@@ -28,6 +29,10 @@ tests![
     join_of_three_tasks,
     cancel_token_stops_a_select_loop,
     named_task_is_named_in_its_error,
+    bound_task_never_runs_after_its_object_is_freed_on_another_thread,
+    binding_to_a_freed_object_or_a_node_outside_the_tree_cancels_at_once,
+    bind_after_bind_to_tree_binds_only_the_object,
+    interrupted_join_all_loses_no_outcome,
 ];
 
 /// Counts drops, and whether each happened on the main thread.
@@ -340,5 +345,77 @@ async fn named_task_is_named_in_its_error() -> Result<(), String> {
     let error = handle.await.err().ok_or("the bound task outlived its node")?;
     ensure_eq!(error.name(), Some("patrol"));
     ensure!(error.to_string().starts_with("task 'patrol' spawned at itest/rust/src/tests/lifetimes.rs:"), "{error}");
+    Ok(())
+}
+
+async fn bound_task_never_runs_after_its_object_is_freed_on_another_thread() -> Result<(), String> {
+    let object = Object::new_alloc();
+    let id = object.instance_id();
+    let alive_at_poll = Rc::new(RefCell::new(Vec::new()));
+    let seen = alive_at_poll.clone();
+    let gate = godot_tasks::spawn(std::future::pending::<()>());
+    let open_gate = gate.cancel_handle();
+    let handle = godot_tasks::task().bind(&object).spawn(async move {
+        seen.borrow_mut().push(id.lookup_validity());
+        let _ = gate.await;
+        seen.borrow_mut().push(id.lookup_validity());
+        std::future::pending::<()>().await;
+    });
+    frames(2).await;
+    let mut helper = RefCounted::new_gd();
+    helper.set_script(&load::<Script>("res://thread_emitter.gd"));
+    helper.call("free_on_thread", &[object.to_variant()]);
+    open_gate.cancel(); // wakes the bound task before the main thread hears of the free
+    frames(3).await;
+    ensure_eq!(*alive_at_poll.borrow(), vec![true]);
+    ensure!(handle.await.is_err_and(|e| e.is_cancelled()));
+    Ok(())
+}
+
+async fn binding_to_a_freed_object_or_a_node_outside_the_tree_cancels_at_once() -> Result<(), String> {
+    let ran = Rc::new(Cell::new(0));
+    let node = Node::new_alloc();
+    node.clone().free();
+    let seen = ran.clone();
+    let freed = godot_tasks::task().bind(&node).spawn(async move { seen.set(seen.get() + 1) });
+    let outside = Node::new_alloc();
+    let seen = ran.clone();
+    let not_in_tree = godot_tasks::task().bind_to_tree(&outside).spawn(async move { seen.set(seen.get() + 1) });
+    ensure!(freed.await.is_err_and(|e| e.is_cancelled()));
+    ensure!(not_in_tree.await.is_err_and(|e| e.is_cancelled()));
+    ensure_eq!(ran.get(), 0);
+    outside.free();
+    Ok(())
+}
+
+async fn bind_after_bind_to_tree_binds_only_the_object() -> Result<(), String> {
+    let node = Node::new_alloc();
+    let object = RefCounted::new_gd();
+    let handle = godot_tasks::task().bind_to_tree(&node).bind(&object).spawn(async {
+        time::frames(2).await;
+        "done"
+    });
+    ensure_eq!(handle.await.map_err(|e| e.to_string())?, "done");
+    node.free();
+    Ok(())
+}
+
+async fn interrupted_join_all_loses_no_outcome() -> Result<(), String> {
+    let mut group = TaskGroup::new();
+    for (value, wait) in [(1, 1), (2, 2), (3, 8)] {
+        group.spawn(async move {
+            time::frames(wait).await;
+            value
+        });
+    }
+    let outcomes = run_task(async move {
+        select! {
+            _ = group.join_all().fuse() => return Err("join_all finished before the timeout".to_owned()),
+            _ = time::frames(4).fuse() => {}
+        }
+        Ok(group.join_all().await.into_iter().map(Result::ok).collect::<Vec<_>>())
+    })
+    .await??;
+    ensure_eq!(outcomes, vec![Some(1), Some(2), Some(3)]);
     Ok(())
 }
