@@ -16,6 +16,12 @@ use crate::task_table::{Entry, Phase, TaskRef, TaskTable};
 use crate::{Host, JoinError};
 
 /// How many rounds one [`Executor::flush`] runs by default. See [`Executor::set_round_budget`].
+///
+/// # Example
+///
+/// ```
+/// assert_eq!(godot_tasks_executor::DEFAULT_ROUND_BUDGET, 64);
+/// ```
 pub const DEFAULT_ROUND_BUDGET: u32 = 64;
 
 /// A single-threaded executor for `'static` futures that need not be `Send`.
@@ -59,6 +65,18 @@ pub(crate) struct Inner {
 }
 
 /// What one [`Executor::flush`] did.
+///
+/// # Example
+///
+/// ```
+/// # use godot_tasks_executor::{Executor, Host, PanicReport};
+/// # struct NoHost;
+/// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
+/// # let executor = Executor::new(NoHost);
+/// executor.spawn(async {}).detach();
+/// let outcome = executor.flush();
+/// assert_eq!((outcome.polls, outcome.more_work), (1, false));
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[must_use = "when `more_work` is set, the host must flush again later (for example next frame)"]
 pub struct FlushOutcome {
@@ -72,6 +90,19 @@ pub struct FlushOutcome {
 
 impl Executor {
     /// Creates an executor owned by the current thread.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use godot_tasks_executor::{Executor, Host, PanicReport};
+    ///
+    /// struct MyEngine;
+    /// impl Host for MyEngine {
+    ///     fn request_flush(&self) { /* schedule a call to `executor.flush()` soon, in a fresh call stack */ }
+    ///     fn report_panic(&self, report: &PanicReport) { eprintln!("{} panicked: {}", report.task(), report.message) }
+    /// }
+    /// let executor = Executor::new(MyEngine);
+    /// ```
     pub fn new(host: impl Host) -> Self {
         let shared = Arc::new(Shared::new(Box::new(host)));
         shared.claim_local_lane();
@@ -91,6 +122,17 @@ impl Executor {
     /// Spawns a task. Its first poll happens in a later [`flush`](Self::flush), never inside this call.
     ///
     /// After [`shutdown`](Self::shutdown) the future is dropped at once and the handle reports a cancellation.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
+    /// # struct NoHost;
+    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
+    /// # let executor = Executor::new(NoHost);
+    /// let handle = executor.spawn(async { "done" });
+    /// let _ = executor.flush();
+    /// ```
     #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
@@ -101,6 +143,18 @@ impl Executor {
     }
 
     /// [`spawn`](Self::spawn) with an explicit spawn location, for wrappers that track their own caller.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
+    /// # struct NoHost;
+    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
+    /// # let executor = Executor::new(NoHost);
+    /// let here = std::panic::Location::caller();
+    /// let handle = executor.spawn_at(async {}, here);
+    /// assert_eq!(handle.spawned_at(), here);
+    /// ```
     pub fn spawn_at<F>(&self, future: F, spawned_at: &'static Location<'static>) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
@@ -188,6 +242,19 @@ impl Executor {
     /// Call it from a fresh call stack on the executor's thread. A re-entrant call (from inside a task) does
     /// nothing. Every poll is wrapped in `catch_unwind`: a panicking task finishes with a [`JoinError`] and is
     /// reported to [`Host::report_panic`]; the other tasks are unaffected.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
+    /// # struct NoHost;
+    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
+    /// # let executor = Executor::new(NoHost);
+    /// executor.spawn(async {}).detach();
+    /// if executor.flush().more_work {
+    ///     // the round budget ran out: flush again later (for example next frame)
+    /// }
+    /// ```
     pub fn flush(&self) -> FlushOutcome {
         let inner = &self.inner;
         let mut outcome = FlushOutcome::default();
@@ -216,12 +283,37 @@ impl Executor {
     }
 
     /// Whether any task is waiting on the ready queue. Cheap (one atomic load): a host may check it every frame.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
+    /// # struct NoHost;
+    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
+    /// # let executor = Executor::new(NoHost);
+    /// executor.spawn(async {}).detach();
+    /// assert!(executor.has_ready_work());
+    /// let _ = executor.flush();
+    /// assert!(!executor.has_ready_work());
+    /// ```
     pub fn has_ready_work(&self) -> bool {
         self.inner.has_ready()
     }
 
     /// How many tasks the executor holds: unfinished ones, and finished ones whose handle has not yet taken
     /// the outcome.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
+    /// # struct NoHost;
+    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
+    /// # let executor = Executor::new(NoHost);
+    /// let pending = executor.spawn(std::future::pending::<()>());
+    /// assert_eq!(executor.task_count(), 1);
+    /// # drop(pending);
+    /// ```
     pub fn task_count(&self) -> usize {
         self.inner.table.borrow().len()
     }
@@ -231,11 +323,32 @@ impl Executor {
     /// A task woken during a flush runs in that same flush, in the next round. The budget bounds the work of
     /// one flush: a task that wakes itself every time it is polled is polled at most `rounds` times per flush,
     /// and the rest waits for the next flush instead of freezing the program.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
+    /// # struct NoHost;
+    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
+    /// # let executor = Executor::new(NoHost);
+    /// executor.set_round_budget(8);
+    /// ```
     pub fn set_round_budget(&self, rounds: u32) {
         self.inner.round_budget.set(rounds.max(1));
     }
 
     /// Whether [`shutdown`](Self::shutdown) was called.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
+    /// # struct NoHost;
+    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
+    /// # let executor = Executor::new(NoHost);
+    /// executor.shutdown();
+    /// assert!(executor.is_shut_down());
+    /// ```
     pub fn is_shut_down(&self) -> bool {
         self.inner.closed.get()
     }
@@ -246,6 +359,18 @@ impl Executor {
     /// dropped with everything else), and whoever awaits them is woken; later wakes are no-ops; later spawns drop their future
     /// immediately. Futures spawned by destructors during shutdown are dropped too. If called from inside a
     /// task, that task's future is dropped when its poll returns.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
+    /// # struct NoHost;
+    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
+    /// # let executor = Executor::new(NoHost);
+    /// let pending = executor.spawn(std::future::pending::<()>());
+    /// executor.shutdown();
+    /// assert!(pending.is_finished());
+    /// ```
     pub fn shutdown(&self) {
         let inner = &self.inner;
         inner.closed.set(true);

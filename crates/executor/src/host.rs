@@ -9,6 +9,20 @@
 /// Both methods are called at most once between two flushes (the executor de-duplicates requests), and never
 /// while the executor is inside `flush` on its own thread: work that becomes ready during a flush is picked up
 /// by that flush, within its budget.
+///
+/// # Example
+///
+/// ```
+/// use godot_tasks_executor::{Host, PanicReport};
+///
+/// struct Logger;
+/// impl Host for Logger {
+///     fn request_flush(&self) {}
+///     fn report_panic(&self, report: &PanicReport) {
+///         eprintln!("{} panicked: {}", report.task(), report.message);
+///     }
+/// }
+/// ```
 pub trait Host: Send + Sync + 'static {
     /// Work became ready on the executor's own thread, outside a flush.
     ///

@@ -7,6 +7,25 @@ use std::sync::Arc;
 /// The reason a task finished without producing its value.
 ///
 /// Returned by awaiting a [`JoinHandle`](crate::JoinHandle).
+///
+/// # Example
+///
+/// ```
+/// # use godot_tasks_executor::{Executor, Host, PanicReport};
+/// # struct NoHost;
+/// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
+/// # let executor = Executor::new(NoHost);
+/// let handle = executor.spawn(std::future::pending::<()>());
+/// handle.cancel();
+/// let _ = executor.flush();
+/// # let mut handle = handle;
+/// # let waker = std::task::Waker::noop();
+/// # let mut cx = std::task::Context::from_waker(&waker);
+/// # let std::task::Poll::Ready(Err(error)) = std::pin::Pin::new(&mut handle).poll(&mut cx) else { unreachable!() };
+/// // `error` is what awaiting the handle gives:
+/// assert!(error.is_cancelled());
+/// eprintln!("{error}"); // "task spawned at src/main.rs:5:24 was cancelled"
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct JoinError {
     kind: Kind,
@@ -31,11 +50,35 @@ impl JoinError {
 
     /// The task was cancelled (by [`JoinHandle::cancel`](crate::JoinHandle::cancel), or because the runtime
     /// shut down) before it finished.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
+    /// # struct NoHost;
+    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
+    /// # let executor = Executor::new(NoHost);
+    /// # fn example(error: godot_tasks_executor::JoinError) {
+    /// if error.is_cancelled() { /* stopped on purpose */ }
+    /// # }
+    /// ```
     pub fn is_cancelled(&self) -> bool {
         matches!(self.kind, Kind::Cancelled)
     }
 
     /// The task panicked.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
+    /// # struct NoHost;
+    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
+    /// # let executor = Executor::new(NoHost);
+    /// # fn example(error: godot_tasks_executor::JoinError) {
+    /// if error.is_panic() { eprintln!("{error}"); }
+    /// # }
+    /// ```
     pub fn is_panic(&self) -> bool {
         matches!(self.kind, Kind::Panicked(_))
     }
@@ -43,6 +86,18 @@ impl JoinError {
     /// The panic message, if the task panicked with a string message (`panic!("...")`, `unwrap`, `expect`).
     ///
     /// A panic with a payload that is not a string gives `Some("<non-string panic payload>")`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
+    /// # struct NoHost;
+    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
+    /// # let executor = Executor::new(NoHost);
+    /// # fn example(error: godot_tasks_executor::JoinError) {
+    /// let message = error.panic_message().unwrap_or("not a panic");
+    /// # }
+    /// ```
     pub fn panic_message(&self) -> Option<&str> {
         match &self.kind {
             Kind::Panicked(message) => Some(message),
@@ -51,6 +106,19 @@ impl JoinError {
     }
 
     /// Where the task was spawned (`file:line:column` of the `spawn` call).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
+    /// # struct NoHost;
+    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
+    /// # let executor = Executor::new(NoHost);
+    /// # fn example(error: godot_tasks_executor::JoinError) {
+    /// let at = error.spawned_at();
+    /// eprintln!("{}:{}", at.file(), at.line());
+    /// # }
+    /// ```
     pub fn spawned_at(&self) -> &'static Location<'static> {
         self.spawned_at
     }

@@ -23,6 +23,18 @@ use crate::{CancelHandle, JoinError};
 ///
 /// Awaiting it is cancellation-safe: dropping the awaiting future (in a `select!`, say) does not affect the
 /// task, and a later await still gets the outcome.
+///
+/// # Example
+///
+/// ```
+/// # use godot_tasks_executor::{Executor, Host, PanicReport};
+/// # struct NoHost;
+/// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
+/// # let executor = Executor::new(NoHost);
+/// let handle = executor.spawn(async { 6 * 7 });
+/// let _ = executor.flush();
+/// assert!(handle.is_finished());
+/// ```
 #[must_use = "dropping a JoinHandle detaches the task; call `.detach()` to say so, or `.cancel_on_drop()`"]
 pub struct JoinHandle<T> {
     executor: Weak<Inner>,
@@ -66,6 +78,19 @@ impl<T: 'static> JoinHandle<T> {
     ///
     /// Never panics, whatever the state of the task: a task that already finished keeps its outcome, a second
     /// call is a no-op, and it may be called from inside the task itself or from a destructor.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
+    /// # struct NoHost;
+    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
+    /// # let executor = Executor::new(NoHost);
+    /// let handle = executor.spawn(std::future::pending::<()>());
+    /// handle.cancel();
+    /// let _ = executor.flush();
+    /// assert!(handle.is_finished());
+    /// ```
     pub fn cancel(&self) {
         if self.consumed {
             return;
@@ -77,6 +102,19 @@ impl<T: 'static> JoinHandle<T> {
 
     /// Whether the task has finished (returned, panicked or been cancelled and dropped), so that awaiting
     /// this handle would complete immediately.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
+    /// # struct NoHost;
+    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
+    /// # let executor = Executor::new(NoHost);
+    /// let handle = executor.spawn(async {});
+    /// assert!(!handle.is_finished()); // polled at the next flush
+    /// let _ = executor.flush();
+    /// assert!(handle.is_finished());
+    /// ```
     pub fn is_finished(&self) -> bool {
         if self.consumed {
             return true;
@@ -107,14 +145,47 @@ impl<T: 'static> JoinHandle<T> {
     }
 
     /// Where the task was spawned.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
+    /// # struct NoHost;
+    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
+    /// # let executor = Executor::new(NoHost);
+    /// let handle = executor.spawn(async {});
+    /// eprintln!("spawned at {}", handle.spawned_at());
+    /// ```
     pub fn spawned_at(&self) -> &'static Location<'static> {
         self.spawned_at
     }
 
     /// Lets the task run on without a handle (the same as dropping the handle, but says so).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
+    /// # struct NoHost;
+    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
+    /// # let executor = Executor::new(NoHost);
+    /// executor.spawn(async { /* runs to completion on its own */ }).detach();
+    /// ```
     pub fn detach(self) {}
 
     /// Turns this handle into one that cancels the task when dropped.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
+    /// # struct NoHost;
+    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
+    /// # let executor = Executor::new(NoHost);
+    /// let guard = executor.spawn(std::future::pending::<()>()).cancel_on_drop();
+    /// drop(guard); // cancels the task
+    /// let _ = executor.flush();
+    /// ```
     pub fn cancel_on_drop(self) -> CancelOnDrop<T> {
         CancelOnDrop { handle: Some(self) }
     }
@@ -203,6 +274,18 @@ impl<T> std::fmt::Debug for JoinHandle<T> {
 ///
 /// Awaiting it gives the same outcome as awaiting the handle. Not cancellation-safe by design: dropping it
 /// (for example as the losing branch of a `select!`) cancels the task.
+///
+/// # Example
+///
+/// ```
+/// # use godot_tasks_executor::{Executor, Host, PanicReport};
+/// # struct NoHost;
+/// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
+/// # let executor = Executor::new(NoHost);
+/// let guard = executor.spawn(async { 1 }).cancel_on_drop();
+/// let _ = executor.flush();
+/// assert!(guard.handle().is_finished());
+/// ```
 #[must_use = "dropping a CancelOnDrop cancels the task immediately"]
 #[derive(Debug)]
 pub struct CancelOnDrop<T: 'static> {
@@ -212,11 +295,34 @@ pub struct CancelOnDrop<T: 'static> {
 
 impl<T: 'static> CancelOnDrop<T> {
     /// The handle inside, for `cancel`, `is_finished` and the like.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
+    /// # struct NoHost;
+    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
+    /// # let executor = Executor::new(NoHost);
+    /// let guard = executor.spawn(async {}).cancel_on_drop();
+    /// let finished = guard.handle().is_finished();
+    /// ```
     pub fn handle(&self) -> &JoinHandle<T> {
         self.handle.as_ref().expect("CancelOnDrop holds its handle until dropped")
     }
 
     /// Gives back a plain handle: dropping it detaches again instead of cancelling.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
+    /// # struct NoHost;
+    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
+    /// # let executor = Executor::new(NoHost);
+    /// let guard = executor.spawn(async {}).cancel_on_drop();
+    /// let handle = guard.into_handle(); // dropping this one detaches again
+    /// handle.detach();
+    /// ```
     pub fn into_handle(mut self) -> JoinHandle<T> {
         self.handle.take().expect("CancelOnDrop holds its handle until dropped")
     }

@@ -8,6 +8,14 @@ use std::sync::Arc;
 use crate::join_error::TaskLabel;
 
 /// A caught task panic, handed to [`Host::report_panic`](crate::Host::report_panic).
+///
+/// # Example
+///
+/// ```
+/// # fn example(report: &godot_tasks_executor::PanicReport) {
+/// eprintln!("{} panicked: {}", report.task(), report.message);
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct PanicReport {
