@@ -84,6 +84,7 @@ pub mod prelude;
 pub mod runtime;
 pub mod signal;
 mod spawn;
+pub mod threads;
 pub mod time;
 
 pub use godot_tasks_executor::{CancelHandle, CancelOnDrop, JoinError, JoinHandle};

@@ -10,6 +10,7 @@ mod signal_threads;
 mod signals;
 mod spawn;
 mod support;
+mod threads;
 mod time;
 mod wakes;
 
@@ -26,6 +27,7 @@ pub fn all() -> Vec<crate::harness::Test> {
         signal_threads::all(),
         time::all(),
         lifetimes::all(),
+        threads::all(),
     ]
     .into_iter()
     .flatten()

@@ -1,0 +1,141 @@
+//! Threads: blocking work and `Send` futures offloaded to workers, awaited on the main thread; wake storms.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Poll, Waker};
+use std::time::Duration;
+
+use godot_tasks::threads::{spawn_blocking, spawn_send};
+
+use crate::harness::{frame, frames, next_frame, run_task, wait_until};
+use crate::{ensure, ensure_eq, tests};
+
+tests![
+    blocking_work_runs_on_a_worker_and_resumes_on_the_main_thread,
+    panic_in_blocking_work_comes_back_as_an_error,
+    result_of_work_whose_task_was_cancelled_is_dropped_on_the_worker,
+    send_future_runs_on_a_worker,
+    eight_threads_waking_100000_times_each_lose_no_wake,
+];
+
+async fn blocking_work_runs_on_a_worker_and_resumes_on_the_main_thread() -> Result<(), String> {
+    let (worker_was_main, resumed_on_main, value) = run_task(async {
+        let (was_main, value) = spawn_blocking(|| (godot::init::is_main_thread(), 40 + 2)).await.expect("no panic");
+        (was_main, godot::init::is_main_thread(), value)
+    })
+    .await?;
+    ensure!(!worker_was_main, "the work ran on the main thread");
+    ensure!(resumed_on_main);
+    ensure_eq!(value, 42);
+    Ok(())
+}
+
+async fn panic_in_blocking_work_comes_back_as_an_error() -> Result<(), String> {
+    let outcome = run_task(async { spawn_blocking(|| -> u8 { panic!("itest-worker-panic") }).await }).await?;
+    let error = outcome.err().ok_or("a panicking closure returned a value")?;
+    ensure_eq!(error.message(), "itest-worker-panic");
+    ensure!(error.to_string().contains("tests/threads.rs:"), "{error}");
+    Ok(())
+}
+
+/// Records on which thread it was dropped.
+struct DropRecorder(Arc<Mutex<Option<bool>>>);
+
+impl Drop for DropRecorder {
+    fn drop(&mut self) {
+        *self.0.lock().unwrap() = Some(godot::init::is_main_thread());
+    }
+}
+
+async fn result_of_work_whose_task_was_cancelled_is_dropped_on_the_worker() -> Result<(), String> {
+    let dropped_on_main = Arc::new(Mutex::new(None));
+    let started = Arc::new(AtomicBool::new(false));
+    let (record, started_flag) = (dropped_on_main.clone(), started.clone());
+    let task = godot_tasks::spawn(async move {
+        spawn_blocking(move || {
+            started_flag.store(true, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(50));
+            DropRecorder(record)
+        })
+        .await
+    });
+    wait_until(100, "the work started", || started.load(Ordering::SeqCst)).await?;
+    task.cancel();
+    next_frame().await;
+    ensure!(task.is_finished());
+    wait_until(200, "the work finished", || dropped_on_main.lock().unwrap().is_some()).await?;
+    ensure_eq!(*dropped_on_main.lock().unwrap(), Some(false));
+    Ok(())
+}
+
+async fn send_future_runs_on_a_worker() -> Result<(), String> {
+    let (was_main, value) = run_task(async {
+        spawn_send(async {
+            let inner = async { 20 + 1 }.await;
+            (godot::init::is_main_thread(), inner * 2)
+        })
+        .await
+        .expect("no panic")
+    })
+    .await?;
+    ensure!(!was_main);
+    ensure_eq!(value, 42);
+    Ok(())
+}
+
+#[derive(Default)]
+struct Storm {
+    waker: Mutex<Option<Waker>>,
+    wakes: AtomicU64,
+    done: AtomicBool,
+    completions: AtomicU64,
+}
+
+async fn eight_threads_waking_100000_times_each_lose_no_wake() -> Result<(), String> {
+    const THREADS: usize = 8;
+    const WAKES: u64 = 100_000;
+    let storms: Vec<Arc<Storm>> = (0..THREADS).map(|_| Arc::default()).collect();
+    let handles: Vec<_> = storms
+        .iter()
+        .map(|storm| {
+            let storm = storm.clone();
+            godot_tasks::spawn(std::future::poll_fn(move |cx| {
+                *storm.waker.lock().unwrap() = Some(cx.waker().clone());
+                if storm.done.load(Ordering::Acquire) {
+                    storm.completions.fetch_add(1, Ordering::Relaxed);
+                    return Poll::Ready(storm.wakes.load(Ordering::Relaxed));
+                }
+                Poll::Pending
+            }))
+        })
+        .collect();
+    next_frame().await;
+    let workers: Vec<_> = storms
+        .iter()
+        .map(|storm| {
+            let storm = storm.clone();
+            std::thread::spawn(move || {
+                let waker = storm.waker.lock().unwrap().clone().expect("polled once");
+                for _ in 0..WAKES {
+                    storm.wakes.fetch_add(1, Ordering::Relaxed);
+                    waker.wake_by_ref();
+                }
+                storm.done.store(true, Ordering::Release);
+                waker.wake_by_ref();
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().map_err(|_| "a waking thread panicked")?;
+    }
+    let woken_in = frame();
+    frames(1).await;
+    let finished_in = frame();
+    ensure!(handles.iter().all(|h| h.is_finished()), "not resumed in the frame after the last wake");
+    ensure!(finished_in <= woken_in + 1);
+    for (handle, storm) in handles.into_iter().zip(&storms) {
+        ensure_eq!(handle.await.map_err(|e| e.to_string())?, WAKES);
+        ensure_eq!(storm.completions.load(Ordering::Relaxed), 1);
+    }
+    Ok(())
+}
