@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Poll, Waker};
 use std::time::Duration;
 
-use godot_tasks::threads::{spawn_blocking, spawn_send};
+use godot_tasks::threads::{spawn_blocking, spawn_send, spawn_tokio};
 
 use crate::harness::{frame, frames, next_frame, run_task, wait_until};
 use crate::{ensure, ensure_eq, tests};
@@ -16,6 +16,8 @@ tests![
     result_of_work_whose_task_was_cancelled_is_dropped_on_the_worker,
     send_future_runs_on_a_worker,
     eight_threads_waking_100000_times_each_lose_no_wake,
+    tokio_tcp_echo_round_trip,
+    tokio_timer_is_awaited_from_the_main_thread,
 ];
 
 async fn blocking_work_runs_on_a_worker_and_resumes_on_the_main_thread() -> Result<(), String> {
@@ -137,5 +139,53 @@ async fn eight_threads_waking_100000_times_each_lose_no_wake() -> Result<(), Str
         ensure_eq!(handle.await.map_err(|e| e.to_string())?, WAKES);
         ensure_eq!(storm.completions.load(Ordering::Relaxed), 1);
     }
+    Ok(())
+}
+
+async fn tokio_tcp_echo_round_trip() -> Result<(), String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let reply = run_task(async {
+        let listener = spawn_tokio(async { tokio::net::TcpListener::bind("127.0.0.1:0").await })
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        let address = listener.local_addr().map_err(|e| e.to_string())?;
+        // The echo server, on tokio.
+        let server = spawn_tokio(async move {
+            let (mut socket, _) = listener.accept().await?;
+            let mut buffer = [0; 64];
+            let read = socket.read(&mut buffer).await?;
+            socket.write_all(&buffer[..read]).await?;
+            Ok::<_, std::io::Error>(())
+        });
+        // The client, also on tokio; the main-thread task awaits both.
+        let reply = spawn_tokio(async move {
+            let mut stream = tokio::net::TcpStream::connect(address).await?;
+            stream.write_all(b"ping from godot").await?;
+            let mut buffer = vec![0; 64];
+            let read = stream.read(&mut buffer).await?;
+            buffer.truncate(read);
+            Ok::<_, std::io::Error>(String::from_utf8_lossy(&buffer).into_owned())
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+        server.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+        Ok::<_, String>((reply, godot::init::is_main_thread()))
+    })
+    .await??;
+    ensure_eq!(reply, ("ping from godot".to_owned(), true));
+    Ok(())
+}
+
+async fn tokio_timer_is_awaited_from_the_main_thread() -> Result<(), String> {
+    let waited = run_task(async {
+        let start = std::time::Instant::now();
+        // Tokio futures must be made inside the runtime: wrap them in an async block.
+        spawn_tokio(async { tokio::time::sleep(Duration::from_millis(20)).await }).await.expect("not cancelled");
+        start.elapsed()
+    })
+    .await?;
+    ensure!(waited >= Duration::from_millis(20), "{waited:?}");
     Ok(())
 }
