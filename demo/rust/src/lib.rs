@@ -3,7 +3,8 @@
 //!
 //! Run it with `cargo xtask demo`. The tasks wait for real Godot signals (a scene-tree timer, a `Timer` node
 //! ticking, a signal of the `Demo` node itself, a node that is freed while a task waits for it) and for game
-//! time and frames (a sleep, an interval, a timeout); a sentry task is bound to a node and ends with it.
+//! time and frames (a sleep, an interval, a timeout); a sentry task is bound to a node and ends with it;
+//! a cartographer offloads work to a worker thread.
 
 use std::time::Duration;
 
@@ -40,7 +41,7 @@ impl INode for Demo {
         let mut tree = self.base().get_tree();
         let this = self.to_gd();
         godot_print!(
-            "[frame {}] demo: spawning a scout, a smith, a lookout, a herald, a deserter, a sentry and a captain",
+            "[frame {}] demo: spawning a scout, a smith, a lookout, a herald, a deserter, a sentry, a cartographer and a captain",
             frame()
         );
 
@@ -114,6 +115,17 @@ impl INode for Demo {
             time::next_frame().await;
         });
 
+        // A cartographer draws the map on a worker thread; the task resumes on the main thread with it.
+        let cartographer = godot_tasks::spawn(async {
+            let map = godot_tasks::threads::spawn_blocking(|| {
+                // Stand-in for loading and decoding a file: plain data only, no engine objects.
+                (0..64u32).map(|x| (x * 7919) % 23).filter(|tile| tile % 5 == 0).count()
+            })
+            .await
+            .expect("the worker did not panic");
+            godot_print!("[frame {}] cartographer: map drawn on a worker thread, {map} clearings", frame());
+        });
+
         // Awaits the captain's own signal, with its arguments.
         let herald_demo = this.clone();
         let herald = godot_tasks::spawn(async move {
@@ -129,6 +141,7 @@ impl INode for Demo {
             this.signals().marching_orders().emit(caves, swords);
             herald.await.expect("the herald heard the orders");
             lookout.await.expect("the lookout came down");
+            cartographer.await.expect("the cartographer finished");
             let relieved = sentry.await.expect_err("the sentry's tower is gone");
             godot_print!("[frame {}] captain: {relieved}, with its tower", frame());
             deserter.await.expect("the deserter finished");
