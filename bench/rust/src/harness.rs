@@ -27,6 +27,7 @@ pub struct Sizes {
     pub idle_tasks: usize,
     pub idle_frames: usize,
     pub memory_tasks: usize,
+    pub offload_jobs: usize,
 }
 
 impl Sizes {
@@ -42,6 +43,7 @@ impl Sizes {
         idle_tasks: 100_000,
         idle_frames: 60,
         memory_tasks: 100_000,
+        offload_jobs: 10_000,
     };
 
     pub const QUICK: Sizes = Sizes {
@@ -56,6 +58,7 @@ impl Sizes {
         idle_tasks: 2_000,
         idle_frames: 5,
         memory_tasks: 2_000,
+        offload_jobs: 200,
     };
 }
 

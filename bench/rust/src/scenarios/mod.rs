@@ -8,6 +8,7 @@ mod fan_out;
 mod frame_waits;
 mod idle;
 mod memory;
+mod offload;
 mod sleepers;
 mod spawn;
 
@@ -25,6 +26,7 @@ pub fn all(sizes: Sizes, gdscript: Gd<Node>) -> Vec<(&'static str, ScenarioBody)
         ("idle cost", Box::pin(idle::run(sizes))),
         ("frame waits", Box::pin(frame_waits::run(sizes, gdscript.clone()))),
         ("sleepers", Box::pin(sleepers::run(sizes))),
+        ("offload round trip", Box::pin(offload::run(sizes))),
         ("memory", Box::pin(memory::run(sizes, gdscript))),
     ]
 }
