@@ -9,8 +9,35 @@
 //! With the cargo feature `tokio`, `spawn_tokio` runs futures that need tokio (its networking, its timers)
 //! on a tokio runtime, yours or one started on demand, and main-thread tasks await their results.
 //!
-//! To stream values between a worker and tasks, use a well-kept channel crate such as `async-channel` or
-//! `flume`: their receivers are futures a main-thread task can await.
+//! To stream values between a worker and tasks, use a well-kept channel crate (`futures::channel`,
+//! `async-channel` or `flume`): their receivers are streams or futures that a main-thread task can await,
+//! and their senders work from any thread.
+//!
+//! ```no_run
+//! use futures_util::StreamExt;
+//! use futures_channel::mpsc;
+//! use godot::prelude::*;
+//!
+//! # fn example() {
+//! let (progress, mut updates) = mpsc::unbounded::<u32>();
+//! std::thread::spawn(move || {
+//!     for percent in (0..=100).step_by(10) {
+//!         // ... load a chunk ...
+//!         let _ = progress.unbounded_send(percent);
+//!     }
+//! });
+//! godot_tasks::spawn(async move {
+//!     while let Some(percent) = updates.next().await {
+//!         godot_print!("loading: {percent}%"); // on the main thread: may touch nodes
+//!     }
+//! })
+//! .detach();
+//! # }
+//! ```
+//!
+//! The `godot` crate's `experimental-threads` feature is not needed for any of this. Enabling it lets your
+//! own code call engine APIs from other threads (at your own risk, as the `godot` crate says); godot-tasks
+//! behaves the same with or without it: tasks still run and resume only on the main thread.
 
 mod blocking;
 #[cfg(feature = "tokio")]
