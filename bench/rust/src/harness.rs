@@ -1,6 +1,7 @@
 //! What scenarios are made of: async bodies polled once per frame by the runner (with a no-op waker,
 //! independently of the runtimes being measured), sizes, frame helpers, a clock.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -92,4 +93,28 @@ pub fn tree() -> Gd<SceneTree> {
 /// Nanoseconds since `start`, as a float.
 pub fn nanos_since(start: Instant) -> f64 {
     start.elapsed().as_nanos() as f64
+}
+
+/// How many tasks of a round resumed, and when the round's last one did (the clock is read once per round,
+/// not per task, so that its own cost stays out of the measurement).
+pub struct RoundProgress {
+    tasks: usize,
+    pub resumed: Cell<usize>,
+    pub last: Cell<Option<Instant>>,
+}
+
+impl RoundProgress {
+    /// Progress of rounds of `tasks` resumptions each.
+    pub fn new(tasks: usize) -> Self {
+        Self { tasks, resumed: Cell::new(0), last: Cell::new(None) }
+    }
+
+    /// One task resumed.
+    pub fn resume(&self) {
+        let resumed = self.resumed.get() + 1;
+        self.resumed.set(resumed);
+        if resumed.is_multiple_of(self.tasks) {
+            self.last.set(Some(Instant::now()));
+        }
+    }
 }

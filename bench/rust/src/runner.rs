@@ -16,6 +16,8 @@ thread_local! {
     static FRAME_MARK: Cell<Option<Instant>> = const { Cell::new(None) };
     /// Time between the first and the last `process_frame` connection, per frame, while recording.
     static HOOK_WINDOWS: RefCell<Option<Vec<f64>>> = const { RefCell::new(None) };
+    /// Whether the closing mark is connected (once, by the first scenario that measures the window).
+    static CLOSING_MARK_CONNECTED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// When the current frame began: the first `process_frame` connection.
@@ -24,14 +26,26 @@ pub fn frame_start() -> Option<Instant> {
 }
 
 /// Starts or stops recording how long the `process_frame` connections between the two marks take.
-pub fn record_hook_windows(on: bool) -> Vec<f64> {
+fn record_hook_windows(on: bool) -> Vec<f64> {
     HOOK_WINDOWS
         .with_borrow_mut(|windows| if on { windows.replace(Vec::new()) } else { windows.take() })
         .unwrap_or_default()
 }
 
-/// Connects the closing mark; it must come after every hook under measurement.
-pub fn connect_closing_mark() {
+/// The shortest time, over `frame_count` frames, between the opening mark and a closing mark connected
+/// after every hook under measurement (connected on first use, after the runtime attached its hooks).
+pub async fn shortest_hook_window(frame_count: usize) -> f64 {
+    CLOSING_MARK_CONNECTED.with(|connected| {
+        if !connected.replace(true) {
+            connect_closing_mark();
+        }
+    });
+    record_hook_windows(true);
+    crate::harness::frames(frame_count as u32).await;
+    record_hook_windows(false).into_iter().reduce(f64::min).unwrap_or(0.0)
+}
+
+fn connect_closing_mark() {
     let closing = Callable::from_fn("bench::frame_mark_end", |_args| {
         if let Some(start) = FRAME_MARK.get() {
             let window = start.elapsed().as_nanos() as f64;

@@ -3,7 +3,6 @@
 //! Each round's time runs from the emission until the last task has resumed (and re-subscribed, except that
 //! last one). GDScript resumes every waiter inside `emit`, so its time is the `emit` call.
 
-use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Instant;
 
@@ -12,33 +11,11 @@ use godot_tasks::signal::SignalExt;
 
 use crate::alloc_counter::snapshot;
 use crate::emitter::BenchEmitter;
-use crate::harness::{Sizes, next_frame};
+use crate::harness::{RoundProgress, Sizes, next_frame};
 use crate::report::{GDSCRIPT, Measurement, OURS, UPSTREAM};
 
 const SCENARIO: &str = "signal fan-out";
 const UNIT: &str = "per await";
-
-struct Progress {
-    tasks: usize,
-    resumed: Cell<usize>,
-    /// When the last task of a round resumed (read once per round, not per task, so that the clock's own
-    /// cost stays out of the measurement).
-    last: Cell<Option<Instant>>,
-}
-
-impl Progress {
-    fn new(tasks: usize) -> Self {
-        Self { tasks, resumed: Cell::new(0), last: Cell::new(None) }
-    }
-
-    fn resume(&self) {
-        let resumed = self.resumed.get() + 1;
-        self.resumed.set(resumed);
-        if resumed.is_multiple_of(self.tasks) {
-            self.last.set(Some(Instant::now()));
-        }
-    }
-}
 
 pub async fn run(sizes: Sizes, gdscript: Gd<Node>) -> Vec<Measurement> {
     let (tasks, rounds) = (sizes.fan_out_tasks, sizes.fan_out_rounds);
@@ -70,11 +47,11 @@ async fn measure(
     implementation: &'static str,
     tasks: usize,
     rounds: usize,
-    spawn: impl Fn(Signal, Rc<Progress>),
+    spawn: impl Fn(Signal, Rc<RoundProgress>),
 ) -> Measurement {
     let emitter = BenchEmitter::new_gd();
     let signal = emitter.signals().tick().to_untyped();
-    let progress = Rc::new(Progress::new(tasks));
+    let progress = Rc::new(RoundProgress::new(tasks));
     for _ in 0..tasks {
         spawn(signal.clone(), progress.clone());
     }

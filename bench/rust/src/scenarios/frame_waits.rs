@@ -4,41 +4,17 @@
 //! task has resumed. godot-tasks resumes them from its frame hook; `godot::task` awaits the scene tree's
 //! `process_frame` signal (one connection and one deferred poll per task); GDScript awaits the same signal.
 
-use std::cell::Cell;
 use std::rc::Rc;
-use std::time::Instant;
 
 use godot::prelude::*;
 
 use crate::alloc_counter::snapshot;
-use crate::harness::{Sizes, next_frame, tree};
+use crate::harness::{RoundProgress, Sizes, next_frame, tree};
 use crate::report::{GDSCRIPT, Measurement, OURS, UPSTREAM};
 use crate::runner::frame_start;
 
 const SCENARIO: &str = "frame waits";
 const UNIT: &str = "per await";
-
-struct Progress {
-    tasks: usize,
-    resumed: Cell<usize>,
-    /// When the last task of a round resumed (read once per round, not per task, so that the clock's own
-    /// cost stays out of the measurement).
-    last: Cell<Option<Instant>>,
-}
-
-impl Progress {
-    fn new(tasks: usize) -> Self {
-        Self { tasks, resumed: Cell::new(0), last: Cell::new(None) }
-    }
-
-    fn resume(&self) {
-        let resumed = self.resumed.get() + 1;
-        self.resumed.set(resumed);
-        if resumed.is_multiple_of(self.tasks) {
-            self.last.set(Some(Instant::now()));
-        }
-    }
-}
 
 pub async fn run(sizes: Sizes, gdscript: Gd<Node>) -> Vec<Measurement> {
     let (tasks, rounds) = (sizes.fan_out_tasks, sizes.fan_out_rounds);
@@ -70,9 +46,9 @@ async fn measure(
     implementation: &'static str,
     tasks: usize,
     rounds: usize,
-    spawn: impl Fn(Rc<Progress>),
+    spawn: impl Fn(Rc<RoundProgress>),
 ) -> Measurement {
-    let progress = Rc::new(Progress::new(tasks));
+    let progress = Rc::new(RoundProgress::new(tasks));
     for _ in 0..tasks {
         spawn(progress.clone());
     }

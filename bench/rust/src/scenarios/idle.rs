@@ -11,18 +11,17 @@ use godot::prelude::*;
 use godot_tasks::signal::SignalExt;
 
 use crate::emitter::BenchEmitter;
-use crate::harness::{Sizes, frames, next_frame};
+use crate::harness::{Sizes, next_frame};
 use crate::report::{Measurement, OURS};
-use crate::runner::{connect_closing_mark, record_hook_windows};
+use crate::runner::shortest_hook_window;
 
 pub async fn run(sizes: Sizes) -> Vec<Measurement> {
-    connect_closing_mark();
-    let baseline = shortest_window(sizes.idle_frames).await;
+    let baseline = shortest_hook_window(sizes.idle_frames).await;
     let emitter = BenchEmitter::new_gd();
     let never = emitter.signals().never().to_untyped();
     let handles: Vec<_> = (0..sizes.idle_tasks).map(|_| godot_tasks::spawn(never.next_emission::<()>())).collect();
     next_frame().await;
-    let loaded = shortest_window(sizes.idle_frames).await;
+    let loaded = shortest_hook_window(sizes.idle_frames).await;
     for handle in &handles {
         handle.cancel();
     }
@@ -31,10 +30,4 @@ pub async fn run(sizes: Sizes) -> Vec<Measurement> {
         "{} idle tasks; upper bound: the whole frame-hook window, {baseline:.0} ns without the tasks",
         sizes.idle_tasks
     ))]
-}
-
-async fn shortest_window(frame_count: usize) -> f64 {
-    record_hook_windows(true);
-    frames(frame_count as u32).await;
-    record_hook_windows(false).into_iter().reduce(f64::min).unwrap_or(0.0)
 }

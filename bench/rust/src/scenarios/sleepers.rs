@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::alloc_counter::snapshot;
 use crate::harness::{Sizes, frames, next_frame};
 use crate::report::{Measurement, OURS};
-use crate::runner::record_hook_windows;
+use crate::runner::shortest_hook_window;
 
 pub async fn run(sizes: Sizes) -> Vec<Measurement> {
     let tasks = sizes.fan_out_tasks;
@@ -22,9 +22,7 @@ pub async fn run(sizes: Sizes) -> Vec<Measurement> {
         })
         .collect();
     next_frame().await;
-    record_hook_windows(true);
-    frames(sizes.idle_frames as u32).await;
-    let window = record_hook_windows(false).into_iter().reduce(f64::min).unwrap_or(0.0);
+    let window = shortest_hook_window(sizes.idle_frames).await;
     for handle in &handles {
         handle.cancel();
     }
