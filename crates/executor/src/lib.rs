@@ -56,4 +56,4 @@ pub use executor::{DEFAULT_ROUND_BUDGET, Executor, FlushOutcome};
 pub use host::Host;
 pub use join_error::JoinError;
 pub use join_handle::{CancelOnDrop, JoinHandle};
-pub use panic_report::PanicReport;
+pub use panic_report::{PanicReport, payload_message};

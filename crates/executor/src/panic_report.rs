@@ -42,8 +42,16 @@ impl PanicReport {
     }
 }
 
-/// Extracts a readable message from a panic payload.
-pub(crate) fn payload_message(payload: &(dyn Any + Send)) -> String {
+/// Extracts a readable message from a panic payload (what `catch_unwind` returns), the way task panics are
+/// reported: the `&str` or `String` the panic was given, or a placeholder for other payloads.
+///
+/// # Example
+///
+/// ```
+/// let payload = std::panic::catch_unwind(|| panic!("out of {}", "ammo")).unwrap_err();
+/// assert_eq!(godot_tasks_executor::payload_message(&*payload), "out of ammo");
+/// ```
+pub fn payload_message(payload: &(dyn Any + Send)) -> String {
     if let Some(message) = payload.downcast_ref::<&'static str>() {
         (*message).to_owned()
     } else if let Some(message) = payload.downcast_ref::<String>() {

@@ -159,10 +159,7 @@ fn on_physics_frame() {
     if let Some(tick) = frame_info(true) {
         crate::time::on_physics_frame(&tick);
     }
-    let ready = RUNTIME.with_borrow(|runtime| runtime.0.as_ref().is_some_and(|r| r.executor.has_ready_work()));
-    if ready {
-        flush();
-    }
+    flush_if_ready();
 }
 
 fn on_frame() {
@@ -170,6 +167,11 @@ fn on_frame() {
     if let Some(frame) = frame_info(false) {
         crate::time::on_process_frame(&frame);
     }
+    flush_if_ready();
+}
+
+/// Flushes if tasks are ready: woken by the hook's own work, from other threads, or left by the round budget.
+fn flush_if_ready() {
     let ready = RUNTIME.with_borrow(|runtime| runtime.0.as_ref().is_some_and(|r| r.executor.has_ready_work()));
     if ready {
         flush();

@@ -180,11 +180,5 @@ fn block_on<F: Future>(future: F) -> F::Output {
 }
 
 fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    if let Some(message) = payload.downcast_ref::<&str>() {
-        (*message).to_owned()
-    } else if let Some(message) = payload.downcast_ref::<String>() {
-        message.clone()
-    } else {
-        "<non-string panic payload>".to_owned()
-    }
+    godot_tasks_executor::payload_message(&*payload)
 }

@@ -114,6 +114,19 @@ impl Timers {
         }
     }
 
+    /// Starts counting (on first use) and reads `line` now. The wall clock is read live (its line only holds
+    /// the time of the frame's start, which is when waits on it are checked); the other lines hold what the
+    /// hooks counted.
+    fn start_and_read(&mut self, line: Line) -> f64 {
+        self.active = true;
+        let started = *self.started.get_or_insert_with(Instant::now);
+        let counted = self.line(line).now();
+        match line {
+            Line::Realtime => counted.max(started.elapsed().as_secs_f64()),
+            _ => counted,
+        }
+    }
+
     fn line(&mut self, line: Line) -> &mut Timeline {
         &mut self.lines[line.index()]
     }
@@ -142,21 +155,9 @@ pub(crate) fn is_active() -> bool {
 }
 
 /// Starts counting (on first use) and returns `line`'s time now. Main thread only.
-///
-/// The wall clock is read live (its line only holds the time of the frame's start, which is when waits on
-/// it are checked); the other lines hold what the hooks counted.
 pub(crate) fn now(line: Line, at: &'static Location<'static>) -> f64 {
     runtime::assert_main_thread("godot_tasks::time", at);
-    let now = with_timers(|timers| {
-        timers.active = true;
-        let started = *timers.started.get_or_insert_with(Instant::now);
-        let counted = timers.line(line).now();
-        match line {
-            Line::Realtime => counted.max(started.elapsed().as_secs_f64()),
-            _ => counted,
-        }
-    })
-    .unwrap_or(0.0);
+    let now = with_timers(|timers| timers.start_and_read(line)).unwrap_or(0.0);
     // Frames and time are counted by the runtime's hooks, which attach themselves on first use.
     runtime::ensure_time_hooks();
     now
@@ -179,12 +180,7 @@ pub(crate) fn register(line: Line, until: Until, at: &'static Location<'static>)
     runtime::assert_main_thread("godot_tasks::time", at);
     runtime::ensure_time_hooks();
     with_timers(|timers| {
-        timers.active = true;
-        let started = *timers.started.get_or_insert_with(Instant::now);
-        let now = match line {
-            Line::Realtime => timers.line(line).now().max(started.elapsed().as_secs_f64()),
-            _ => timers.line(line).now(),
-        };
+        let now = timers.start_and_read(line);
         let deadline = match until {
             Until::At(deadline) => deadline,
             Until::After(seconds) => now + seconds,

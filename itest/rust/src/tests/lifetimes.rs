@@ -167,24 +167,37 @@ async fn tree_bound_task_ends_when_the_node_leaves_and_stays_ended() -> Result<(
     Ok(())
 }
 
-async fn group_joins_all_in_order_and_next_in_finishing_order() -> Result<(), String> {
+/// A group of tasks that each return their value after waiting their number of frames.
+fn delayed_group(values_and_waits: &[(i32, u64)]) -> TaskGroup<i32> {
     let mut group = TaskGroup::new();
-    for (value, wait) in [(1, 3), (2, 1), (3, 2)] {
+    for &(value, wait) in values_and_waits {
         group.spawn(async move {
             time::frames(wait).await;
             value
         });
     }
+    group
+}
+
+/// A group of `count` tasks that never finish, each holding a probe of `drops`.
+fn pending_group(drops: &Drops, count: usize) -> TaskGroup<()> {
+    let mut group = TaskGroup::new();
+    for _ in 0..count {
+        let probe = drops.probe();
+        group.spawn(async move {
+            let _probe = probe;
+            std::future::pending::<()>().await;
+        });
+    }
+    group
+}
+
+async fn group_joins_all_in_order_and_next_in_finishing_order() -> Result<(), String> {
+    let mut group = delayed_group(&[(1, 3), (2, 1), (3, 2)]);
     let all = run_task(async move { group.join_all().await.into_iter().map(Result::ok).collect::<Vec<_>>() }).await?;
     ensure_eq!(all, vec![Some(1), Some(2), Some(3)]);
 
-    let mut group = TaskGroup::new();
-    for (value, wait) in [(1, 3), (2, 1), (3, 2)] {
-        group.spawn(async move {
-            time::frames(wait).await;
-            value
-        });
-    }
+    let mut group = delayed_group(&[(1, 3), (2, 1), (3, 2)]);
     let order = run_task(async move {
         let mut order = Vec::new();
         while let Some(outcome) = group.next().await {
@@ -199,14 +212,7 @@ async fn group_joins_all_in_order_and_next_in_finishing_order() -> Result<(), St
 
 async fn group_cancel_all_and_drop_cancel_its_tasks() -> Result<(), String> {
     let drops = Drops::default();
-    let mut group = TaskGroup::new();
-    for _ in 0..3 {
-        let probe = drops.probe();
-        group.spawn(async move {
-            let _probe = probe;
-            std::future::pending::<()>().await;
-        });
-    }
+    let mut group = pending_group(&drops, 3);
     next_frame().await;
     group.cancel_all();
     let outcomes = run_task(async move { group.join_all().await }).await?;
@@ -214,14 +220,7 @@ async fn group_cancel_all_and_drop_cancel_its_tasks() -> Result<(), String> {
     ensure_eq!(drops.on_main.get(), 3);
 
     let drops = Drops::default();
-    let mut group = TaskGroup::new();
-    for _ in 0..3 {
-        let probe = drops.probe();
-        group.spawn(async move {
-            let _probe = probe;
-            std::future::pending::<()>().await;
-        });
-    }
+    let group = pending_group(&drops, 3);
     next_frame().await;
     drop(group);
     next_frame().await;
@@ -401,13 +400,7 @@ async fn bind_after_bind_to_tree_binds_only_the_object() -> Result<(), String> {
 }
 
 async fn interrupted_join_all_loses_no_outcome() -> Result<(), String> {
-    let mut group = TaskGroup::new();
-    for (value, wait) in [(1, 1), (2, 2), (3, 8)] {
-        group.spawn(async move {
-            time::frames(wait).await;
-            value
-        });
-    }
+    let mut group = delayed_group(&[(1, 1), (2, 2), (3, 8)]);
     let outcomes = run_task(async move {
         select! {
             _ = group.join_all().fuse() => return Err("join_all finished before the timeout".to_owned()),
