@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::thread::{self, ThreadId};
 
-use common::{Gate, NOTHING_RAN, dropped, executor, note, on_drop, outcome, poll, poll_once};
+use common::{Gate, NOTHING_RAN, assert_nothing_to_do, dropped, executor, note, on_drop, outcome, poll, poll_once};
 use godot_tasks_executor::{Executor, FlushOutcome, JoinHandle};
 
 /// Spawns a task that never finishes and records, when dropped, the thread it was dropped on.
@@ -155,9 +155,7 @@ fn wake_after_shutdown_is_a_noop_and_requests_no_flush() {
 
     gate.wake();
 
-    assert_eq!(trace.take(), []);
-    assert!(!executor.has_ready_work());
-    assert_eq!(executor.flush(), NOTHING_RAN);
+    assert_nothing_to_do(&executor, &trace);
     assert_eq!(counts.polls(), 1);
 }
 

@@ -4,7 +4,7 @@ mod common;
 
 use std::thread;
 
-use common::{Event, Gate, NOTHING_RAN, executor, poll, scaled};
+use common::{Event, Gate, assert_nothing_to_do, executor, poll, scaled};
 use godot_tasks_executor::FlushOutcome;
 
 #[test]
@@ -55,9 +55,7 @@ fn wake_after_completion_is_a_noop() {
 
     gate.wake();
 
-    assert_eq!(trace.take(), []);
-    assert!(!executor.has_ready_work());
-    assert_eq!(executor.flush(), NOTHING_RAN);
+    assert_nothing_to_do(&executor, &trace);
     assert_eq!(counts.polls(), 1);
 }
 
@@ -75,9 +73,7 @@ fn wake_after_cancellation_is_a_noop() {
 
     gate.wake();
 
-    assert_eq!(trace.take(), []);
-    assert!(!executor.has_ready_work());
-    assert_eq!(executor.flush(), NOTHING_RAN);
+    assert_nothing_to_do(&executor, &trace);
     assert_eq!(counts.polls(), 1);
 }
 

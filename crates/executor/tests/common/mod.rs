@@ -137,6 +137,14 @@ impl Host for FakeHost {
 /// The outcome of a flush that found no ready task.
 pub const NOTHING_RAN: FlushOutcome = FlushOutcome { polls: 0, rounds: 0, more_work: false };
 
+/// Asserts that nothing happened since the trace was last taken and that the executor has no work: no
+/// ready task, and a flush runs nothing.
+pub fn assert_nothing_to_do(executor: &Executor, trace: &Trace) {
+    assert_eq!(trace.take(), []);
+    assert!(!executor.has_ready_work());
+    assert_eq!(executor.flush(), NOTHING_RAN);
+}
+
 pub fn executor() -> (Executor, Trace) {
     let trace = Trace::default();
     (Executor::new(FakeHost { trace: trace.clone() }), trace)
