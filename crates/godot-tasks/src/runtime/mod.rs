@@ -48,6 +48,22 @@ impl<T> Drop for LeakAtThreadExit<T> {
     }
 }
 
+/// Runs `f` on the main thread's registry in `key`, made by `init` on first use; `None` once the
+/// thread-local is gone (process exit). A re-entrant use is a bug and panics naming the registry (`what`).
+pub(crate) fn with_registry<T: 'static, R>(
+    key: &'static std::thread::LocalKey<RefCell<LeakAtThreadExit<T>>>,
+    what: &str,
+    init: fn() -> T,
+    f: impl FnOnce(&mut T) -> R,
+) -> Option<R> {
+    key.try_with(|cell| {
+        let mut registry =
+            cell.try_borrow_mut().unwrap_or_else(|_| panic!("godot-tasks: the {what} was re-entered (a bug)"));
+        f(registry.0.get_or_insert_with(init))
+    })
+    .ok()
+}
+
 struct Runtime {
     executor: Executor,
     hooks: Option<Hooks>,

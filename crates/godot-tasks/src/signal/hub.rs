@@ -97,11 +97,7 @@ thread_local! {
 
 /// Runs `f` on the main thread's registry; `None` once the thread-local is gone (process exit).
 fn with_hubs<R>(f: impl FnOnce(&mut Hubs) -> R) -> Option<R> {
-    HUBS.try_with(|cell| {
-        let mut hubs = cell.try_borrow_mut().expect("godot-tasks: the signal registry was re-entered (a bug)");
-        f(hubs.0.get_or_insert_with(Hubs::new))
-    })
-    .ok()
+    runtime::with_registry(&HUBS, "signal registry", Hubs::new, f)
 }
 
 impl Hubs {

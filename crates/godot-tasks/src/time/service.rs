@@ -82,12 +82,7 @@ thread_local! {
 }
 
 fn with_timers<R>(f: impl FnOnce(&mut Timers) -> R) -> Option<R> {
-    TIMERS
-        .try_with(|cell| {
-            let mut timers = cell.try_borrow_mut().expect("godot-tasks: the timer registry was re-entered (a bug)");
-            f(timers.0.get_or_insert_with(Timers::new))
-        })
-        .ok()
+    runtime::with_registry(&TIMERS, "timer registry", Timers::new, f)
 }
 
 impl Timers {
