@@ -1,13 +1,14 @@
 //! `cargo xtask bench`: runs the benchmarks in one headless Godot process and renders their results.
 //!
 //! The bench project (`bench/godot`, extension crate `godot-tasks-bench`) measures each scenario with
-//! godot-tasks, with the godot crate's `godot::task`, and in GDScript, and writes a JSON array of rows to
+//! godot-tasks, with the godot crate's `godot::task`, in GDScript, and by hand (what users write without an
+//! async runtime, e.g. a channel polled in `_process`), and writes a JSON array of rows to
 //! the path given as `--out=PATH` (after `--`). Each row:
 //!
 //! | field | type | meaning |
 //! | --- | --- | --- |
 //! | `scenario` | string | e.g. "spawn", "signal fan-out", "memory" |
-//! | `implementation` | string | exactly "godot-tasks", "godot::task" or "gdscript" |
+//! | `implementation` | string | exactly "godot-tasks", "godot::task", "gdscript" or "by hand" |
 //! | `ns_per_op` | number | nanoseconds per op (may be 0 for "memory") |
 //! | `unit` | string | what one op is: "per task", "per await", "bytes per task", ... |
 //! | `allocs_per_op`, `bytes_per_task`, `polls_per_frame`, `frames_until_resumed` | number, optional | |
@@ -31,7 +32,7 @@ use crate::itest::headless_godot;
 use crate::shell::{cargo, root, run, step};
 
 /// The implementations compared, in column order; the first is ours.
-const IMPLEMENTATIONS: [&str; 3] = ["godot-tasks", "godot::task", "gdscript"];
+const IMPLEMENTATIONS: [&str; 4] = ["godot-tasks", "godot::task", "gdscript", "by hand"];
 /// Shown where there is no value.
 const NONE: &str = "—";
 /// The chart's title.
@@ -128,7 +129,7 @@ struct Scenario<'a> {
     name: &'a str,
     /// Ours if we have a row, else the first row's.
     unit: &'a str,
-    rows: [Option<&'a Row>; 3],
+    rows: [Option<&'a Row>; IMPLEMENTATIONS.len()],
 }
 
 impl Scenario<'_> {
@@ -172,7 +173,7 @@ fn scenarios(rows: &[Row]) -> Result<Vec<Scenario<'_>>, String> {
         let scenario = match scenarios.iter_mut().position(|s| s.name == row.scenario) {
             Some(position) => &mut scenarios[position],
             None => {
-                scenarios.push(Scenario { name: &row.scenario, unit: &row.unit, rows: [None; 3] });
+                scenarios.push(Scenario { name: &row.scenario, unit: &row.unit, rows: [None; IMPLEMENTATIONS.len()] });
                 scenarios.last_mut().expect("just pushed")
             }
         };
@@ -201,37 +202,42 @@ fn notes(rows: &[Row]) -> Vec<String> {
 }
 
 /// The table's column titles.
-const HEADER: [&str; 9] = [
+const HEADER: [&str; 11] = [
     "scenario",
     "unit",
     "godot-tasks",
     "godot::task",
     "gdscript",
+    "by hand",
     "vs godot::task",
     "vs gdscript",
+    "vs by hand",
     "allocs/op (ours)",
     "frames (ours)",
 ];
 
 /// Whether column `index` is right-aligned (the numeric ones).
 fn right_aligned(index: usize) -> bool {
-    (2..=7).contains(&index)
+    (2..=9).contains(&index)
 }
 
 /// One table row per scenario, the cells in [`HEADER`] order.
-fn table_cells(scenarios: &[Scenario]) -> Vec<[String; 9]> {
+fn table_cells(scenarios: &[Scenario]) -> Vec<[String; HEADER.len()]> {
     scenarios
         .iter()
         .map(|s| {
             let allocs = s.ours().and_then(|r| r.allocs_per_op);
+            let ratio = |index| s.ratio(index).map_or_else(|| NONE.to_owned(), format_ratio);
             [
                 s.name.to_owned(),
                 s.unit.to_owned(),
                 s.formatted(0),
                 s.formatted(1),
                 s.formatted(2),
-                s.ratio(1).map_or_else(|| NONE.to_owned(), format_ratio),
-                s.ratio(2).map_or_else(|| NONE.to_owned(), format_ratio),
+                s.formatted(3),
+                ratio(1),
+                ratio(2),
+                ratio(3),
                 allocs.map_or_else(|| NONE.to_owned(), format_number),
                 frames_cell(s.ours()),
             ]
@@ -262,7 +268,7 @@ fn text_table(scenarios: &[Scenario], notes: &[String]) -> String {
         |column: usize| std::iter::once(&header).chain(&rows).map(|row| row[column].chars().count()).max().unwrap_or(0);
     let widths: Vec<usize> = (0..HEADER.len()).map(width).collect();
     let mut text = String::new();
-    let mut line = |cells: &[String; 9]| {
+    let mut line = |cells: &[String; HEADER.len()]| {
         let padded: Vec<String> = cells
             .iter()
             .enumerate()
@@ -275,7 +281,7 @@ fn text_table(scenarios: &[Scenario], notes: &[String]) -> String {
         text.push('\n');
     };
     line(&header);
-    line(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().try_into().expect("nine columns"));
+    line(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().try_into().expect("one rule per column"));
     for row in &rows {
         line(row);
     }
@@ -377,7 +383,7 @@ const CHART_MIN: f64 = 0.1;
 const CHART_MAX: f64 = 1000.0;
 const CHART_TICKS: [f64; 5] = [0.1, 1.0, 10.0, 100.0, 1000.0];
 /// Bar colours per implementation (ours has no bar).
-const BAR_COLORS: [&str; 3] = ["#000000", "#478cbf", "#e69f00"];
+const BAR_COLORS: [&str; IMPLEMENTATIONS.len()] = ["#000000", "#478cbf", "#e69f00", "#009e73"];
 
 /// A horizontal bar chart, on a log scale, of how many times faster (for memory: smaller) godot-tasks is
 /// than each other implementation, one group per scenario; bars grow right of 1× when ours is faster.
@@ -501,7 +507,7 @@ fn svg_chart(scenarios: &[Scenario]) -> String {
         escape(CHART_TITLE)
     );
     for (k, index) in (1..IMPLEMENTATIONS.len()).enumerate() {
-        let left = PLOT_LEFT + k as f64 * 240.0;
+        let left = PLOT_LEFT + k as f64 * 200.0;
         let _ = writeln!(
             svg,
             r##"<rect x="{left:.1}" y="46" width="12" height="12" fill="{}"/><text x="{:.1}" y="56" font-size="13">vs {}</text>"##,
@@ -537,6 +543,7 @@ mod tests {
         {"scenario": "spawn", "implementation": "godot::task", "ns_per_op": 350, "unit": "per task",
          "allocs_per_op": null},
         {"scenario": "spawn", "implementation": "gdscript", "ns_per_op": 1234.5, "unit": "per task"},
+        {"scenario": "spawn", "implementation": "by hand", "ns_per_op": 42.6, "unit": "per task"},
         {"scenario": "wake coalescing", "implementation": "godot-tasks", "ns_per_op": 3400000, "unit": "per frame",
          "polls_per_frame": 1, "frames_until_resumed": 2, "note": "one poll for 1,000 wakes"},
         {"scenario": "wake coalescing", "implementation": "gdscript", "ns_per_op": 2720000, "unit": "per frame"},
@@ -554,11 +561,11 @@ mod tests {
     #[test]
     fn parse_ignores_unknown_fields_and_accepts_null_or_absent_optionals() {
         let rows = sample();
-        assert_eq!(rows.len(), 8);
+        assert_eq!(rows.len(), 9);
         assert_eq!(rows[0].allocs_per_op, Some(1.0));
         assert_eq!(rows[1].allocs_per_op, None);
         assert_eq!(rows[2].note, None);
-        assert_eq!(rows[3].note.as_deref(), Some("one poll for 1,000 wakes"));
+        assert_eq!(rows[4].note.as_deref(), Some("one poll for 1,000 wakes"));
     }
 
     #[test]
@@ -632,14 +639,27 @@ mod tests {
         let cells = table_cells(&scenarios(&rows).unwrap());
         assert_eq!(
             cells[0],
-            ["spawn", "per task", "85 ns", "350 ns", "1.2 µs", "4.1× faster", "14× faster", "1", NONE]
-                .map(str::to_owned)
+            [
+                "spawn",
+                "per task",
+                "85 ns",
+                "350 ns",
+                "1.2 µs",
+                "43 ns",
+                "4.1× faster",
+                "14× faster",
+                "0.5× (slower)",
+                "1",
+                NONE
+            ]
+            .map(str::to_owned)
         );
         assert_eq!(cells[1][3], NONE);
         assert_eq!(cells[1][5], NONE);
-        assert_eq!(cells[1][6], "0.8× (slower)");
-        assert_eq!(cells[1][8], "1 poll/frame, resumed after 2 frames");
-        assert_eq!(&cells[2][2..6], ["120 B", "480 B", NONE, "4.0× faster"].map(str::to_owned));
+        assert_eq!(cells[1][6], NONE);
+        assert_eq!(cells[1][7], "0.8× (slower)");
+        assert_eq!(cells[1][10], "1 poll/frame, resumed after 2 frames");
+        assert_eq!(&cells[2][2..8], ["120 B", "480 B", NONE, NONE, "4.0× faster", NONE].map(str::to_owned));
         assert_eq!(cells[3][2], NONE);
     }
 
@@ -663,8 +683,11 @@ mod tests {
         let text = super::markdown_table(&scenarios(&rows).unwrap(), &notes(&rows));
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], format!("| {} |", HEADER.join(" | ")));
-        assert_eq!(lines[1], "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
-        assert_eq!(lines[2], "| spawn | per task | 85 ns | 350 ns | 1.2 µs | 4.1× faster | 14× faster | 1 | — |");
+        assert_eq!(lines[1], format!("| --- | --- |{} --- |", " ---: |".repeat(8)));
+        assert_eq!(
+            lines[2],
+            "| spawn | per task | 85 ns | 350 ns | 1.2 µs | 43 ns | 4.1× faster | 14× faster | 0.5× (slower) | 1 | — |"
+        );
         assert_eq!(lines.iter().filter(|l| l.starts_with('|')).count(), 2 + 4);
         assert!(text.ends_with("\n- wake coalescing (godot-tasks): one poll for 1,000 wakes\n"));
     }
@@ -676,13 +699,15 @@ mod tests {
         assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
         assert!(svg.trim_end().ends_with("</svg>"));
         assert!(svg.contains(CHART_TITLE));
-        // spawn: 2 pairs; wake coalescing: 1; memory: 1; "a & <b>": none (no row of ours).
-        assert_eq!(svg.matches("class=\"bar\"").count(), 4);
+        // spawn: 3 pairs; wake coalescing: 1; memory: 1; "a & <b>": none (no row of ours).
+        assert_eq!(svg.matches("class=\"bar\"").count(), 5);
         assert!(svg.contains(">4.1×</text>") && svg.contains(">14×</text>") && svg.contains(">0.8×</text>"));
+        assert!(svg.contains(">0.5×</text>"));
         for tick in ["0.1×", "1×", "10×", "100×", "1000×"] {
             assert!(svg.contains(&format!(">{tick}</text>")), "tick {tick}");
         }
         assert!(svg.contains(">vs godot::task</text>") && svg.contains(">vs gdscript</text>"));
+        assert!(svg.contains(">vs by hand</text>"));
         assert!(!svg.contains("a & <b>"), "a scenario without pairs is skipped");
         assert_eq!(svg.matches('<').count(), svg.matches('>').count());
     }

@@ -11,6 +11,7 @@ mod harness;
 mod report;
 mod runner;
 mod scenarios;
+mod worker_pool;
 
 use godot::prelude::*;
 

@@ -5,6 +5,8 @@ use serde_json::{Value, json};
 pub const OURS: &str = "godot-tasks";
 pub const UPSTREAM: &str = "godot::task";
 pub const GDSCRIPT: &str = "gdscript";
+/// What users write without an async runtime, e.g. a channel polled in `_process`.
+pub const BY_HAND: &str = "by hand";
 
 /// One scenario run by one implementation.
 pub struct Measurement {

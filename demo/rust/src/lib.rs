@@ -4,11 +4,11 @@
 //! Run it with `cargo xtask demo`. The tasks wait for real Godot signals (a scene-tree timer, a `Timer` node
 //! ticking, a signal of the `Demo` node itself, a node that is freed while a task waits for it) and for game
 //! time and frames (a sleep, an interval, a timeout); a sentry task is bound to a node and ends with it;
-//! a cartographer offloads work to a worker thread.
+//! a cartographer reads a file and surveys it on worker threads.
 
 use std::time::Duration;
 
-use godot::classes::{INode, Node, Timer};
+use godot::classes::{INode, Node, ProjectSettings, Timer};
 use godot::prelude::*;
 use godot_tasks::signal::{SignalErrorKind, TypedSignalExt};
 use godot_tasks::time::{self, Clock};
@@ -115,15 +115,21 @@ impl INode for Demo {
             time::next_frame().await;
         });
 
-        // A cartographer draws the map on a worker thread; the task resumes on the main thread with it.
-        let cartographer = godot_tasks::spawn(async {
-            let map = godot_tasks::threads::spawn_blocking(|| {
-                // Stand-in for loading and decoding a file: plain data only, no engine objects.
-                (0..64u32).map(|x| (x * 7919) % 23).filter(|tile| tile % 5 == 0).count()
-            })
-            .await
-            .expect("the worker did not panic");
-            godot_print!("[frame {}] cartographer: map drawn on a worker thread, {map} clearings", frame());
+        // A cartographer reads the map file on a blocking worker (file I/O) and counts its clearings on the
+        // compute pool (CPU work); the task resumes on the main thread with the result.
+        let map_path = ProjectSettings::singleton().globalize_path("res://map.txt").to_string();
+        let cartographer = godot_tasks::spawn(async move {
+            let map = godot_tasks::threads::spawn_blocking(move || std::fs::read_to_string(map_path))
+                .await
+                .expect("the worker did not panic")
+                .expect("the demo project has a map.txt");
+            let clearings = godot_tasks::threads::spawn_compute(move || map.chars().filter(|c| *c == '.').count())
+                .await
+                .expect("the worker did not panic");
+            godot_print!(
+                "[frame {}] cartographer: map read and surveyed on worker threads, {clearings} clearings",
+                frame()
+            );
         });
 
         // Awaits the captain's own signal, with its arguments.

@@ -55,7 +55,11 @@ pub fn start(mut tree: Gd<SceneTree>) {
                 }
                 4 => time::sleep(Duration::from_secs(3600)).await,
                 5 => time::physics_frames(1_000_000).await,
-                // Still running on its worker when the engine exits: its late result and wake must be harmless.
+                // Still running (or queued) on a worker when the engine exits: its late result and wake must be
+                // harmless.
+                _ if index % 2 == 0 => {
+                    drop(threads::spawn_compute(|| std::thread::sleep(Duration::from_millis(300))).await)
+                }
                 _ => drop(threads::spawn_blocking(|| std::thread::sleep(Duration::from_millis(300))).await),
             }
         })

@@ -11,6 +11,7 @@ mod memory;
 mod offload;
 mod sleepers;
 mod spawn;
+mod worker_pools;
 
 use godot::prelude::*;
 
@@ -27,6 +28,7 @@ pub fn all(sizes: Sizes, gdscript: Gd<Node>) -> Vec<(&'static str, ScenarioBody)
         ("frame waits", Box::pin(frame_waits::run(sizes, gdscript.clone()))),
         ("sleepers", Box::pin(sleepers::run(sizes))),
         ("offload round trip", Box::pin(offload::run(sizes))),
+        ("worker pools", Box::pin(worker_pools::run(sizes))),
         ("memory", Box::pin(memory::run(sizes, gdscript))),
     ]
 }

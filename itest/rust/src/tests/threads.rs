@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Poll, Waker};
 use std::time::Duration;
 
-use godot_tasks::threads::{spawn_blocking, spawn_send, spawn_tokio};
+use godot_tasks::threads::{Blocking, spawn_blocking, spawn_compute, spawn_send, spawn_tokio};
 
 use crate::harness::{frame, frames, next_frame, run_task, wait_until};
 use crate::{ensure, ensure_eq, tests};
@@ -14,6 +14,10 @@ tests![
     blocking_work_runs_on_a_worker_and_resumes_on_the_main_thread,
     panic_in_blocking_work_comes_back_as_an_error,
     result_of_work_whose_task_was_cancelled_is_dropped_on_the_worker,
+    compute_work_runs_on_a_worker_and_resumes_on_the_main_thread,
+    panic_in_compute_work_comes_back_as_an_error,
+    result_of_compute_work_whose_task_was_cancelled_is_dropped_on_the_worker,
+    compute_job_dropped_before_it_starts_is_skipped,
     send_future_runs_on_a_worker,
     eight_threads_waking_100000_times_each_lose_no_wake,
     tokio_tcp_echo_round_trip,
@@ -50,15 +54,26 @@ impl Drop for DropRecorder {
 }
 
 async fn result_of_work_whose_task_was_cancelled_is_dropped_on_the_worker() -> Result<(), String> {
+    result_dropped_on_the_worker_after_cancel(spawn_blocking).await
+}
+
+async fn result_of_compute_work_whose_task_was_cancelled_is_dropped_on_the_worker() -> Result<(), String> {
+    result_dropped_on_the_worker_after_cancel(spawn_compute).await
+}
+
+/// Work that is cancelled while it runs: its result is dropped on its worker thread.
+async fn result_dropped_on_the_worker_after_cancel(
+    offload: fn(Box<dyn FnOnce() -> DropRecorder + Send>) -> Blocking<DropRecorder>,
+) -> Result<(), String> {
     let dropped_on_main = Arc::new(Mutex::new(None));
     let started = Arc::new(AtomicBool::new(false));
     let (record, started_flag) = (dropped_on_main.clone(), started.clone());
     let task = godot_tasks::spawn(async move {
-        spawn_blocking(move || {
+        offload(Box::new(move || {
             started_flag.store(true, Ordering::SeqCst);
             std::thread::sleep(Duration::from_millis(50));
             DropRecorder(record)
-        })
+        }))
         .await
     });
     wait_until(100, "the work started", || started.load(Ordering::SeqCst)).await?;
@@ -67,6 +82,59 @@ async fn result_of_work_whose_task_was_cancelled_is_dropped_on_the_worker() -> R
     ensure!(task.is_finished());
     wait_until(200, "the work finished", || dropped_on_main.lock().unwrap().is_some()).await?;
     ensure_eq!(*dropped_on_main.lock().unwrap(), Some(false));
+    Ok(())
+}
+
+async fn compute_work_runs_on_a_worker_and_resumes_on_the_main_thread() -> Result<(), String> {
+    let (worker_was_main, resumed_on_main, value) = run_task(async {
+        let (was_main, value) = spawn_compute(|| (godot::init::is_main_thread(), 40 + 2)).await.expect("no panic");
+        (was_main, godot::init::is_main_thread(), value)
+    })
+    .await?;
+    ensure!(!worker_was_main, "the work ran on the main thread");
+    ensure!(resumed_on_main);
+    ensure_eq!(value, 42);
+    Ok(())
+}
+
+async fn panic_in_compute_work_comes_back_as_an_error() -> Result<(), String> {
+    let outcome = run_task(async { spawn_compute(|| -> u8 { panic!("itest-compute-panic") }).await }).await?;
+    let error = outcome.err().ok_or("a panicking closure returned a value")?;
+    ensure_eq!(error.message(), "itest-compute-panic");
+    ensure!(error.to_string().contains("tests/threads.rs:"), "{error}");
+    // The pool survives the panic.
+    let after = run_task(async { spawn_compute(|| 7).await }).await?;
+    ensure_eq!(after, Ok(7));
+    Ok(())
+}
+
+async fn compute_job_dropped_before_it_starts_is_skipped() -> Result<(), String> {
+    // Occupy every thread of the pool, queue a job behind them, and drop its future.
+    let release = Arc::new(AtomicBool::new(false));
+    let busy = Arc::new(AtomicU64::new(0));
+    let blockers: Vec<_> = (0..rayon_core::current_num_threads())
+        .map(|_| {
+            let (release, busy) = (release.clone(), busy.clone());
+            spawn_compute(move || {
+                busy.fetch_add(1, Ordering::SeqCst);
+                while !release.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            })
+        })
+        .collect();
+    let threads = rayon_core::current_num_threads() as u64;
+    wait_until(100, "every pool thread is busy", || busy.load(Ordering::SeqCst) == threads).await?;
+    let ran = Arc::new(AtomicBool::new(false));
+    let flag = ran.clone();
+    drop(spawn_compute(move || flag.store(true, Ordering::SeqCst)));
+    release.store(true, Ordering::SeqCst);
+    for blocker in blockers {
+        ensure_eq!(run_task(blocker).await?, Ok(()));
+    }
+    // A job queued after the dropped one has run, so the dropped one was dequeued and skipped.
+    ensure_eq!(run_task(spawn_compute(|| 1)).await?, Ok(1));
+    ensure!(!ran.load(Ordering::SeqCst), "the dropped job ran");
     Ok(())
 }
 
