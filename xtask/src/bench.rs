@@ -9,7 +9,7 @@
 //! | --- | --- | --- |
 //! | `scenario` | string | e.g. "spawn", "signal fan-out", "memory" |
 //! | `implementation` | string | exactly "godot-tasks", "godot::task", "gdscript" or "by hand" |
-//! | `ns_per_op` | number | nanoseconds per op (may be 0 for "memory") |
+//! | `ns_per_op` | number or null | nanoseconds per op (may be 0 for "memory"; null: not timed) |
 //! | `unit` | string | what one op is: "per task", "per await", "bytes per task", ... |
 //! | `allocs_per_op`, `bytes_per_task`, `polls_per_frame`, `frames_until_resumed` | number, optional | |
 //! | `ops` | integer, optional | accepted, not shown |
@@ -102,7 +102,9 @@ fn run_godot(bin: &Path, json: &Path, quick: bool) -> Result<(), String> {
 struct Row {
     scenario: String,
     implementation: String,
-    ns_per_op: f64,
+    /// Required, but null when the row counts something other than time.
+    #[serde(deserialize_with = "Option::deserialize")]
+    ns_per_op: Option<f64>,
     unit: String,
     allocs_per_op: Option<f64>,
     bytes_per_task: Option<f64>,
@@ -141,7 +143,7 @@ impl Scenario<'_> {
     /// The compared value of implementation `index`: nanoseconds per op, or bytes per task.
     fn value(&self, index: usize) -> Option<f64> {
         let row = self.rows[index]?;
-        if self.is_memory() { row.bytes_per_task } else { Some(row.ns_per_op) }
+        if self.is_memory() { row.bytes_per_task } else { row.ns_per_op }
     }
 
     /// The value of implementation `index`, formatted with its unit.
@@ -551,7 +553,9 @@ mod tests {
          "bytes_per_task": 120},
         {"scenario": "memory", "implementation": "godot::task", "ns_per_op": 0, "unit": "bytes per task",
          "bytes_per_task": 480.4},
-        {"scenario": "a & <b>", "implementation": "godot::task", "ns_per_op": 10, "unit": "per op"}
+        {"scenario": "a & <b>", "implementation": "godot::task", "ns_per_op": 10, "unit": "per op"},
+        {"scenario": "allocations", "implementation": "godot-tasks", "ns_per_op": null, "unit": "per op",
+         "allocs_per_op": 0}
     ]"#;
 
     fn sample() -> Vec<Row> {
@@ -561,7 +565,7 @@ mod tests {
     #[test]
     fn parse_ignores_unknown_fields_and_accepts_null_or_absent_optionals() {
         let rows = sample();
-        assert_eq!(rows.len(), 9);
+        assert_eq!(rows.len(), 10);
         assert_eq!(rows[0].allocs_per_op, Some(1.0));
         assert_eq!(rows[1].allocs_per_op, None);
         assert_eq!(rows[2].note, None);
@@ -582,7 +586,7 @@ mod tests {
         let rows = sample();
         let scenarios = scenarios(&rows).unwrap();
         let names: Vec<&str> = scenarios.iter().map(|s| s.name).collect();
-        assert_eq!(names, ["spawn", "wake coalescing", "memory", "a & <b>"]);
+        assert_eq!(names, ["spawn", "wake coalescing", "memory", "a & <b>", "allocations"]);
         assert!(scenarios[1].rows[1].is_none());
 
         let twice = parse(
@@ -661,6 +665,8 @@ mod tests {
         assert_eq!(cells[1][10], "1 poll/frame, resumed after 2 frames");
         assert_eq!(&cells[2][2..8], ["120 B", "480 B", NONE, NONE, "4.0× faster", NONE].map(str::to_owned));
         assert_eq!(cells[3][2], NONE);
+        assert_eq!(cells[4][2], NONE, "an untimed row shows no time");
+        assert_eq!(cells[4][9], "0");
     }
 
     #[test]
@@ -688,7 +694,7 @@ mod tests {
             lines[2],
             "| spawn | per task | 85 ns | 350 ns | 1.2 µs | 43 ns | 4.1× faster | 14× faster | 0.5× (slower) | 1 | — |"
         );
-        assert_eq!(lines.iter().filter(|l| l.starts_with('|')).count(), 2 + 4);
+        assert_eq!(lines.iter().filter(|l| l.starts_with('|')).count(), 2 + 5);
         assert!(text.ends_with("\n- wake coalescing (godot-tasks): one poll for 1,000 wakes\n"));
     }
 

@@ -12,7 +12,8 @@ pub const BY_HAND: &str = "by hand";
 pub struct Measurement {
     pub scenario: &'static str,
     pub implementation: &'static str,
-    pub ns_per_op: f64,
+    /// `None` for rows that count something other than time.
+    pub ns_per_op: Option<f64>,
     /// What one operation is, e.g. "per await".
     pub unit: &'static str,
     pub ops: u64,
@@ -34,7 +35,7 @@ impl Measurement {
         Self {
             scenario,
             implementation,
-            ns_per_op,
+            ns_per_op: Some(ns_per_op),
             unit,
             ops,
             allocs_per_op: None,
@@ -43,6 +44,12 @@ impl Measurement {
             frames_until_resumed: None,
             note: None,
         }
+    }
+
+    /// A row that counts something other than time (e.g. allocations).
+    pub fn untimed(mut self) -> Self {
+        self.ns_per_op = None;
+        self
     }
 
     pub fn allocs(mut self, per_op: f64) -> Self {
@@ -87,10 +94,8 @@ impl Measurement {
 
     /// One line for Godot's output while the benchmark runs.
     pub fn print(&self) {
-        let mut line = format!(
-            "bench {:<18} {:<12} {:>12.1} ns {}",
-            self.scenario, self.implementation, self.ns_per_op, self.unit
-        );
+        let time = self.ns_per_op.map_or_else(|| "—".to_owned(), |ns| format!("{ns:.1} ns"));
+        let mut line = format!("bench {:<18} {:<12} {time:>15} {}", self.scenario, self.implementation, self.unit);
         if let Some(allocs) = self.allocs_per_op {
             line += &format!(", {allocs:.2} allocs/op");
         }

@@ -116,7 +116,9 @@ impl INode for Demo {
         });
 
         // A cartographer reads the map file on a blocking worker (file I/O) and counts its clearings on the
-        // compute pool (CPU work); the task resumes on the main thread with the result.
+        // compute pool (CPU work); the task resumes on the main thread with the result. (This reads the file
+        // from disk, as the demo runs from its project folder; in an exported game `res://` lives inside
+        // the .pck: read it there with `FileAccess` on the main thread and decode it on a worker.)
         let map_path = ProjectSettings::singleton().globalize_path("res://map.txt").to_string();
         let cartographer = godot_tasks::spawn(async move {
             let map = godot_tasks::threads::spawn_blocking(move || std::fs::read_to_string(map_path))

@@ -1,14 +1,13 @@
 //! Offloading blocking closures and `Send` futures to a pool that grows while its threads are busy.
 
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::task::{Context, Poll};
 
-use super::outcome::{Blocking, panic_message};
+use super::outcome::{Offloaded, Pool};
 
 /// Runs `work` on a pool of worker threads that grows while they are busy (and shrinks when idle), and
 /// returns its result as a future for a main-thread task. A panic in `work` comes back as a
-/// [`BlockingError`](super::BlockingError).
+/// [`OffloadError`](super::OffloadError).
 ///
 /// Use it for work that waits: reading files, blocking network calls, anything that sleeps or locks. A
 /// blocked job never holds up other jobs, because the pool starts another thread. For work that keeps a
@@ -34,18 +33,16 @@ use super::outcome::{Blocking, panic_message};
 /// # }
 /// ```
 #[track_caller]
-pub fn spawn_blocking<F, R>(work: F) -> Blocking<R>
+pub fn spawn_blocking<F, R>(work: F) -> Offloaded<R>
 where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    let started_at = Location::caller();
-    let task = blocking::unblock(move || catch_unwind(AssertUnwindSafe(work)).map_err(panic_message));
-    Blocking::from_pool(task, started_at)
+    Pool::Blocking.offload(work)
 }
 
 /// Runs a `Send` future on a worker thread (driven there until it completes) and returns its output as a
-/// future for a main-thread task; a panic comes back as a [`BlockingError`](super::BlockingError).
+/// future for a main-thread task; a panic comes back as a [`OffloadError`](super::OffloadError).
 ///
 /// For async work that never touches the engine, such as a computation written with `async` helpers. Each
 /// such future occupies a worker thread while it runs.
@@ -59,14 +56,12 @@ where
 /// # }
 /// ```
 #[track_caller]
-pub fn spawn_send<F>(future: F) -> Blocking<F::Output>
+pub fn spawn_send<F>(future: F) -> Offloaded<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let started_at = Location::caller();
-    let task = blocking::unblock(move || catch_unwind(AssertUnwindSafe(|| block_on(future))).map_err(panic_message));
-    Blocking::from_pool(task, started_at)
+    Pool::Blocking.offload(move || block_on(future))
 }
 
 /// Drives `future` to completion on this (worker) thread, parking between wakes.

@@ -1,13 +1,9 @@
 //! Offloading CPU-bound closures to a pool of one thread per core.
 
-use std::panic::{AssertUnwindSafe, Location, catch_unwind};
-
-use futures_channel::oneshot;
-
-use super::outcome::{Blocking, panic_message};
+use super::outcome::{Offloaded, Pool};
 
 /// Runs `work` on the compute pool (one thread per core) and returns its result as a future for a
-/// main-thread task. A panic in `work` comes back as a [`BlockingError`](super::BlockingError).
+/// main-thread task. A panic in `work` comes back as a [`OffloadError`](super::OffloadError).
 ///
 /// Use it for work that keeps a core busy: decoding, path-finding, procedural generation, physics queries
 /// on your own data. Jobs queue for the pool's threads, so a burst of jobs never starts more threads than
@@ -18,7 +14,7 @@ use super::outcome::{Blocking, panic_message};
 /// threads, and `rayon::ThreadPoolBuilder::build_global` (called before the first job) sizes it.
 ///
 /// Dropping the returned future before the job starts skips the job; after that, the job runs to its end
-/// and its value is dropped on the worker thread.
+/// and its value is dropped on a worker thread (see [`Offloaded`]).
 ///
 /// # Example
 ///
@@ -38,19 +34,10 @@ use super::outcome::{Blocking, panic_message};
 /// # }
 /// ```
 #[track_caller]
-pub fn spawn_compute<F, R>(work: F) -> Blocking<R>
+pub fn spawn_compute<F, R>(work: F) -> Offloaded<R>
 where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    let started_at = Location::caller();
-    let (sender, receiver) = oneshot::channel();
-    rayon_core::spawn(move || {
-        if sender.is_canceled() {
-            return; // nobody awaits the result any more
-        }
-        // Sending fails only if the future was dropped meanwhile; the value is then dropped here.
-        let _ = sender.send(catch_unwind(AssertUnwindSafe(work)).map_err(panic_message));
-    });
-    Blocking::from_channel(receiver, started_at)
+    Pool::Compute.offload(work)
 }

@@ -15,15 +15,21 @@
 //! | an `async` computation that needs no runtime | [`spawn_send`] | as `spawn_blocking`, one thread per future |
 //! | needs tokio (its sockets, its timers) | `spawn_tokio` (feature `tokio`) | your tokio runtime, or one started on demand |
 //!
-//! Why these pools and not Godot's own `WorkerThreadPool`: measured side by side in one Godot process
-//! (`cargo xtask bench`, scenario "worker pool"), a burst of tiny jobs costs about 0.3–0.4 µs per job on the
-//! compute pool against 0.8–1.2 µs on `WorkerThreadPool`, and one job at a time about 1–3 µs against
-//! 16–21 µs. Using the engine's pool from Rust also has costs the numbers do not show: without
-//! `experimental-threads`, each job must be a custom callable made through the raw GDExtension interface;
-//! jobs can be queued only from the main thread; and every task must be waited for from the main thread.
-//! A Rust pool needs none of that and works wherever Rust runs, including before the engine is up.
-//! The `blocking` pool is the slowest for bursts of tiny jobs (2–5 µs per job, because it starts threads
-//! while its queue is long), which is exactly what makes it right for work that waits.
+//! Why these pools and not Godot's own `WorkerThreadPool` (measured side by side in one Godot process by
+//! `cargo xtask bench`, rows "worker pool burst" and "worker pool latency", on a 2-core machine):
+//!
+//! - **Bursts:** 10,000 tiny jobs at once cost about 0.7 µs per job on the compute pool, 0.9–1.5 µs on
+//!   `WorkerThreadPool` (high priority), and 8–9 µs on the `blocking` pool, which starts threads while its
+//!   queue is long: the right behaviour for work that waits, the wrong one for many small computations.
+//! - **Waking an idle pool** (one job per frame): a median of about 75–85 µs on the compute pool, against
+//!   25–40 µs for `WorkerThreadPool` and the `blocking` pool. All of them are far inside a frame, and the
+//!   awaiting task resumes in the next frame either way.
+//! - **What the numbers do not show:** from Rust without `experimental-threads`, each `WorkerThreadPool`
+//!   job has to be a custom callable made through the raw GDExtension interface, jobs can be queued only
+//!   from the main thread, and every task must be waited for from the main thread. Rust pools need none
+//!   of that, work wherever Rust runs (including before the engine is up), and their jobs can be skipped
+//!   when nobody awaits them any more. Note that Godot runs its own pool of one thread per core as well;
+//!   the compute pool adds as many threads again, which matters only while both are busy.
 //!
 //! With the cargo feature `tokio`, `spawn_tokio` runs futures that need tokio (its networking, its timers)
 //! on a tokio runtime, yours or one started on demand, and main-thread tasks await their results.
@@ -66,6 +72,6 @@ mod tokio;
 
 pub use blocking::{spawn_blocking, spawn_send};
 pub use compute::spawn_compute;
-pub use outcome::{Blocking, BlockingError};
+pub use outcome::{OffloadError, Offloaded};
 #[cfg(feature = "tokio")]
 pub use tokio::{TokioError, TokioTask, spawn_tokio, use_tokio_runtime};

@@ -1,14 +1,14 @@
-//! The future of work offloaded to another thread, and its error.
+//! The future of work offloaded to a worker pool, and its error; how a job runs on a pool.
 
 use std::fmt;
 use std::future::Future;
-use std::panic::Location;
+use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_channel::oneshot;
 
-/// Why an offloaded closure or future gave no value: it panicked.
+/// Why offloaded work gave no value: it panicked, or its pool dropped it without running it.
 ///
 /// # Example
 ///
@@ -21,23 +21,38 @@ use futures_channel::oneshot;
 /// # }
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BlockingError {
-    message: String,
+pub struct OffloadError {
+    /// The panic message; `None` if the job was dropped without running.
+    panic: Option<String>,
     started_at: &'static Location<'static>,
 }
 
-impl BlockingError {
-    /// The panic message.
+impl OffloadError {
+    /// The panic message, or a description of the lost job.
     ///
     /// # Example
     ///
     /// ```no_run
-    /// # fn example(error: godot_tasks::threads::BlockingError) {
+    /// # fn example(error: godot_tasks::threads::OffloadError) {
     /// eprintln!("worker failed: {}", error.message());
     /// # }
     /// ```
     pub fn message(&self) -> &str {
-        &self.message
+        self.panic.as_deref().unwrap_or("the worker pool dropped the job without running it")
+    }
+
+    /// Whether the work panicked (rather than being dropped by its pool, which happens only while the
+    /// process shuts down).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn example(error: godot_tasks::threads::OffloadError) {
+    /// assert!(error.is_panic());
+    /// # }
+    /// ```
+    pub fn is_panic(&self) -> bool {
+        self.panic.is_some()
     }
 
     /// Where the work was offloaded.
@@ -45,7 +60,7 @@ impl BlockingError {
     /// # Example
     ///
     /// ```no_run
-    /// # fn example(error: godot_tasks::threads::BlockingError) {
+    /// # fn example(error: godot_tasks::threads::OffloadError) {
     /// eprintln!("offloaded at {}", error.started_at());
     /// # }
     /// ```
@@ -54,73 +69,105 @@ impl BlockingError {
     }
 }
 
-impl fmt::Display for BlockingError {
+impl fmt::Display for OffloadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "work offloaded at {} panicked on its worker thread: {}", self.started_at, self.message)
+        match &self.panic {
+            Some(message) => {
+                write!(f, "work offloaded at {} panicked on its worker thread: {message}", self.started_at)
+            }
+            None => write!(f, "work offloaded at {}: {}", self.started_at, self.message()),
+        }
     }
 }
 
-impl std::error::Error for BlockingError {}
+impl std::error::Error for OffloadError {}
 
-/// The result of work running on a worker thread; made by [`spawn_blocking`](super::spawn_blocking),
+/// The result of work running on a worker pool; made by [`spawn_blocking`](super::spawn_blocking),
 /// [`spawn_compute`](super::spawn_compute) or [`spawn_send`](super::spawn_send).
 ///
-/// Resolves to the work's value, or to a [`BlockingError`] if it panicked. The work starts at once, whether
-/// or not this is awaited.
+/// Resolves to the work's value, or to an [`OffloadError`] if it panicked. The work is queued at once,
+/// whether or not this is awaited.
 ///
-/// Dropping it before the work starts cancels the work; after that, the work runs to completion on its
-/// thread and its value is dropped there (it is `Send`, so it holds no engine object). Not
-/// cancellation-safe in `select!`: a dropped `Blocking` loses its value.
+/// Dropping it (for example because its task was cancelled) before the work starts skips the work. After
+/// that, the work runs to its end and its value is dropped on a worker thread, never on the main thread,
+/// even if the value was already waiting to be picked up. Not cancellation-safe in `select!`: a dropped
+/// `Offloaded` loses its value.
 ///
 /// # Example
 ///
 /// ```no_run
 /// # async fn example() {
-/// let checksum = godot_tasks::threads::spawn_blocking(|| (0..1_000_000u64).sum::<u64>()).await;
+/// let checksum = godot_tasks::threads::spawn_compute(|| (0..1_000_000u64).sum::<u64>()).await;
 /// # }
 /// ```
-#[must_use = "dropping it loses the result (and cancels the work if it has not started)"]
-pub struct Blocking<R> {
-    source: Source<R>,
+#[must_use = "dropping it loses the result (and skips the work if it has not started)"]
+pub struct Offloaded<R: Send + 'static> {
+    receiver: oneshot::Receiver<Result<R, String>>,
+    pool: Pool,
     started_at: &'static Location<'static>,
 }
 
-/// Where the value comes from: a panic becomes its message.
-enum Source<R> {
-    /// The `blocking` crate's pool.
-    Pool(blocking::Task<Result<R, String>>),
-    /// A compute-pool job, which sends its outcome.
-    Channel(oneshot::Receiver<Result<R, String>>),
-}
-
-impl<R: Send + 'static> Blocking<R> {
-    pub(super) fn from_pool(task: blocking::Task<Result<R, String>>, started_at: &'static Location<'static>) -> Self {
-        Self { source: Source::Pool(task), started_at }
-    }
-
-    pub(super) fn from_channel(
-        receiver: oneshot::Receiver<Result<R, String>>,
-        started_at: &'static Location<'static>,
-    ) -> Self {
-        Self { source: Source::Channel(receiver), started_at }
-    }
-}
-
-impl<R: Send + 'static> Future for Blocking<R> {
-    type Output = Result<R, BlockingError>;
+impl<R: Send + 'static> Future for Offloaded<R> {
+    type Output = Result<R, OffloadError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let started_at = self.started_at;
-        let outcome = match &mut self.source {
-            Source::Pool(task) => std::task::ready!(Pin::new(task).poll(cx)),
-            Source::Channel(receiver) => std::task::ready!(Pin::new(receiver).poll(cx))
-                .unwrap_or_else(|_| Err("the worker pool dropped the job without running it".to_owned())),
-        };
-        Poll::Ready(outcome.map_err(|message| BlockingError { message, started_at }))
+        let outcome = std::task::ready!(Pin::new(&mut self.receiver).poll(cx));
+        Poll::Ready(match outcome {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(message)) => Err(OffloadError { panic: Some(message), started_at }),
+            Err(oneshot::Canceled) => Err(OffloadError { panic: None, started_at }),
+        })
     }
 }
 
-/// A panic payload's message.
-pub(super) fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    godot_tasks_executor::payload_message(&*payload)
+impl<R: Send + 'static> Drop for Offloaded<R> {
+    fn drop(&mut self) {
+        // From now on the worker's send fails and the value stays (and is dropped) on the worker; a value
+        // sent before is taken out here and handed back to the pool to be dropped there.
+        self.receiver.close();
+        if let Ok(Some(Ok(value))) = self.receiver.try_recv() {
+            self.pool.run(move || drop(value));
+        }
+    }
+}
+
+/// A pool that runs offloaded work.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Pool {
+    /// rayon's global pool: one thread per core.
+    Compute,
+    /// The `blocking` crate's pool: grows while its threads are busy.
+    Blocking,
+}
+
+impl Pool {
+    /// Runs `job` on this pool. A panic anywhere in it (including in drops) stays on the worker.
+    fn run(self, job: impl FnOnce() + Send + 'static) {
+        let job = move || {
+            let _ = catch_unwind(AssertUnwindSafe(job));
+        };
+        match self {
+            Pool::Compute => rayon_core::spawn(job),
+            Pool::Blocking => blocking::unblock(job).detach(),
+        }
+    }
+
+    /// Queues `work` and returns the future of its outcome. The work is skipped if that future is dropped
+    /// before the work starts.
+    #[track_caller]
+    pub(super) fn offload<R: Send + 'static>(self, work: impl FnOnce() -> R + Send + 'static) -> Offloaded<R> {
+        let started_at = Location::caller();
+        let (sender, receiver) = oneshot::channel();
+        self.run(move || {
+            if sender.is_canceled() {
+                return; // nobody awaits the outcome any more
+            }
+            let outcome = catch_unwind(AssertUnwindSafe(work))
+                .map_err(|payload| godot_tasks_executor::payload_message(&*payload));
+            // Sending fails only if the future was dropped meanwhile; the value is then dropped here.
+            let _ = sender.send(outcome);
+        });
+        Offloaded { receiver, pool: self, started_at }
+    }
 }

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Poll, Waker};
 use std::time::Duration;
 
-use godot_tasks::threads::{Blocking, spawn_blocking, spawn_compute, spawn_send, spawn_tokio};
+use godot_tasks::threads::{Offloaded, spawn_blocking, spawn_compute, spawn_send, spawn_tokio};
 
 use crate::harness::{frame, frames, next_frame, run_task, wait_until};
 use crate::{ensure, ensure_eq, tests};
@@ -61,17 +61,36 @@ async fn result_of_compute_work_whose_task_was_cancelled_is_dropped_on_the_worke
     result_dropped_on_the_worker_after_cancel(spawn_compute).await
 }
 
-/// Work that is cancelled while it runs: its result is dropped on its worker thread.
-async fn result_dropped_on_the_worker_after_cancel(
-    offload: fn(Box<dyn FnOnce() -> DropRecorder + Send>) -> Blocking<DropRecorder>,
-) -> Result<(), String> {
+/// Sets its flag when dropped: releases workers waiting on it even if a test returns early.
+struct Release(Arc<AtomicBool>);
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Spins the worker until `flag` is set.
+fn wait_for(flag: &AtomicBool) {
+    while !flag.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+type Offload = fn(Box<dyn FnOnce() -> DropRecorder + Send>) -> Offloaded<DropRecorder>;
+
+/// Work whose task is cancelled while it runs, and then (second round) after it finished but before the
+/// task picked the result up: either way the result is dropped on a worker thread.
+async fn result_dropped_on_the_worker_after_cancel(offload: Offload) -> Result<(), String> {
+    // Cancelled while running: the work waits until the cancellation has happened.
     let dropped_on_main = Arc::new(Mutex::new(None));
-    let started = Arc::new(AtomicBool::new(false));
+    let (started, release) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+    let release_guard = Release(release.clone());
     let (record, started_flag) = (dropped_on_main.clone(), started.clone());
     let task = godot_tasks::spawn(async move {
         offload(Box::new(move || {
             started_flag.store(true, Ordering::SeqCst);
-            std::thread::sleep(Duration::from_millis(50));
+            wait_for(&release);
             DropRecorder(record)
         }))
         .await
@@ -80,8 +99,32 @@ async fn result_dropped_on_the_worker_after_cancel(
     task.cancel();
     next_frame().await;
     ensure!(task.is_finished());
-    wait_until(200, "the work finished", || dropped_on_main.lock().unwrap().is_some()).await?;
-    ensure_eq!(*dropped_on_main.lock().unwrap(), Some(false));
+    drop(release_guard);
+    wait_until(200, "the running work's result was dropped", || dropped_on_main.lock().unwrap().is_some()).await?;
+    ensure_eq!(*dropped_on_main.lock().unwrap(), Some(false)); // running work: its result stays on the worker
+
+    // Cancelled after the work finished, before the task resumed: the task resumes only at the next frame
+    // hook, so it cannot pick the result up while this frame blocks.
+    let dropped_on_main = Arc::new(Mutex::new(None));
+    let (go, finished) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+    let go_guard = Release(go.clone());
+    let (record, finished_flag) = (dropped_on_main.clone(), finished.clone());
+    let task = godot_tasks::spawn(async move {
+        offload(Box::new(move || {
+            wait_for(&go);
+            finished_flag.store(true, Ordering::SeqCst);
+            DropRecorder(record)
+        }))
+        .await
+    });
+    next_frame().await; // the task ran and now awaits the work
+    drop(go_guard);
+    wait_for(&finished);
+    std::thread::sleep(Duration::from_millis(5)); // the result is sent right after the work returns
+    task.cancel();
+    next_frame().await;
+    wait_until(200, "the waiting result was dropped", || dropped_on_main.lock().unwrap().is_some()).await?;
+    ensure_eq!(*dropped_on_main.lock().unwrap(), Some(false)); // a result waiting to be picked up: back to a worker
     Ok(())
 }
 
@@ -108,33 +151,44 @@ async fn panic_in_compute_work_comes_back_as_an_error() -> Result<(), String> {
     Ok(())
 }
 
+/// Counts its drops on worker threads.
+struct Dropped(Arc<AtomicBool>);
+
+impl Drop for Dropped {
+    fn drop(&mut self) {
+        self.0.store(!godot::init::is_main_thread(), Ordering::SeqCst);
+    }
+}
+
 async fn compute_job_dropped_before_it_starts_is_skipped() -> Result<(), String> {
     // Occupy every thread of the pool, queue a job behind them, and drop its future.
     let release = Arc::new(AtomicBool::new(false));
+    let _release_guard = Release(release.clone());
+    let threads = rayon_core::current_num_threads();
     let busy = Arc::new(AtomicU64::new(0));
-    let blockers: Vec<_> = (0..rayon_core::current_num_threads())
+    let blockers: Vec<_> = (0..threads)
         .map(|_| {
             let (release, busy) = (release.clone(), busy.clone());
             spawn_compute(move || {
                 busy.fetch_add(1, Ordering::SeqCst);
-                while !release.load(Ordering::SeqCst) {
-                    std::thread::sleep(Duration::from_millis(1));
-                }
+                wait_for(&release);
             })
         })
         .collect();
-    let threads = rayon_core::current_num_threads() as u64;
-    wait_until(100, "every pool thread is busy", || busy.load(Ordering::SeqCst) == threads).await?;
-    let ran = Arc::new(AtomicBool::new(false));
-    let flag = ran.clone();
-    drop(spawn_compute(move || flag.store(true, Ordering::SeqCst)));
+    wait_until(300, "every pool thread is busy", || busy.load(Ordering::SeqCst) == threads as u64).await?;
+    let (ran, job_dropped) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+    let (ran_flag, guard) = (ran.clone(), Dropped(job_dropped.clone()));
+    drop(spawn_compute(move || {
+        let _guard = guard;
+        ran_flag.store(true, Ordering::SeqCst);
+    }));
+    ensure!(!job_dropped.load(Ordering::SeqCst), "the job was dropped before a worker took it");
     release.store(true, Ordering::SeqCst);
     for blocker in blockers {
         ensure_eq!(run_task(blocker).await?, Ok(()));
     }
-    // A job queued after the dropped one has run, so the dropped one was dequeued and skipped.
-    ensure_eq!(run_task(spawn_compute(|| 1)).await?, Ok(1));
-    ensure!(!ran.load(Ordering::SeqCst), "the dropped job ran");
+    wait_until(200, "a worker took the job and dropped it", || job_dropped.load(Ordering::SeqCst)).await?;
+    ensure!(!ran.load(Ordering::SeqCst), "the job ran although its future was dropped before it started");
     Ok(())
 }
 

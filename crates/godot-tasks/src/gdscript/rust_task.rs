@@ -1,0 +1,146 @@
+//! `RustTask`: the engine object GDScript sees for a Rust task it awaits.
+
+use godot::prelude::*;
+use godot_tasks_executor::CancelHandle;
+
+/// A Rust task seen from GDScript: what an [`awaitable`](super::awaitable) `#[func]` hands out.
+///
+/// The `#[func]` returns this object's `completed` signal, so `await` in GDScript waits for the task and
+/// yields its value. The object itself is reachable from the signal with `get_object()`:
+///
+/// ```gdscript
+/// var level = await $Loader.load_level("forest")   # waits, yields the value (null if it failed)
+///
+/// var loading: Signal = $Loader.load_level("cave") # starts it without waiting
+/// var task: RustTask = loading.get_object()
+/// if not task.is_done():
+///     task.cancel()                                # `await loading` resumes with null
+/// var value = await task.wait()                    # never hangs, even after completion
+/// ```
+///
+/// - `completed(result)`: emitted once, when the task ends: with its value, or with `null` if it panicked
+///   or was cancelled. Never emitted inside a call from GDScript (not inside `cancel()`), so a coroutine
+///   that cancels and then awaits is resumed.
+/// - `is_done()`, `is_cancelled()`, `get_result()` (`null` until done), `get_error()` (empty unless it
+///   panicked or was cancelled), `get_task_name()`.
+/// - `cancel()`: cancels the Rust task (its future is dropped on the main thread, not polled again);
+///   `completed` is emitted with `null` later in the frame. Does nothing once done.
+/// - `wait()`: the `completed` signal while running, the result once done; `await task.wait()` therefore
+///   never waits for an emission that already happened.
+///
+/// The runtime keeps the object alive until `completed` is emitted. It cannot be made with `new()`.
+#[derive(GodotClass)]
+#[class(no_init, base = RefCounted)]
+pub struct RustTask {
+    name: GString,
+    state: State,
+    /// Cancels the Rust task while it runs.
+    cancel: Option<CancelHandle>,
+    /// Whether GDScript asked for the cancellation (which is then not reported as an error).
+    cancel_requested: bool,
+    base: Base<RefCounted>,
+}
+
+enum State {
+    Running,
+    Done(Variant),
+    Failed(String),
+}
+
+#[godot_api]
+impl RustTask {
+    /// Emitted once, when the task ends: its value, or `null` if it panicked or was cancelled.
+    #[signal]
+    fn completed(result: Variant);
+
+    /// Whether the task has ended (with a value, a panic or a cancellation).
+    #[func]
+    fn is_done(&self) -> bool {
+        !matches!(self.state, State::Running)
+    }
+
+    /// Whether the task was cancelled (from GDScript or from Rust).
+    #[func]
+    fn is_cancelled(&self) -> bool {
+        matches!(&self.state, State::Failed(error) if error.starts_with(CANCELLED))
+    }
+
+    /// The task's value once it is done, `null` before or if it failed.
+    #[func]
+    fn get_result(&self) -> Variant {
+        match &self.state {
+            State::Done(value) => value.clone(),
+            _ => Variant::nil(),
+        }
+    }
+
+    /// Why the task failed: its panic message or a cancellation; empty while running or after a value.
+    #[func]
+    fn get_error(&self) -> GString {
+        match &self.state {
+            State::Failed(error) => error.as_str().into(),
+            _ => GString::new(),
+        }
+    }
+
+    /// The task's name (its Rust name, or where it was spawned).
+    #[func]
+    fn get_task_name(&self) -> GString {
+        self.name.clone()
+    }
+
+    /// Cancels the task if it is running; `completed` is emitted with `null` later in this frame.
+    #[func]
+    fn cancel(&mut self) {
+        if let (State::Running, Some(cancel)) = (&self.state, &self.cancel) {
+            self.cancel_requested = true;
+            cancel.cancel();
+        }
+    }
+
+    /// What to `await`: the `completed` signal while running, the result once done.
+    #[func]
+    fn wait(&self) -> Variant {
+        match &self.state {
+            State::Running => Signal::from_object_signal(&self.to_gd(), "completed").to_variant(),
+            _ => self.get_result(),
+        }
+    }
+}
+
+/// How a cancellation's error starts.
+const CANCELLED: &str = "cancelled";
+
+impl RustTask {
+    /// A running task named `name`, cancelled through `cancel`.
+    pub(super) fn start(name: &str, cancel: CancelHandle) -> Gd<Self> {
+        Gd::from_init_fn(|base| Self {
+            name: name.into(),
+            state: State::Running,
+            cancel: Some(cancel),
+            cancel_requested: false,
+            base,
+        })
+    }
+
+    /// Whether GDScript called `cancel()`.
+    pub(super) fn cancel_requested(&self) -> bool {
+        self.cancel_requested
+    }
+
+    /// Records the value; the caller emits `completed` afterwards, outside any borrow.
+    pub(super) fn finish(&mut self, value: Variant) {
+        self.state = State::Done(value);
+        self.cancel = None;
+    }
+
+    /// Records a panic (`Some(message)`) or a cancellation (`None`).
+    pub(super) fn fail(&mut self, panic: Option<&str>) {
+        self.state = State::Failed(match panic {
+            Some(message) => format!("panicked: {message}"),
+            None if self.cancel_requested => format!("{CANCELLED} by cancel()"),
+            None => CANCELLED.to_owned(),
+        });
+        self.cancel = None;
+    }
+}
