@@ -6,8 +6,8 @@ use std::process::Command;
 use crate::shell::{cargo, root, run, step};
 use crate::{bench, godot};
 
-/// Lines that must never appear in a clean run's output.
-const ERROR_MARKERS: &[&str] = &["ERROR:", "SCRIPT ERROR", "panicked", "USER ERROR"];
+/// Lines that must never appear in a clean run's output: errors, and objects leaked at exit.
+const ERROR_MARKERS: &[&str] = &["ERROR:", "SCRIPT ERROR", "panicked", "USER ERROR", "leaked at exit"];
 
 pub fn test_all() -> Result<(), String> {
     step("Formatting (cargo fmt --check)");
@@ -41,7 +41,11 @@ pub fn test_all() -> Result<(), String> {
         exit.contains("exit-scenario: 1000 of 1000 futures dropped on the main thread"),
         "the futures were not all dropped on the main thread at exit",
     );
-    results.check("exit with 1,000 pending tasks: no error line", errors.is_empty(), &errors.join("\n"));
+    results.check(
+        "exit with 1,000 pending tasks: no error line, nothing leaked",
+        errors.is_empty(),
+        &errors.join("\n"),
+    );
 
     // A smoke test only: small sizes, no timing thresholds; it fails if the bench project does not run through.
     let smoke = bench::bench(true);

@@ -79,6 +79,7 @@
 //!
 //! Nothing needs wiring: the runtime attaches itself to the `SceneTree` on first use.
 
+pub mod gdscript;
 mod lifetime;
 pub mod prelude;
 pub mod runtime;

@@ -4,12 +4,14 @@
 //! Run it with `cargo xtask demo`. The tasks wait for real Godot signals (a scene-tree timer, a `Timer` node
 //! ticking, a signal of the `Demo` node itself, a node that is freed while a task waits for it) and for game
 //! time and frames (a sleep, an interval, a timeout); a sentry task is bound to a node and ends with it;
-//! a cartographer reads a file and surveys it on worker threads.
+//! a cartographer reads a file and surveys it on worker threads; a quartermaster scene written in GDScript
+//! awaits this node's async func, and is awaited from Rust in turn.
 
 use std::time::Duration;
 
 use godot::classes::{INode, Node, ProjectSettings, Timer};
 use godot::prelude::*;
+use godot_tasks::gdscript;
 use godot_tasks::signal::{SignalErrorKind, TypedSignalExt};
 use godot_tasks::time::{self, Clock};
 
@@ -33,6 +35,19 @@ impl Demo {
     /// Announced by the captain; awaited by the herald.
     #[signal]
     fn marching_orders(caves: i64, swords: i64);
+
+    /// An async func for GDScript: `var rations = await demo.count_supplies("rations")`.
+    #[func]
+    fn count_supplies(&self, item: GString) -> Signal {
+        godot_tasks::task().name("count_supplies").awaitable(async move {
+            time::sleep(Duration::from_millis(20)).await;
+            match item.to_string().as_str() {
+                "rations" => 120,
+                "arrows" => 300,
+                _ => 0,
+            }
+        })
+    }
 }
 
 #[godot_api]
@@ -41,7 +56,7 @@ impl INode for Demo {
         let mut tree = self.base().get_tree();
         let this = self.to_gd();
         godot_print!(
-            "[frame {}] demo: spawning a scout, a smith, a lookout, a herald, a deserter, a sentry, a cartographer and a captain",
+            "[frame {}] demo: spawning a scout, a smith, a lookout, a herald, a deserter, a sentry, a cartographer, a quartermaster and a captain",
             frame()
         );
 
@@ -134,6 +149,18 @@ impl INode for Demo {
             );
         });
 
+        // A GDScript scene (quartermaster.tscn) awaits this node's async func `count_supplies`; this task
+        // awaits the scene's GDScript coroutine `report` in turn.
+        let mut host = this.clone();
+        let quartermaster = godot_tasks::spawn(async move {
+            let node = load::<PackedScene>("res://quartermaster.tscn")
+                .instantiate()
+                .expect("the quartermaster scene instantiates");
+            host.add_child(&node); // its `_ready` starts awaiting Rust
+            let report = gdscript::call::<GString>(&node, "report", &[]).await.expect("the quartermaster reports");
+            godot_print!("[frame {}] quartermaster's report, awaited from Rust: {report}", frame());
+        });
+
         // Awaits the captain's own signal, with its arguments.
         let herald_demo = this.clone();
         let herald = godot_tasks::spawn(async move {
@@ -150,6 +177,7 @@ impl INode for Demo {
             herald.await.expect("the herald heard the orders");
             lookout.await.expect("the lookout came down");
             cartographer.await.expect("the cartographer finished");
+            quartermaster.await.expect("the quartermaster reported");
             let relieved = sentry.await.expect_err("the sentry's tower is gone");
             godot_print!("[frame {}] captain: {relieved}, with its tower", frame());
             deserter.await.expect("the deserter finished");

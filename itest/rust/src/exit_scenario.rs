@@ -4,11 +4,12 @@
 use std::cell::Cell;
 use std::time::Duration;
 
-use godot::classes::{SceneTree, Timer};
+use godot::classes::{SceneTree, Script, Timer};
 use godot::prelude::*;
 use godot_tasks::signal::TypedSignalExt;
 use godot_tasks::{threads, time};
 
+use crate::bridge::BridgeProbe;
 use crate::emitter::Emitter;
 
 const TASKS: usize = 1000;
@@ -65,7 +66,17 @@ pub fn start(mut tree: Gd<SceneTree>) {
         })
         .detach();
     }
-    println!("exit-scenario: spawned {TASKS} tasks that never finish (most await signals, time or workers)");
+    // A GDScript coroutine awaiting a Rust awaitable that never ends.
+    let mut script = Node::new_alloc();
+    script.set_script(&load::<Script>("res://bridge.gd"));
+    tree.get_root().expect("a root window").add_child(&script);
+    // (Its stack holds only the signal: a coroutine still pending at exit leaks the RefCounted objects on
+    // its stack, whatever it awaits.)
+    let pending = BridgeProbe::new_gd().upcast::<Object>().call("slow", &[]);
+    script.call("await_signal", &[pending]);
+    println!(
+        "exit-scenario: spawned {TASKS} tasks that never finish (most await signals, time or workers), and a GDScript coroutine awaits a Rust task"
+    );
     // Quit once they all run and wait on their signals.
     let quit_timer = tree.create_timer(0.05);
     godot_tasks::spawn(async move {

@@ -3,6 +3,7 @@
 //! `runner` drives every test in `tests/` once per frame from a `TestRunner` node and prints
 //! `test NAME ... ok|FAILED` lines and an `N passed, N failed` summary; `cargo xtask test` reads them.
 
+mod bridge;
 mod emitter;
 mod exit_scenario;
 mod harness;

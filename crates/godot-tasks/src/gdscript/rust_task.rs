@@ -51,7 +51,7 @@ enum State {
 impl RustTask {
     /// Emitted once, when the task ends: its value, or `null` if it panicked or was cancelled.
     #[signal]
-    fn completed(result: Variant);
+    pub(crate) fn completed(result: Variant);
 
     /// Whether the task has ended (with a value, a panic or a cancellation).
     #[func]

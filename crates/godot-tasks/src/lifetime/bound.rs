@@ -15,14 +15,43 @@ use pin_project_lite::pin_project;
 
 use crate::signal::{SignalExt, TryEmissions};
 
+/// Notices that an object was freed, without polling anything per frame: a stream over a signal every
+/// object has (`script_changed`) ends when the engine drops the connection as the object dies.
+pub(crate) struct FreedWatch {
+    /// Checked first: a free on another thread (or, in the editor, any free) reaches the connection only
+    /// later.
+    object: InstanceId,
+    freed: TryEmissions<Vec<Variant>>,
+}
+
+impl FreedWatch {
+    /// Starts watching now.
+    pub(crate) fn new(object: &Gd<Object>) -> Self {
+        Self {
+            object: object.instance_id(),
+            freed: Signal::from_object_signal(object, "script_changed").try_emissions(),
+        }
+    }
+
+    /// Whether the object is gone; otherwise `cx` is woken when it goes.
+    pub(crate) fn poll_freed(&mut self, cx: &mut Context<'_>) -> bool {
+        if !self.object.lookup_validity() {
+            return true;
+        }
+        loop {
+            match Pin::new(&mut self.freed).poll_next(cx) {
+                Poll::Ready(Some(_)) => continue, // the object's script changed: not our business
+                Poll::Ready(None) => return true,
+                Poll::Pending => return false,
+            }
+        }
+    }
+}
+
 /// What ends a bound task besides its own completion.
 pub(crate) struct Watch {
-    /// Checked before every poll: a free on another thread (or, in the editor, any free) reaches the
-    /// connection only later, and the task must not run in between.
-    object: InstanceId,
-    /// Ends when the object is freed: a stream over a signal every object has. The engine drops the
-    /// connection when the object dies, which ends the stream; no polling per frame.
-    freed: TryEmissions<Vec<Variant>>,
+    /// Checked before every poll, so that the task never runs once its object is gone.
+    freed: FreedWatch,
     /// Yields when the node starts leaving the tree (or ends when it is freed).
     exits_tree: Option<TryEmissions<Vec<Variant>>>,
 }
@@ -31,23 +60,15 @@ impl Watch {
     /// Starts watching now, so that an object freed before the task's first poll still cancels it.
     pub(crate) fn new(object: &Gd<Object>, exits_tree: bool) -> Self {
         Self {
-            object: object.instance_id(),
-            freed: Signal::from_object_signal(object, "script_changed").try_emissions(),
+            freed: FreedWatch::new(object),
             exits_tree: exits_tree.then(|| Signal::from_object_signal(object, "tree_exiting").try_emissions()),
         }
     }
 
     /// Whether the task must end now.
     fn must_end(&mut self, cx: &mut Context<'_>) -> bool {
-        if !self.object.lookup_validity() {
+        if self.freed.poll_freed(cx) {
             return true;
-        }
-        loop {
-            match Pin::new(&mut self.freed).poll_next(cx) {
-                Poll::Ready(Some(_)) => continue, // the object's script changed: not our business
-                Poll::Ready(None) => return true,
-                Poll::Pending => break,
-            }
         }
         match &mut self.exits_tree {
             // An emission of `tree_exiting`, or the end of the stream (the node was freed).

@@ -335,7 +335,7 @@ fn connect(signal: &Signal, key: SignalKey) -> Result<HubId, SignalError> {
 }
 
 /// `Timer 'Cooldown' (instance 123)` for nodes, `RefCounted (instance 456)` for other objects.
-fn describe(object: &Gd<Object>) -> String {
+pub(crate) fn describe(object: &Gd<Object>) -> String {
     let class = object.get_class();
     let id = object.instance_id();
     match object.clone().try_cast::<Node>() {

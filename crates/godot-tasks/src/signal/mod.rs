@@ -88,7 +88,7 @@ use godot_core::meta::ParamTuple;
 pub use args::SignalArgs;
 pub use error::{SignalError, SignalErrorKind};
 pub use future::{NextEmission, TryNextEmission};
-pub(crate) use hub::{on_engine_exit, on_frame, on_shutdown};
+pub(crate) use hub::{describe, on_engine_exit, on_frame, on_shutdown};
 pub use stream::{Emissions, Next, TryEmissions};
 
 use crate::runtime::assert_main_thread;

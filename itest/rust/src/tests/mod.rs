@@ -1,6 +1,7 @@
 //! Every integration test, grouped by behaviour.
 
 mod cancel;
+mod gdscript_bridge;
 mod lifecycle;
 mod lifetimes;
 mod panics;
@@ -28,6 +29,7 @@ pub fn all() -> Vec<crate::harness::Test> {
         time::all(),
         lifetimes::all(),
         threads::all(),
+        gdscript_bridge::all(),
     ]
     .into_iter()
     .flatten()

@@ -1,0 +1,279 @@
+//! GDScript → Rust: call a method by name and await its result, coroutine or not.
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::panic::Location;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use godot::classes::Object;
+use godot::meta::FromGodot;
+use godot::obj::{Gd, Inherits};
+use godot::prelude::{Signal, Variant, VariantType};
+
+use crate::lifetime::FreedWatch;
+use crate::runtime;
+use crate::signal::{SignalExt, TryNextEmission, describe};
+
+/// Why a GDScript method called with [`call`] gave no value of the expected type.
+///
+/// # Example
+///
+/// ```no_run
+/// # use godot::prelude::*;
+/// # async fn example(npc: Gd<Node>) {
+/// use godot_tasks::gdscript::{self, CallErrorKind};
+/// match gdscript::call::<GString>(&npc, "talk", &[]).await {
+///     Ok(line) => godot_print!("{line}"),
+///     Err(error) if matches!(error.kind(), CallErrorKind::ObjectFreed) => {} // the NPC is gone
+///     Err(error) => godot_error!("{error}"),
+/// }
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallError {
+    kind: CallErrorKind,
+    object: String,
+    method: String,
+    called_at: &'static Location<'static>,
+}
+
+/// What went wrong in a [`call`].
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum CallErrorKind {
+    /// The object has no method of that name (a typo, or its script is not attached).
+    MissingMethod,
+    /// The engine refused the call, e.g. wrong argument count or types; its message.
+    CallFailed(String),
+    /// The object was freed before the method returned (it was freed while the coroutine was waiting).
+    ObjectFreed,
+    /// The method returned a value that does not convert to the expected Rust type.
+    WrongType {
+        /// The type of the returned value.
+        returned: VariantType,
+        /// The returned value, as text.
+        value: String,
+        /// The expected Rust type.
+        expected: &'static str,
+    },
+}
+
+impl CallError {
+    /// What went wrong.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn example(error: godot_tasks::gdscript::CallError) {
+    /// use godot_tasks::gdscript::CallErrorKind;
+    /// let freed = matches!(error.kind(), CallErrorKind::ObjectFreed);
+    /// # }
+    /// ```
+    pub fn kind(&self) -> &CallErrorKind {
+        &self.kind
+    }
+
+    /// The called object, as described when the call was made, e.g. `Node2D 'Npc' (instance 123)`.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn example(error: godot_tasks::gdscript::CallError) {
+    /// eprintln!("{} failed", error.object());
+    /// # }
+    /// ```
+    pub fn object(&self) -> &str {
+        &self.object
+    }
+
+    /// The method's name.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn example(error: godot_tasks::gdscript::CallError) {
+    /// eprintln!("{} failed", error.method());
+    /// # }
+    /// ```
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// Where [`call`] was called.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn example(error: godot_tasks::gdscript::CallError) {
+    /// eprintln!("called at {}", error.called_at());
+    /// # }
+    /// ```
+    pub fn called_at(&self) -> &'static Location<'static> {
+        self.called_at
+    }
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (object, method, at) = (&self.object, &self.method, self.called_at);
+        match &self.kind {
+            CallErrorKind::MissingMethod => write!(
+                f,
+                "{object} has no method '{method}' (called at {at}); check the name, and that the object's script defines it"
+            ),
+            CallErrorKind::CallFailed(message) => write!(
+                f,
+                "calling '{method}' on {object} failed (called at {at}): {message}; check the number and types of the arguments"
+            ),
+            CallErrorKind::ObjectFreed => {
+                write!(f, "{object} was freed before its method '{method}' returned (called at {at})")
+            }
+            CallErrorKind::WrongType { returned, value, expected } => write!(
+                f,
+                "'{method}' of {object} returned {returned:?} `{value}`, which does not convert to {expected} (called at {at}); change the expected type or what the method returns"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CallError {}
+
+/// Calls `method` on `object` with `args` now, and returns a future of its result converted to `T`.
+///
+/// Works for every method GDScript can call: if the method returns at once, the future is ready with its
+/// value; if it is a coroutine (it reached an `await`), the future resolves when the coroutine returns,
+/// with what it returns. The call happens here, synchronously, as in GDScript: the method runs until its
+/// first `await` before this returns. Use `T = Variant` to take any value, `()` for none.
+///
+/// Errors ([`CallError`]) name the object, the method and the call site: no such method, a call the
+/// engine refused (argument count or types), the object freed before the coroutine returned, or a result
+/// that does not convert to `T`.
+///
+/// # Panics
+///
+/// Off Godot's main thread.
+///
+/// # Example
+///
+/// ```no_run
+/// use godot::prelude::*;
+///
+/// # fn example(dialogue: Gd<Node>) {
+/// // GDScript: func ask(question: String) -> String:
+/// //               await get_tree().create_timer(1.0).timeout
+/// //               return "Yes, " + question
+/// godot_tasks::spawn(async move {
+///     let answer = godot_tasks::gdscript::call::<GString>(&dialogue, "ask", vslice!["ready?"]).await;
+///     match answer {
+///         Ok(answer) => godot_print!("{answer}"),
+///         Err(error) => godot_error!("{error}"),
+///     }
+/// })
+/// .detach();
+/// # }
+/// ```
+#[track_caller]
+pub fn call<T: FromGodot>(object: &Gd<impl Inherits<Object>>, method: &str, args: &[Variant]) -> Call<T> {
+    let called_at = Location::caller();
+    runtime::assert_main_thread("gdscript::call()", called_at);
+    let mut object: Gd<Object> = object.clone().upcast();
+    let target = Target { object: describe(&object), method: method.to_owned(), called_at };
+    let state = if !object.has_method(method) {
+        State::Failed(CallErrorKind::MissingMethod)
+    } else {
+        match object.try_call(method, args) {
+            Err(failure) => State::Failed(CallErrorKind::CallFailed(failure.to_string())),
+            // A coroutine that reached an `await` returns its state object, which emits `completed` with the
+            // return value when the coroutine ends. It must be kept alive meanwhile: dropping it ends the
+            // coroutine.
+            Ok(returned) => match returned.try_to::<Gd<Object>>() {
+                Ok(coroutine) if coroutine.is_class("GDScriptFunctionState") => State::Waiting {
+                    completed: Signal::from_object_signal(&coroutine, "completed").try_next_emission(),
+                    freed: FreedWatch::new(&object),
+                    _coroutine: coroutine,
+                },
+                _ => State::Returned(returned),
+            },
+        }
+    };
+    Call { target, state, _result: PhantomData }
+}
+
+/// The result of a GDScript method called with [`call`]; resolves when the method (or coroutine) returns.
+///
+/// Dropping it before the coroutine returns releases the coroutine: GDScript drops it, so it never resumes.
+///
+/// # Example
+///
+/// ```no_run
+/// # use godot::prelude::*;
+/// # async fn example(npc: Gd<Node>) {
+/// let greeting: godot_tasks::gdscript::Call<GString> = godot_tasks::gdscript::call(&npc, "greet", &[]);
+/// let greeting = greeting.await;
+/// # }
+/// ```
+#[must_use = "the method was called; await this for its result"]
+pub struct Call<T> {
+    target: Target,
+    state: State,
+    _result: PhantomData<fn() -> T>,
+}
+
+/// What was called, for error messages.
+struct Target {
+    object: String,
+    method: String,
+    called_at: &'static Location<'static>,
+}
+
+enum State {
+    Returned(Variant),
+    Failed(CallErrorKind),
+    Waiting { completed: TryNextEmission<(Variant,)>, freed: FreedWatch, _coroutine: Gd<Object> },
+    Done,
+}
+
+impl<T: FromGodot> Call<T> {
+    fn error(&self, kind: CallErrorKind) -> CallError {
+        let Target { object, method, called_at } = &self.target;
+        CallError { kind, object: object.clone(), method: method.clone(), called_at }
+    }
+
+    /// `returned` as a `T`.
+    fn convert(&self, returned: Variant) -> Result<T, CallError> {
+        returned.try_to::<T>().map_err(|_| {
+            self.error(CallErrorKind::WrongType {
+                returned: returned.get_type(),
+                value: returned.to_string(),
+                expected: std::any::type_name::<T>(),
+            })
+        })
+    }
+}
+
+impl<T: FromGodot> Future for Call<T> {
+    type Output = Result<T, CallError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let state = std::mem::replace(&mut this.state, State::Done);
+        Poll::Ready(match state {
+            State::Returned(returned) => this.convert(returned),
+            State::Failed(kind) => Err(this.error(kind)),
+            State::Waiting { mut completed, mut freed, _coroutine } => match Pin::new(&mut completed).poll(cx) {
+                Poll::Ready(Ok((returned,))) => this.convert(returned),
+                // The coroutine's state object is kept alive here, so it cannot be freed; its connection
+                // ends only if the engine exits.
+                Poll::Ready(Err(_)) => Err(this.error(CallErrorKind::ObjectFreed)),
+                Poll::Pending if freed.poll_freed(cx) => Err(this.error(CallErrorKind::ObjectFreed)),
+                Poll::Pending => {
+                    this.state = State::Waiting { completed, freed, _coroutine };
+                    return Poll::Pending;
+                }
+            },
+            State::Done => panic!("godot-tasks: a gdscript::call future was polled after it completed"),
+        })
+    }
+}

@@ -1,0 +1,280 @@
+//! GDScript and Rust awaiting each other: `gdscript::awaitable` funcs awaited from GDScript (`bridge.gd`),
+//! and GDScript methods and signals awaited from Rust with `gdscript::call` and `SignalExt`.
+
+use godot::classes::{Logger, Os, Script};
+use godot::obj::Singleton;
+use godot::prelude::*;
+use godot_tasks::gdscript::{self, CallErrorKind};
+use godot_tasks::signal::SignalExt;
+
+use crate::bridge::BridgeProbe;
+use crate::harness::{frame, frames, next_frame, run_task, tree, wait_until};
+use crate::{ensure, ensure_eq, tests};
+
+tests![
+    gdscript_awaits_rust_int_string_dictionary_object_and_nothing,
+    gdscript_await_resumes_with_null_and_an_error_when_the_rust_task_panics,
+    gdscript_cancels_a_running_rust_task,
+    rust_cancellation_resumes_gdscript_with_null_and_an_error,
+    gdscript_awaits_wait_after_the_task_is_done,
+    rust_awaits_a_coroutine_that_awaits_two_frames,
+    rust_awaits_a_method_that_returns_at_once,
+    wrong_result_type_missing_method_and_refused_call_are_clear_errors,
+    coroutine_whose_object_is_freed_gives_object_freed,
+    rust_awaits_a_gdscript_signal_handed_to_it,
+    three_levels_of_nesting,
+    awaiting_gdscript_object_freed_while_the_rust_task_runs,
+];
+
+/// A node running `bridge.gd`, in the tree.
+fn script_node() -> Gd<Node> {
+    let mut node = Node::new_alloc();
+    node.set_script(&load::<Script>("res://bridge.gd"));
+    tree().get_root().expect("a root").add_child(&node);
+    node
+}
+
+/// A GDScript array holding `value`.
+fn array_of(value: Variant) -> Variant {
+    let mut array = VarArray::new();
+    array.push(&value);
+    array.to_variant()
+}
+
+/// Collects the errors Godot reports while it lives (a GDScript `Logger`).
+struct ErrorLog(Gd<Logger>);
+
+impl ErrorLog {
+    fn start() -> Self {
+        let mut logger = Logger::new_gd();
+        logger.set_script(&load::<Script>("res://error_log.gd"));
+        Os::singleton().add_logger(&logger);
+        Self(logger)
+    }
+
+    fn errors(&self) -> Vec<String> {
+        let errors: PackedStringArray = self.0.clone().upcast::<Object>().call("errors", &[]).to();
+        errors.as_slice().iter().map(GString::to_string).collect()
+    }
+}
+
+impl Drop for ErrorLog {
+    fn drop(&mut self) {
+        Os::singleton().remove_logger(&self.0);
+    }
+}
+
+/// GDScript's `await_rust(probe, method)`, awaited from Rust.
+async fn gdscript_awaits(node: &Gd<Node>, probe: &Gd<BridgeProbe>, method: &str) -> Result<Variant, String> {
+    let node = node.clone();
+    let args = vec![probe.to_variant(), method.to_variant()];
+    run_task(async move { gdscript::call::<Variant>(&node, "await_rust", &args).await })
+        .await?
+        .map_err(|e| e.to_string())
+}
+
+async fn gdscript_awaits_rust_int_string_dictionary_object_and_nothing() -> Result<(), String> {
+    let mut node = script_node();
+    let probe = BridgeProbe::new_gd();
+    ensure_eq!(gdscript_awaits(&node, &probe, "answer").await?, 42.to_variant());
+    ensure_eq!(gdscript_awaits(&node, &probe, "greeting").await?, "hello".to_variant());
+    let stats: VarDictionary = gdscript_awaits(&node, &probe, "stats").await?.to();
+    ensure_eq!(stats.get("hp"), Some(10.to_variant()));
+    ensure_eq!(stats.get("name"), Some("knight".to_variant()));
+    let made: Gd<RefCounted> = gdscript_awaits(&node, &probe, "make_object").await?.to();
+    ensure_eq!(made.get_meta("made_by"), "rust".to_variant());
+    ensure!(gdscript_awaits(&node, &probe, "nothing").await?.is_nil());
+
+    // The same without `gdscript::call`: GDScript records what its await yielded.
+    node.call("await_and_record", vslice![probe, "answer"]);
+    wait_until(10, "GDScript's await resumed", || !node.get("received").to::<VarArray>().is_empty()).await?;
+    ensure_eq!(node.get("received").to::<VarArray>().at(0), 42.to_variant());
+    node.queue_free();
+    Ok(())
+}
+
+async fn gdscript_await_resumes_with_null_and_an_error_when_the_rust_task_panics() -> Result<(), String> {
+    let node = script_node();
+    let log = ErrorLog::start();
+    let probe = BridgeProbe::new_gd();
+    ensure!(gdscript_awaits(&node, &probe, "explode").await?.is_nil());
+    let errors = log.errors();
+    let named = errors.iter().any(|e| e.contains("task 'explode'") && e.contains("itest-bridge-explosion"));
+    ensure!(named, "no error names the task and its panic: {errors:?}");
+    node.free();
+    Ok(())
+}
+
+async fn gdscript_cancels_a_running_rust_task() -> Result<(), String> {
+    let node = script_node();
+    let log = ErrorLog::start();
+    let probe = BridgeProbe::new_gd();
+    let outcome = {
+        let node = node.clone();
+        let args = vec![probe.to_variant(), "slow".to_variant()];
+        run_task(async move { gdscript::call::<VarArray>(&node, "cancel_then_await", &args).await }).await?
+    }
+    .map_err(|e| e.to_string())?;
+    // [value, running before cancel(), is_done(), is_cancelled(), get_error()]
+    ensure_eq!(outcome.at(0), Variant::nil());
+    ensure_eq!(outcome.at(1), true.to_variant());
+    ensure_eq!(outcome.at(2), true.to_variant());
+    ensure_eq!(outcome.at(3), true.to_variant());
+    ensure_eq!(outcome.at(4), "cancelled by cancel()".to_variant());
+    ensure!(log.errors().is_empty(), "a cancellation GDScript asked for is not an error: {:?}", log.errors());
+    node.free();
+    Ok(())
+}
+
+async fn rust_cancellation_resumes_gdscript_with_null_and_an_error() -> Result<(), String> {
+    let node = script_node();
+    let log = ErrorLog::start();
+    let probe = BridgeProbe::new_gd();
+    let owner = Node::new_alloc();
+    let awaited = {
+        let node = node.clone();
+        let args = vec![probe.to_variant(), "bound_to".to_variant(), array_of(owner.to_variant())];
+        godot_tasks::spawn(async move { gdscript::call::<Variant>(&node, "await_rust", &args).await })
+    };
+    frames(2).await;
+    ensure!(!awaited.is_finished());
+    owner.free();
+    wait_until(10, "GDScript's await resumed", || awaited.is_finished()).await?;
+    let value = awaited.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+    ensure!(value.is_nil());
+    let errors = log.errors();
+    let named = errors.iter().any(|e| e.contains("task 'bound'") && e.contains("cancelled"));
+    ensure!(named, "no error names the cancelled task: {errors:?}");
+    node.free();
+    Ok(())
+}
+
+async fn gdscript_awaits_wait_after_the_task_is_done() -> Result<(), String> {
+    let node = script_node();
+    let probe = BridgeProbe::new_gd();
+    let outcome = {
+        let node = node.clone();
+        let args = vec![probe.to_variant(), "in_three_frames".to_variant(), 6.to_variant()];
+        run_task(async move { gdscript::call::<VarArray>(&node, "wait_later", &args).await }).await?
+    }
+    .map_err(|e| e.to_string())?;
+    // [value, done before wait(), get_result(), get_task_name()]
+    ensure_eq!(outcome.at(0), 3.to_variant());
+    ensure_eq!(outcome.at(1), true.to_variant());
+    ensure_eq!(outcome.at(2), 3.to_variant());
+    ensure_eq!(outcome.at(3), "in_three_frames".to_variant());
+    node.free();
+    Ok(())
+}
+
+async fn rust_awaits_a_coroutine_that_awaits_two_frames() -> Result<(), String> {
+    let node = script_node();
+    let started = frame();
+    let call_node = node.clone();
+    let (value, resumed) = run_task(async move {
+        let value = gdscript::call::<i64>(&call_node, "two_frames_then", vslice![21]).await;
+        (value, frame())
+    })
+    .await?;
+    ensure_eq!(value, Ok(42));
+    ensure!(resumed >= started + 2, "resumed after {} frames", resumed - started);
+    node.free();
+    Ok(())
+}
+
+async fn rust_awaits_a_method_that_returns_at_once() -> Result<(), String> {
+    let node = script_node();
+    let call_node = node.clone();
+    let (value, polls) = run_task(async move {
+        let mut call = std::pin::pin!(gdscript::call::<i64>(&call_node, "immediate", vslice![1]));
+        let mut polls = 0;
+        let value = std::future::poll_fn(|cx| {
+            polls += 1;
+            call.as_mut().poll(cx)
+        })
+        .await;
+        (value, polls)
+    })
+    .await?;
+    ensure_eq!(value, Ok(2));
+    ensure_eq!(polls, 1); // ready at the first poll
+    node.free();
+    Ok(())
+}
+
+async fn wrong_result_type_missing_method_and_refused_call_are_clear_errors() -> Result<(), String> {
+    let node = script_node();
+    let call_node = node.clone();
+    let (wrong, missing, refused) = run_task(async move {
+        (
+            gdscript::call::<i64>(&call_node, "returns_text", &[]).await,
+            gdscript::call::<i64>(&call_node, "no_such_method", &[]).await,
+            gdscript::call::<i64>(&call_node, "immediate", vslice!["one", "too many"]).await,
+        )
+    })
+    .await?;
+
+    let wrong = wrong.err().ok_or("a String converted to i64")?;
+    ensure!(matches!(wrong.kind(), CallErrorKind::WrongType { returned: VariantType::STRING, .. }));
+    let text = wrong.to_string();
+    ensure!(text.contains("'returns_text'") && text.contains("not a number") && text.contains("i64"), "{text}");
+    ensure!(text.contains("gdscript_bridge.rs"), "the message names the call site: {text}");
+
+    let missing = missing.err().ok_or("a missing method returned")?;
+    ensure_eq!(missing.kind(), &CallErrorKind::MissingMethod);
+    ensure!(missing.to_string().contains("no method 'no_such_method'"), "{missing}");
+
+    let refused = refused.err().ok_or("a call with wrong arguments returned")?;
+    ensure!(matches!(refused.kind(), CallErrorKind::CallFailed(_)), "{refused}");
+    node.free();
+    Ok(())
+}
+
+async fn coroutine_whose_object_is_freed_gives_object_freed() -> Result<(), String> {
+    let node = script_node();
+    let call_node = node.clone();
+    let call =
+        godot_tasks::spawn(async move { gdscript::call::<i64>(&call_node, "two_frames_then", vslice![1]).await });
+    next_frame().await;
+    node.free();
+    wait_until(10, "the call ended", || call.is_finished()).await?;
+    let error = call.await.map_err(|e| e.to_string())?.err().ok_or("a freed coroutine returned a value")?;
+    ensure_eq!(error.kind(), &CallErrorKind::ObjectFreed);
+    ensure!(error.to_string().contains("'two_frames_then'"), "{error}");
+    Ok(())
+}
+
+async fn rust_awaits_a_gdscript_signal_handed_to_it() -> Result<(), String> {
+    let mut node = script_node();
+    let signal: Signal = node.call("hand_signal", &[]).to();
+    let heard = godot_tasks::spawn(async move { signal.next_emission::<(i64,)>().await.0 });
+    next_frame().await;
+    node.call("fire", vslice![7]);
+    ensure_eq!(run_task(heard).await?.map_err(|e| e.to_string())?, 7);
+    node.free();
+    Ok(())
+}
+
+async fn three_levels_of_nesting() -> Result<(), String> {
+    // GDScript awaits Rust `level1`, which awaits GDScript `level2`, which awaits Rust `level3` (40).
+    let node = script_node();
+    let probe = BridgeProbe::new_gd();
+    let call_node = node.clone();
+    let args = vec![probe.to_variant(), "level1".to_variant(), array_of(node.to_variant())];
+    let value = run_task(async move { gdscript::call::<i64>(&call_node, "await_rust", &args).await }).await?;
+    ensure_eq!(value, Ok(42));
+    node.free();
+    Ok(())
+}
+
+async fn awaiting_gdscript_object_freed_while_the_rust_task_runs() -> Result<(), String> {
+    let log = ErrorLog::start();
+    let mut node = script_node();
+    let probe = BridgeProbe::new_gd();
+    node.call("await_and_record", vslice![probe, "in_three_frames"]);
+    next_frame().await;
+    node.free(); // GDScript's coroutine goes with it
+    frames(6).await; // the Rust task ends and emits `completed` to nobody
+    ensure!(log.errors().is_empty(), "errors: {:?}", log.errors());
+    Ok(())
+}
