@@ -5,8 +5,8 @@ use std::future::Future;
 use godot::global::godot_error;
 use godot::prelude::*;
 
-use super::rust_task::RustTask;
-use crate::{JoinHandle, TaskBuilder};
+use super::rust_task::{Cancellation, RustTask};
+use crate::{JoinHandle, TaskBuilder, runtime};
 
 /// Spawns `future` as a task and returns a `Signal` that GDScript can `await` for its value: the body of
 /// an `async`-style `#[func]`.
@@ -17,6 +17,16 @@ use crate::{JoinHandle, TaskBuilder};
 /// signal belongs to a [`RustTask`] object, which GDScript reaches with `get_object()` to query or cancel
 /// the task. Use [`task()`](crate::task)`.name(..).bind(..).awaitable(..)` to name the task or bind it to
 /// an object's life.
+///
+/// Await the signal right away (`await node.method()`). To start the task now and await it later, keep its
+/// `RustTask` (`var task = signal.get_object()`) and `await task.wait()`: a signal awaited after its one
+/// emission waits forever, and once the task has ended, nothing but your reference keeps the `RustTask`
+/// alive.
+///
+/// A cancellation from Rust (the task's handle, its bound object freed, its group or token) prints an
+/// error, because GDScript then gets `null` instead of a value; `RustTask.cancel()` from GDScript does not.
+/// After `runtime::shutdown()`, GDScript's `await` resumes with `null` too (but not at engine exit, where the
+/// GDScript coroutines end as well).
 ///
 /// # Panics
 ///
@@ -101,21 +111,54 @@ impl TaskBuilder {
 }
 
 /// Waits for the task and emits its outcome to GDScript, in a fresh call stack of its own.
-async fn deliver<T: ToGodot + 'static>(handle: JoinHandle<T>, mut task: Gd<RustTask>) {
-    let result = match handle.await {
+async fn deliver<T: ToGodot + 'static>(handle: JoinHandle<T>, task: Gd<RustTask>) {
+    let mut delivery = Delivery(Some(task));
+    let outcome = handle.await;
+    let Some(mut task) = delivery.0.take() else { return };
+    let cancel_requested = task.bind().cancel_requested();
+    let result = match outcome {
+        // GDScript asked for a cancellation, which the task may have outrun: it still gets what it asked for.
+        Ok(_) if cancel_requested => {
+            task.bind_mut().cancelled(Cancellation::Requested);
+            Variant::nil()
+        }
         Ok(value) => {
             let value = value.to_variant();
             task.bind_mut().finish(value.clone());
             value
         }
         Err(error) => {
-            // A panic has already been reported, with the task's name, by the runtime.
-            task.bind_mut().fail(error.panic_message());
-            if error.is_cancelled() && !task.bind().cancel_requested() {
-                godot_error!("godot-tasks: {error}, so GDScript's await on it resumes with null");
+            match error.panic_message() {
+                // The runtime has already reported the panic, naming the task.
+                Some(message) => task.bind_mut().panicked(message),
+                None if cancel_requested => task.bind_mut().cancelled(Cancellation::Requested),
+                None => {
+                    task.bind_mut().cancelled(Cancellation::Rust);
+                    godot_error!("godot-tasks: {error}, so GDScript's await on it resumes with null");
+                }
             }
             Variant::nil()
         }
     };
+    emit(task, result);
+}
+
+fn emit(task: Gd<RustTask>, result: Variant) {
     task.signals().completed().emit(&result);
+}
+
+/// Resumes GDScript even if `deliver` itself is dropped before the task ends: that happens when
+/// `runtime::shutdown()` drops every task. (Not at engine exit: the GDScript coroutines go too.)
+struct Delivery(Option<Gd<RustTask>>);
+
+impl Drop for Delivery {
+    fn drop(&mut self) {
+        let Some(mut task) = self.0.take() else { return };
+        if runtime::engine_exiting() || !godot::init::is_main_thread() {
+            return;
+        }
+        task.bind_mut().cancelled(Cancellation::Shutdown);
+        // Into the next runtime: the emission happens later, in a fresh call stack, never inside shutdown().
+        crate::spawn(async move { emit(task, Variant::nil()) }).detach();
+    }
 }

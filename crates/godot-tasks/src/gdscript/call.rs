@@ -10,11 +10,11 @@ use std::task::{Context, Poll};
 use godot::classes::Object;
 use godot::meta::FromGodot;
 use godot::obj::{Gd, Inherits};
-use godot::prelude::{Signal, Variant, VariantType};
+use godot::prelude::{Signal, ToGodot, VarArray, Variant, VariantType};
 
 use crate::lifetime::FreedWatch;
 use crate::runtime;
-use crate::signal::{SignalExt, TryNextEmission, describe};
+use crate::signal::{SignalErrorKind, SignalExt, TryNextEmission, describe};
 
 /// Why a GDScript method called with [`call`] gave no value of the expected type.
 ///
@@ -45,7 +45,8 @@ pub struct CallError {
 pub enum CallErrorKind {
     /// The object has no method of that name (a typo, or its script is not attached).
     MissingMethod,
-    /// The engine refused the call, e.g. wrong argument count or types; its message.
+    /// The engine refused the call (e.g. wrong argument count or types), or the method returned a signal
+    /// that cannot be awaited; the message.
     CallFailed(String),
     /// The object was freed before the method returned (it was freed while the coroutine was waiting).
     ObjectFreed,
@@ -130,10 +131,16 @@ impl fmt::Display for CallError {
             CallErrorKind::ObjectFreed => {
                 write!(f, "{object} was freed before its method '{method}' returned (called at {at})")
             }
-            CallErrorKind::WrongType { returned, value, expected } => write!(
-                f,
-                "'{method}' of {object} returned {returned:?} `{value}`, which does not convert to {expected} (called at {at}); change the expected type or what the method returns"
-            ),
+            CallErrorKind::WrongType { returned, value, expected } => {
+                write!(
+                    f,
+                    "'{method}' of {object} returned {returned:?} `{value}`, which does not convert to {expected} (called at {at}); change the expected type or what the method returns"
+                )?;
+                if *returned == VariantType::NIL {
+                    write!(f, " (a script error also makes a method return null: see Godot's output)")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -142,14 +149,19 @@ impl std::error::Error for CallError {}
 
 /// Calls `method` on `object` with `args` now, and returns a future of its result converted to `T`.
 ///
-/// Works for every method GDScript can call: if the method returns at once, the future is ready with its
-/// value; if it is a coroutine (it reached an `await`), the future resolves when the coroutine returns,
-/// with what it returns. The call happens here, synchronously, as in GDScript: the method runs until its
-/// first `await` before this returns. Use `T = Variant` to take any value, `()` for none.
+/// Awaits the result the way GDScript's `await object.method(args)` does: if the method returns at once,
+/// the future is ready with its value; if it is a coroutine (it reached an `await`), the future resolves
+/// when the coroutine returns, with what it returns; if it returns a `Signal` (as a Rust
+/// [`awaitable`](super::awaitable) does), the future resolves with the signal's next emission (no
+/// argument: null, one: the value, more: an array). Use `T = Variant` to take any value, `()` for none; to
+/// get a returned `Signal` itself, call the method with `Object::call`.
+///
+/// The call happens here, synchronously, as in GDScript: the method runs until its first `await` before
+/// this returns, so do not hold a `bind_mut()` of an object the method calls back into.
 ///
 /// Errors ([`CallError`]) name the object, the method and the call site: no such method, a call the
-/// engine refused (argument count or types), the object freed before the coroutine returned, or a result
-/// that does not convert to `T`.
+/// engine refused (argument count or types), the object freed (before the call, or before the coroutine
+/// returned), or a result that does not convert to `T`.
 ///
 /// # Panics
 ///
@@ -178,6 +190,14 @@ impl std::error::Error for CallError {}
 pub fn call<T: FromGodot>(object: &Gd<impl Inherits<Object>>, method: &str, args: &[Variant]) -> Call<T> {
     let called_at = Location::caller();
     runtime::assert_main_thread("gdscript::call()", called_at);
+    if !object.is_instance_valid() {
+        let target = Target {
+            object: format!("a freed object (instance {})", object.instance_id_unchecked()),
+            method: method.to_owned(),
+            called_at,
+        };
+        return Call { target, state: State::Failed(CallErrorKind::ObjectFreed), _result: PhantomData };
+    }
     let mut object: Gd<Object> = object.clone().upcast();
     let target = Target { object: describe(&object), method: method.to_owned(), called_at };
     let state = if !object.has_method(method) {
@@ -185,25 +205,41 @@ pub fn call<T: FromGodot>(object: &Gd<impl Inherits<Object>>, method: &str, args
     } else {
         match object.try_call(method, args) {
             Err(failure) => State::Failed(CallErrorKind::CallFailed(failure.to_string())),
-            // A coroutine that reached an `await` returns its state object, which emits `completed` with the
-            // return value when the coroutine ends. It must be kept alive meanwhile: dropping it ends the
-            // coroutine.
-            Ok(returned) => match returned.try_to::<Gd<Object>>() {
-                Ok(coroutine) if coroutine.is_class("GDScriptFunctionState") => State::Waiting {
-                    completed: Signal::from_object_signal(&coroutine, "completed").try_next_emission(),
-                    freed: FreedWatch::new(&object),
-                    _coroutine: coroutine,
-                },
-                _ => State::Returned(returned),
-            },
+            Ok(returned) => awaited(&object, returned),
         }
     };
     Call { target, state, _result: PhantomData }
 }
 
+/// What GDScript's `await` would do with a method's return value: wait for a coroutine to return or for a
+/// signal's next emission; anything else is the result itself.
+fn awaited(object: &Gd<Object>, returned: Variant) -> State {
+    // A coroutine that reached an `await` returns its state object, which emits `completed` with the return
+    // value when the coroutine ends.
+    if let Ok(coroutine) = returned.try_to::<Gd<Object>>()
+        && coroutine.is_class("GDScriptFunctionState")
+    {
+        return State::Waiting {
+            emission: Signal::from_object_signal(&coroutine, "completed").try_next_emission(),
+            freed: FreedWatch::new(object),
+            _keep: Some(coroutine),
+        };
+    }
+    match returned.try_to::<Signal>() {
+        Ok(signal) => match signal.object() {
+            Some(emitter) => {
+                State::Waiting { emission: signal.try_next_emission(), freed: FreedWatch::new(&emitter), _keep: None }
+            }
+            None => State::Failed(CallErrorKind::ObjectFreed),
+        },
+        Err(_) => State::Returned(returned),
+    }
+}
+
 /// The result of a GDScript method called with [`call`]; resolves when the method (or coroutine) returns.
 ///
-/// Dropping it before the coroutine returns releases the coroutine: GDScript drops it, so it never resumes.
+/// Dropping it stops waiting, nothing more: GDScript has no way to cancel a coroutine, so one that is
+/// waiting goes on and returns to nobody.
 ///
 /// # Example
 ///
@@ -231,7 +267,14 @@ struct Target {
 enum State {
     Returned(Variant),
     Failed(CallErrorKind),
-    Waiting { completed: TryNextEmission<(Variant,)>, freed: FreedWatch, _coroutine: Gd<Object> },
+    /// For a coroutine's `completed`, or a returned signal's next emission.
+    Waiting {
+        emission: TryNextEmission<Vec<Variant>>,
+        /// The called object, or the returned signal's emitter.
+        freed: FreedWatch,
+        /// The coroutine's state object, while we wait for it.
+        _keep: Option<Gd<Object>>,
+    },
     Done,
 }
 
@@ -262,14 +305,20 @@ impl<T: FromGodot> Future for Call<T> {
         Poll::Ready(match state {
             State::Returned(returned) => this.convert(returned),
             State::Failed(kind) => Err(this.error(kind)),
-            State::Waiting { mut completed, mut freed, _coroutine } => match Pin::new(&mut completed).poll(cx) {
-                Poll::Ready(Ok((returned,))) => this.convert(returned),
-                // The coroutine's state object is kept alive here, so it cannot be freed; its connection
-                // ends only if the engine exits.
-                Poll::Ready(Err(_)) => Err(this.error(CallErrorKind::ObjectFreed)),
+            State::Waiting { mut emission, mut freed, _keep } => match Pin::new(&mut emission).poll(cx) {
+                // As GDScript's `await`: no argument is null, one is the value, more are an array.
+                Poll::Ready(Ok(mut args)) => this.convert(match args.len() {
+                    0 => Variant::nil(),
+                    1 => args.remove(0),
+                    _ => args.into_iter().collect::<VarArray>().to_variant(),
+                }),
+                Poll::Ready(Err(error)) => Err(this.error(match error.kind() {
+                    SignalErrorKind::EmitterFreed => CallErrorKind::ObjectFreed,
+                    _ => CallErrorKind::CallFailed(error.to_string()),
+                })),
                 Poll::Pending if freed.poll_freed(cx) => Err(this.error(CallErrorKind::ObjectFreed)),
                 Poll::Pending => {
-                    this.state = State::Waiting { completed, freed, _coroutine };
+                    this.state = State::Waiting { emission, freed, _keep };
                     return Poll::Pending;
                 }
             },

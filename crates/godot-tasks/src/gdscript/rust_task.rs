@@ -44,7 +44,19 @@ pub struct RustTask {
 enum State {
     Running,
     Done(Variant),
-    Failed(String),
+    Panicked(String),
+    Cancelled(Cancellation),
+}
+
+/// Who ended a task early.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Cancellation {
+    /// GDScript, with `cancel()`.
+    Requested,
+    /// Rust: its handle, its bound object, its group or token.
+    Rust,
+    /// `runtime::shutdown()`.
+    Shutdown,
 }
 
 #[godot_api]
@@ -62,7 +74,7 @@ impl RustTask {
     /// Whether the task was cancelled (from GDScript or from Rust).
     #[func]
     fn is_cancelled(&self) -> bool {
-        matches!(&self.state, State::Failed(error) if error.starts_with(CANCELLED))
+        matches!(self.state, State::Cancelled(_))
     }
 
     /// The task's value once it is done, `null` before or if it failed.
@@ -78,8 +90,11 @@ impl RustTask {
     #[func]
     fn get_error(&self) -> GString {
         match &self.state {
-            State::Failed(error) => error.as_str().into(),
-            _ => GString::new(),
+            State::Panicked(message) => GString::from(&format!("panicked: {message}")),
+            State::Cancelled(Cancellation::Requested) => "cancelled by cancel()".into(),
+            State::Cancelled(Cancellation::Rust) => "cancelled".into(),
+            State::Cancelled(Cancellation::Shutdown) => "cancelled: the runtime shut down".into(),
+            State::Running | State::Done(_) => GString::new(),
         }
     }
 
@@ -108,9 +123,6 @@ impl RustTask {
     }
 }
 
-/// How a cancellation's error starts.
-const CANCELLED: &str = "cancelled";
-
 impl RustTask {
     /// A running task named `name`, cancelled through `cancel`.
     pub(super) fn start(name: &str, cancel: CancelHandle) -> Gd<Self> {
@@ -123,7 +135,7 @@ impl RustTask {
         })
     }
 
-    /// Whether GDScript called `cancel()`.
+    /// Whether GDScript called `cancel()` while the task ran.
     pub(super) fn cancel_requested(&self) -> bool {
         self.cancel_requested
     }
@@ -134,13 +146,15 @@ impl RustTask {
         self.cancel = None;
     }
 
-    /// Records a panic (`Some(message)`) or a cancellation (`None`).
-    pub(super) fn fail(&mut self, panic: Option<&str>) {
-        self.state = State::Failed(match panic {
-            Some(message) => format!("panicked: {message}"),
-            None if self.cancel_requested => format!("{CANCELLED} by cancel()"),
-            None => CANCELLED.to_owned(),
-        });
+    /// Records a panic.
+    pub(super) fn panicked(&mut self, message: &str) {
+        self.state = State::Panicked(message.to_owned());
+        self.cancel = None;
+    }
+
+    /// Records a cancellation.
+    pub(super) fn cancelled(&mut self, by: Cancellation) {
+        self.state = State::Cancelled(by);
         self.cancel = None;
     }
 }

@@ -24,6 +24,9 @@ tests![
     rust_awaits_a_gdscript_signal_handed_to_it,
     three_levels_of_nesting,
     awaiting_gdscript_object_freed_while_the_rust_task_runs,
+    call_awaits_a_returned_signal_like_gdscript_await,
+    call_on_a_freed_object_gives_object_freed,
+    runtime_shutdown_resumes_gdscript_with_null,
 ];
 
 /// A node running `bridge.gd`, in the tree.
@@ -270,11 +273,61 @@ async fn three_levels_of_nesting() -> Result<(), String> {
 async fn awaiting_gdscript_object_freed_while_the_rust_task_runs() -> Result<(), String> {
     let log = ErrorLog::start();
     let mut node = script_node();
-    let probe = BridgeProbe::new_gd();
-    node.call("await_and_record", vslice![probe, "in_three_frames"]);
+    let pending: Signal = BridgeProbe::new_gd().upcast::<Object>().call("in_three_frames", &[]).to();
+    let mut task = pending.object().ok_or("the signal has its RustTask")?;
+    node.call("await_signal", &[pending.to_variant()]);
     next_frame().await;
     node.free(); // GDScript's coroutine goes with it
-    frames(6).await; // the Rust task ends and emits `completed` to nobody
+    wait_until(10, "the Rust task ended", || task.call("is_done", &[]).to::<bool>()).await?;
+    next_frame().await;
+    ensure_eq!(task.call("get_result", &[]), 3.to_variant());
     ensure!(log.errors().is_empty(), "errors: {:?}", log.errors());
+    Ok(())
+}
+
+async fn call_awaits_a_returned_signal_like_gdscript_await() -> Result<(), String> {
+    // A Rust awaitable called from Rust, and a GDScript method returning a signal.
+    let probe = BridgeProbe::new_gd();
+    let mut node = script_node();
+    let call_node = node.clone();
+    let (answer, fired) = run_task(async move {
+        let answer = gdscript::call::<i64>(&probe, "answer", &[]).await;
+        let fired = gdscript::call::<i64>(&call_node, "hand_signal", &[]);
+        (answer, fired)
+    })
+    .await?;
+    ensure_eq!(answer, Ok(42));
+    let fired = godot_tasks::spawn(fired);
+    next_frame().await;
+    node.call("fire", vslice![9]);
+    ensure_eq!(run_task(fired).await?.map_err(|e| e.to_string())?, Ok(9));
+    node.free();
+    Ok(())
+}
+
+async fn call_on_a_freed_object_gives_object_freed() -> Result<(), String> {
+    let node = script_node();
+    let call_node = node.clone();
+    node.free();
+    let error = run_task(async move { gdscript::call::<i64>(&call_node, "immediate", vslice![1]).await })
+        .await?
+        .err()
+        .ok_or("a freed object answered")?;
+    ensure_eq!(error.kind(), &CallErrorKind::ObjectFreed);
+    ensure!(error.to_string().contains("a freed object"), "{error}");
+    Ok(())
+}
+
+async fn runtime_shutdown_resumes_gdscript_with_null() -> Result<(), String> {
+    let mut node = script_node();
+    let pending: Signal = BridgeProbe::new_gd().upcast::<Object>().call("slow", &[]).to();
+    let mut task = pending.object().ok_or("the signal has its RustTask")?;
+    node.call("await_signal", &[pending.to_variant()]);
+    next_frame().await;
+    godot_tasks::runtime::shutdown();
+    wait_until(10, "GDScript's await resumed", || !node.get("received").to::<VarArray>().is_empty()).await?;
+    ensure_eq!(node.get("received").to::<VarArray>().at(0), Variant::nil());
+    ensure_eq!(task.call("get_error", &[]), "cancelled: the runtime shut down".to_variant());
+    node.free();
     Ok(())
 }
