@@ -97,3 +97,41 @@ func _frame_waiter(rounds: int) -> void:
 ## How long this frame's resumptions took, from the start of the frame to the last one.
 func frame_window_usec() -> int:
 	return last_resume_usec - frame_start_usec
+
+
+# The bridge between GDScript and Rust.
+
+signal bridge_tick
+
+var bridge_resumed := 0
+var bridge_target := 0
+var bridge_end := 0
+
+
+## Starts `tasks` coroutines that each await the Rust awaitable `method` of `rust`; returns the start time.
+## `bridge_end` is the time the last one resumed.
+func start_bridge_awaits(rust: Object, method: StringName, tasks: int) -> int:
+	bridge_resumed = 0
+	bridge_target = tasks
+	bridge_end = 0
+	var start := Time.get_ticks_usec()
+	for i in tasks:
+		_bridge_waiter(rust, method)
+	return start
+
+
+func _bridge_waiter(rust: Object, method: StringName) -> void:
+	await rust.call(method)
+	bridge_resumed += 1
+	if bridge_resumed == bridge_target:
+		bridge_end = Time.get_ticks_usec()
+
+
+## A coroutine for Rust to await: returns once `bridge_tick` is emitted.
+func coroutine_value() -> int:
+	await bridge_tick
+	return 1
+
+
+func fire_bridge() -> void:
+	bridge_tick.emit()

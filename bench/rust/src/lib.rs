@@ -6,6 +6,7 @@
 //! chart. Times are work per operation measured inside frames, never frames per second.
 
 mod alloc_counter;
+mod bridge;
 mod emitter;
 mod harness;
 mod report;

@@ -1,6 +1,7 @@
 //! Every benchmark scenario, in the order they run. Each measures one kind of work for every implementation
 //! that can express it, in the same process and the same frames.
 
+mod bridge;
 mod churn;
 mod coalescing;
 mod cross_thread;
@@ -29,6 +30,7 @@ pub fn all(sizes: Sizes, gdscript: Gd<Node>) -> Vec<(&'static str, ScenarioBody)
         ("sleepers", Box::pin(sleepers::run(sizes))),
         ("offload round trip", Box::pin(offload::run(sizes))),
         ("worker pools", Box::pin(worker_pools::run(sizes))),
+        ("GDScript and Rust awaiting each other", Box::pin(bridge::run(sizes, gdscript.clone()))),
         ("memory", Box::pin(memory::run(sizes, gdscript))),
     ]
 }

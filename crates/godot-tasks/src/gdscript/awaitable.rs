@@ -1,12 +1,16 @@
 //! Rust → GDScript: a Rust task GDScript can `await`.
 
 use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use godot::global::godot_error;
 use godot::prelude::*;
+use pin_project_lite::pin_project;
 
 use super::rust_task::{Cancellation, RustTask};
-use crate::{JoinHandle, TaskBuilder, runtime};
+use crate::{TaskBuilder, runtime};
 
 /// Spawns `future` as a task and returns a `Signal` that GDScript can `await` for its value: the body of
 /// an `async`-style `#[func]`.
@@ -98,67 +102,96 @@ impl TaskBuilder {
         F: Future + 'static,
         F::Output: ToGodot,
     {
-        let handle = self.spawn(future);
-        let name = match handle.name() {
-            Some(name) => name.to_owned(),
-            None => format!("task spawned at {}", handle.spawned_at()),
-        };
-        let task = RustTask::start(&name, handle.cancel_handle());
-        let signal = Signal::from_object_signal(&task, "completed");
-        crate::spawn(deliver(handle, task)).detach();
+        let task = RustTask::start();
+        let signal = RustTask::completed_signal(&task);
+        let handle = self.spawn(Delivering { future, task: Some(task.clone()) });
+        RustTask::attach(task, &handle);
+        handle.detach();
         signal
     }
 }
 
-/// Waits for the task and emits its outcome to GDScript, in a fresh call stack of its own.
-async fn deliver<T: ToGodot + 'static>(handle: JoinHandle<T>, task: Gd<RustTask>) {
-    let mut delivery = Delivery(Some(task));
-    let outcome = handle.await;
-    let Some(mut task) = delivery.0.take() else { return };
-    let cancel_requested = task.bind().cancel_requested();
-    let result = match outcome {
-        // GDScript asked for a cancellation, which the task may have outrun: it still gets what it asked for.
-        Ok(_) if cancel_requested => {
-            task.bind_mut().cancelled(Cancellation::Requested);
-            Variant::nil()
-        }
-        Ok(value) => {
-            let value = value.to_variant();
-            task.bind_mut().finish(value.clone());
-            value
-        }
-        Err(error) => {
-            match error.panic_message() {
-                // The runtime has already reported the panic, naming the task.
-                Some(message) => task.bind_mut().panicked(message),
-                None if cancel_requested => task.bind_mut().cancelled(Cancellation::Requested),
-                None => {
-                    task.bind_mut().cancelled(Cancellation::Rust);
-                    godot_error!("godot-tasks: {error}, so GDScript's await on it resumes with null");
-                }
-            }
-            Variant::nil()
-        }
-    };
-    emit(task, result);
-}
-
-fn emit(task: Gd<RustTask>, result: Variant) {
-    task.signals().completed().emit(&result);
-}
-
-/// Resumes GDScript even if `deliver` itself is dropped before the task ends: that happens when
-/// `runtime::shutdown()` drops every task. (Not at engine exit: the GDScript coroutines go too.)
-struct Delivery(Option<Gd<RustTask>>);
-
-impl Drop for Delivery {
-    fn drop(&mut self) {
-        let Some(mut task) = self.0.take() else { return };
-        if runtime::engine_exiting() || !godot::init::is_main_thread() {
-            return;
-        }
-        task.bind_mut().cancelled(Cancellation::Shutdown);
-        // Into the next runtime: the emission happens later, in a fresh call stack, never inside shutdown().
-        crate::spawn(async move { emit(task, Variant::nil()) }).detach();
+pin_project! {
+    /// The task's future, which hands its outcome to GDScript: it emits `completed` itself when the future
+    /// is done (or panics), and its drop guard has it emitted later when the task is cancelled.
+    struct Delivering<F> {
+        #[pin]
+        future: F,
+        // Until the outcome is handed over.
+        task: Option<Gd<RustTask>>,
     }
+
+    impl<F> PinnedDrop for Delivering<F> {
+        fn drop(this: Pin<&mut Self>) {
+            if let Some(task) = this.project().task.take() {
+                cancelled(task);
+            }
+        }
+    }
+}
+
+impl<F> Future for Delivering<F>
+where
+    F: Future,
+    F::Output: ToGodot,
+{
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        let outcome = match catch_unwind(AssertUnwindSafe(|| this.future.poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(value)) => Ok(value),
+            Err(payload) => Err(payload),
+        };
+        let Some(mut task) = this.task.take() else { return Poll::Ready(()) };
+        let result = match outcome {
+            // GDScript asked for a cancellation, which the task outran: it still gets what it asked for.
+            Ok(_) if task.bind().cancel_requested() => {
+                task.bind_mut().cancelled(Cancellation::Requested);
+                Variant::nil()
+            }
+            Ok(value) => {
+                let value = value.to_variant();
+                task.bind_mut().finish(value.clone());
+                value
+            }
+            Err(payload) => {
+                let message = godot_tasks_executor::payload_message(&*payload);
+                godot_error!("godot-tasks: {} panicked: {message}", task.bind().label());
+                task.bind_mut().panicked(&message);
+                Variant::nil()
+            }
+        };
+        // GDScript resumes inside this call, as it does inside any emission.
+        RustTask::emit_completed(task, &result);
+        Poll::Ready(())
+    }
+}
+
+/// The task ended without an outcome: it was cancelled (by GDScript, by Rust, or by `runtime::shutdown()`).
+/// `completed` is emitted from a task of its own, never inside the call that cancelled (GDScript awaits
+/// after calling `cancel()`). Nothing happens at engine exit, where the GDScript coroutines end as well.
+fn cancelled(mut task: Gd<RustTask>) {
+    if runtime::engine_exiting() || !godot::init::is_main_thread() {
+        return;
+    }
+    let by = if task.bind().cancel_requested() {
+        Cancellation::Requested
+    } else if !runtime::is_running() {
+        Cancellation::Shutdown
+    } else {
+        Cancellation::Rust
+    };
+    task.bind_mut().cancelled(by);
+    crate::spawn(async move {
+        if by == Cancellation::Rust {
+            godot_error!(
+                "godot-tasks: {} was cancelled, so GDScript's await on it resumes with null",
+                task.bind().label()
+            );
+        }
+        RustTask::emit_completed(task, &Variant::nil());
+    })
+    .detach();
 }

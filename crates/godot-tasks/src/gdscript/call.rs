@@ -9,10 +9,10 @@ use std::task::{Context, Poll};
 
 use godot::classes::Object;
 use godot::meta::FromGodot;
-use godot::obj::{Gd, Inherits};
+use godot::obj::{Gd, Inherits, InstanceId};
 use godot::prelude::{Signal, ToGodot, VarArray, Variant, VariantType};
 
-use crate::lifetime::FreedWatch;
+use super::names;
 use crate::runtime;
 use crate::signal::{SignalErrorKind, SignalExt, TryNextEmission, describe};
 
@@ -76,7 +76,8 @@ impl CallError {
         &self.kind
     }
 
-    /// The called object, as described when the call was made, e.g. `Node2D 'Npc' (instance 123)`.
+    /// The called object, as described when the error happened, e.g. `Node2D 'Npc' (instance 123)`, or
+    /// `a freed object (instance 123)`.
     ///
     /// # Example
     ///
@@ -190,48 +191,32 @@ impl std::error::Error for CallError {}
 pub fn call<T: FromGodot>(object: &Gd<impl Inherits<Object>>, method: &str, args: &[Variant]) -> Call<T> {
     let called_at = Location::caller();
     runtime::assert_main_thread("gdscript::call()", called_at);
+    let target = Target { object: object.instance_id_unchecked(), method: method.to_owned(), called_at };
     if !object.is_instance_valid() {
-        let target = Target {
-            object: format!("a freed object (instance {})", object.instance_id_unchecked()),
-            method: method.to_owned(),
-            called_at,
-        };
         return Call { target, state: State::Failed(CallErrorKind::ObjectFreed), _result: PhantomData };
     }
     let mut object: Gd<Object> = object.clone().upcast();
-    let target = Target { object: describe(&object), method: method.to_owned(), called_at };
-    let state = if !object.has_method(method) {
-        State::Failed(CallErrorKind::MissingMethod)
-    } else {
-        match object.try_call(method, args) {
-            Err(failure) => State::Failed(CallErrorKind::CallFailed(failure.to_string())),
-            Ok(returned) => awaited(&object, returned),
-        }
+    let state = match object.try_call(method, args) {
+        Ok(returned) => awaited(returned),
+        // Told apart only now, to keep the common path to one engine call.
+        Err(_) if !object.has_method(method) => State::Failed(CallErrorKind::MissingMethod),
+        Err(failure) => State::Failed(CallErrorKind::CallFailed(failure.to_string())),
     };
     Call { target, state, _result: PhantomData }
 }
 
 /// What GDScript's `await` would do with a method's return value: wait for a coroutine to return or for a
 /// signal's next emission; anything else is the result itself.
-fn awaited(object: &Gd<Object>, returned: Variant) -> State {
+fn awaited(returned: Variant) -> State {
     // A coroutine that reached an `await` returns its state object, which emits `completed` with the return
     // value when the coroutine ends.
     if let Ok(coroutine) = returned.try_to::<Gd<Object>>()
-        && coroutine.is_class("GDScriptFunctionState")
+        && coroutine.is_class(&names::function_state())
     {
-        return State::Waiting {
-            emission: Signal::from_object_signal(&coroutine, "completed").try_next_emission(),
-            freed: FreedWatch::new(object),
-            _keep: Some(coroutine),
-        };
+        return State::Waiting(Signal::from_object_signal(&coroutine, &names::completed()).try_next_emission());
     }
     match returned.try_to::<Signal>() {
-        Ok(signal) => match signal.object() {
-            Some(emitter) => {
-                State::Waiting { emission: signal.try_next_emission(), freed: FreedWatch::new(&emitter), _keep: None }
-            }
-            None => State::Failed(CallErrorKind::ObjectFreed),
-        },
+        Ok(signal) => State::Waiting(signal.try_next_emission()),
         Err(_) => State::Returned(returned),
     }
 }
@@ -259,7 +244,8 @@ pub struct Call<T> {
 
 /// What was called, for error messages.
 struct Target {
-    object: String,
+    /// Described only for an error, if still alive then.
+    object: InstanceId,
     method: String,
     called_at: &'static Location<'static>,
 }
@@ -267,21 +253,22 @@ struct Target {
 enum State {
     Returned(Variant),
     Failed(CallErrorKind),
-    /// For a coroutine's `completed`, or a returned signal's next emission.
-    Waiting {
-        emission: TryNextEmission<Vec<Variant>>,
-        /// The called object, or the returned signal's emitter.
-        freed: FreedWatch,
-        /// The coroutine's state object, while we wait for it.
-        _keep: Option<Gd<Object>>,
-    },
+    /// For a coroutine's `completed`, or a returned signal's next emission. A suspended coroutine's state
+    /// object is kept alive by the connection of the `await` it is suspended on; when the coroutine's
+    /// object is freed, GDScript drops that connection, the state object goes, and this ends with
+    /// `EmitterFreed`.
+    Waiting(TryNextEmission<Vec<Variant>>),
     Done,
 }
 
 impl<T: FromGodot> Call<T> {
     fn error(&self, kind: CallErrorKind) -> CallError {
         let Target { object, method, called_at } = &self.target;
-        CallError { kind, object: object.clone(), method: method.clone(), called_at }
+        let object = match Gd::<Object>::try_from_instance_id(*object) {
+            Ok(alive) => describe(&alive),
+            Err(_) => format!("a freed object (instance {object})"),
+        };
+        CallError { kind, object, method: method.clone(), called_at }
     }
 
     /// `returned` as a `T`.
@@ -305,7 +292,7 @@ impl<T: FromGodot> Future for Call<T> {
         Poll::Ready(match state {
             State::Returned(returned) => this.convert(returned),
             State::Failed(kind) => Err(this.error(kind)),
-            State::Waiting { mut emission, mut freed, _keep } => match Pin::new(&mut emission).poll(cx) {
+            State::Waiting(mut emission) => match Pin::new(&mut emission).poll(cx) {
                 // As GDScript's `await`: no argument is null, one is the value, more are an array.
                 Poll::Ready(Ok(mut args)) => this.convert(match args.len() {
                     0 => Variant::nil(),
@@ -316,9 +303,8 @@ impl<T: FromGodot> Future for Call<T> {
                     SignalErrorKind::EmitterFreed => CallErrorKind::ObjectFreed,
                     _ => CallErrorKind::CallFailed(error.to_string()),
                 })),
-                Poll::Pending if freed.poll_freed(cx) => Err(this.error(CallErrorKind::ObjectFreed)),
                 Poll::Pending => {
-                    this.state = State::Waiting { emission, freed, _keep };
+                    this.state = State::Waiting(emission);
                     return Poll::Pending;
                 }
             },

@@ -54,8 +54,10 @@
 
 mod awaitable;
 mod call;
+mod names;
 mod rust_task;
 
 pub use awaitable::awaitable;
 pub use call::{Call, CallError, CallErrorKind, call};
+pub(crate) use names::release_engine_objects;
 pub use rust_task::RustTask;

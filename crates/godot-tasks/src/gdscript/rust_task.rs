@@ -1,7 +1,12 @@
 //! `RustTask`: the engine object GDScript sees for a Rust task it awaits.
 
+use std::panic::Location;
+
 use godot::prelude::*;
 use godot_tasks_executor::CancelHandle;
+
+use super::names;
+use crate::JoinHandle;
 
 /// A Rust task seen from GDScript: what an [`awaitable`](super::awaitable) `#[func]` hands out.
 ///
@@ -32,7 +37,9 @@ use godot_tasks_executor::CancelHandle;
 #[derive(GodotClass)]
 #[class(no_init, base = RefCounted)]
 pub struct RustTask {
-    name: GString,
+    /// The Rust task's name, if it has one.
+    name: Option<String>,
+    spawned_at: Option<&'static Location<'static>>,
     state: State,
     /// Cancels the Rust task while it runs.
     cancel: Option<CancelHandle>,
@@ -98,10 +105,14 @@ impl RustTask {
         }
     }
 
-    /// The task's name (its Rust name, or where it was spawned).
+    /// The task's name: its Rust name, or where it was spawned.
     #[func]
     fn get_task_name(&self) -> GString {
-        self.name.clone()
+        match (&self.name, self.spawned_at) {
+            (Some(name), _) => name.as_str().into(),
+            (None, Some(at)) => GString::from(&format!("task spawned at {at}")),
+            (None, None) => GString::new(),
+        }
     }
 
     /// Cancels the task if it is running; `completed` is emitted with `null` later in this frame.
@@ -124,22 +135,51 @@ impl RustTask {
 }
 
 impl RustTask {
-    /// A running task named `name`, cancelled through `cancel`.
-    pub(super) fn start(name: &str, cancel: CancelHandle) -> Gd<Self> {
+    /// A running task, not yet attached to its Rust task.
+    pub(super) fn start() -> Gd<Self> {
         Gd::from_init_fn(|base| Self {
-            name: name.into(),
+            name: None,
+            spawned_at: None,
             state: State::Running,
-            cancel: Some(cancel),
+            cancel: None,
             cancel_requested: false,
             base,
         })
+    }
+
+    /// The signal GDScript awaits.
+    pub(super) fn completed_signal(task: &Gd<Self>) -> Signal {
+        Signal::from_object_signal(task, &names::completed())
+    }
+
+    /// Ties `task` to the Rust task of `handle` (before that task first runs).
+    pub(super) fn attach<T: 'static>(mut task: Gd<Self>, handle: &JoinHandle<T>) {
+        let mut this = task.bind_mut();
+        this.name = handle.name().map(str::to_owned);
+        this.spawned_at = Some(handle.spawned_at());
+        if matches!(this.state, State::Running) {
+            this.cancel = Some(handle.cancel_handle());
+        }
+    }
+
+    /// Emits `completed` with `result`; GDScript resumes inside this call.
+    pub(super) fn emit_completed(task: Gd<Self>, result: &Variant) {
+        task.upcast::<Object>().emit_signal(&names::completed(), std::slice::from_ref(result));
+    }
+
+    /// "task 'NAME' spawned at LOCATION", or "task spawned at LOCATION".
+    pub(super) fn label(&self) -> String {
+        let at = self.spawned_at.map_or_else(|| "?".to_owned(), ToString::to_string);
+        match &self.name {
+            Some(name) => format!("task '{name}' spawned at {at}"),
+            None => format!("task spawned at {at}"),
+        }
     }
 
     /// Whether GDScript called `cancel()` while the task ran.
     pub(super) fn cancel_requested(&self) -> bool {
         self.cancel_requested
     }
-
     /// Records the value; the caller emits `completed` afterwards, outside any borrow.
     pub(super) fn finish(&mut self, value: Variant) {
         self.state = State::Done(value);

@@ -17,7 +17,7 @@ use crate::signal::{SignalExt, TryEmissions};
 
 /// Notices that an object was freed, without polling anything per frame: a stream over a signal every
 /// object has (`script_changed`) ends when the engine drops the connection as the object dies.
-pub(crate) struct FreedWatch {
+struct FreedWatch {
     /// Checked first: a free on another thread (or, in the editor, any free) reaches the connection only
     /// later.
     object: InstanceId,
@@ -26,7 +26,7 @@ pub(crate) struct FreedWatch {
 
 impl FreedWatch {
     /// Starts watching now.
-    pub(crate) fn new(object: &Gd<Object>) -> Self {
+    fn new(object: &Gd<Object>) -> Self {
         Self {
             object: object.instance_id(),
             freed: Signal::from_object_signal(object, "script_changed").try_emissions(),
@@ -34,7 +34,7 @@ impl FreedWatch {
     }
 
     /// Whether the object is gone; otherwise `cx` is woken when it goes.
-    pub(crate) fn poll_freed(&mut self, cx: &mut Context<'_>) -> bool {
+    fn poll_freed(&mut self, cx: &mut Context<'_>) -> bool {
         if !self.object.lookup_validity() {
             return true;
         }

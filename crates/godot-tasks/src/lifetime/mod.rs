@@ -12,7 +12,6 @@ mod builder;
 mod cancel_token;
 mod group;
 
-pub(crate) use bound::FreedWatch;
 pub use builder::TaskBuilder;
 pub use cancel_token::{CancelToken, Cancelled};
 pub use group::TaskGroup;

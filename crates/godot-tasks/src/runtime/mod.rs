@@ -131,6 +131,11 @@ pub(crate) fn flush() {
     let _ = executor.flush();
 }
 
+/// Whether a runtime exists; false while `shutdown()` drops the tasks of the old one.
+pub(crate) fn is_running() -> bool {
+    RUNTIME.try_with(|runtime| runtime.try_borrow().map(|r| r.0.is_some()).unwrap_or(true)).unwrap_or(false)
+}
+
 /// Whether the engine is tearing the scene tree down for good.
 pub(crate) fn engine_exiting() -> bool {
     ENGINE_EXITING.get()
@@ -210,6 +215,7 @@ fn on_engine_exit() {
     crate::signal::on_engine_exit();
     crate::time::on_shutdown();
     host::release_engine_objects();
+    crate::gdscript::release_engine_objects();
 }
 
 /// Drops every task now (their handles report a cancellation) and detaches from the engine; the next

@@ -1,0 +1,43 @@
+//! Engine strings the bridge uses on every call, made once per engine run.
+
+use std::cell::RefCell;
+
+use godot::builtin::{GString, StringName};
+
+use crate::runtime::LeakAtThreadExit;
+
+struct Names {
+    /// The signal of `RustTask` and of GDScript's function states.
+    completed: StringName,
+    /// The class of a suspended GDScript coroutine.
+    function_state: GString,
+}
+
+thread_local! {
+    static NAMES: RefCell<LeakAtThreadExit<Names>> = const { RefCell::new(LeakAtThreadExit(None)) };
+}
+
+fn with_names<R>(f: impl FnOnce(&Names) -> R) -> R {
+    NAMES.with_borrow_mut(|names| {
+        f(names.0.get_or_insert_with(|| Names {
+            completed: StringName::from("completed"),
+            function_state: GString::from("GDScriptFunctionState"),
+        }))
+    })
+}
+
+/// `completed`.
+pub(super) fn completed() -> StringName {
+    with_names(|names| names.completed.clone())
+}
+
+/// `GDScriptFunctionState`.
+pub(super) fn function_state() -> GString {
+    with_names(|names| names.function_state.clone())
+}
+
+/// Releases the names while the engine is still alive (at engine exit).
+pub(crate) fn release_engine_objects() {
+    let names = NAMES.with_borrow_mut(|names| names.0.take());
+    drop(names);
+}
