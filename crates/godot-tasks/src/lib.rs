@@ -59,6 +59,24 @@
 //! # }
 //! ```
 //!
+//! GDScript awaits Rust tasks, and Rust awaits GDScript methods and coroutines ([`gdscript`]):
+//!
+//! ```no_run
+//! use godot::prelude::*;
+//!
+//! # #[derive(GodotClass)]
+//! # #[class(init, base = Node)]
+//! # struct Loader { base: Base<Node> }
+//! #[godot_api]
+//! impl Loader {
+//!     /// GDScript: `var level = await $Loader.load_level("forest")`
+//!     #[func]
+//!     fn load_level(&self, name: GString) -> Signal {
+//!         godot_tasks::gdscript::awaitable(async move { format!("level {name}") })
+//!     }
+//! }
+//! ```
+//!
 //! What to rely on:
 //!
 //! - **Main thread only.** Tasks may hold `Gd` objects; [`spawn`] panics off the main thread. Wakers may be
