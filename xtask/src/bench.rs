@@ -339,12 +339,16 @@ fn format_scaled(value: f64, units: &[(f64, &str)]) -> String {
     if scaled.abs() < 9.95 { format!("{scaled:.1} {unit}") } else { format!("{scaled:.0} {unit}") }
 }
 
-/// A speed-up, other / ours: "4.1× faster", "12× faster", "0.8× (slower)".
+/// A speed-up, other / ours: "4.1× faster", "12× faster", "0.8× (slower)", "1.0× (even)" when it rounds
+/// to 1.
 fn format_ratio(ratio: f64) -> String {
-    if ratio >= 1.0 {
-        format!("{}× faster", ratio_number(ratio))
+    let number = ratio_number(ratio);
+    if number == "1" || number == "1.0" {
+        "1.0× (even)".to_owned()
+    } else if ratio >= 1.0 {
+        format!("{number}× faster")
     } else {
-        format!("{}× (slower)", ratio_number(ratio))
+        format!("{number}× (slower)")
     }
 }
 
@@ -619,7 +623,9 @@ mod tests {
     #[test]
     fn ratios() {
         assert_eq!(format_ratio(4.108), "4.1× faster");
-        assert_eq!(format_ratio(1.0), "1.0× faster");
+        assert_eq!(format_ratio(1.0), "1.0× (even)");
+        assert_eq!(format_ratio(0.996), "1.0× (even)");
+        assert_eq!(format_ratio(1.04), "1.0× (even)");
         assert_eq!(format_ratio(14.5), "14× faster");
         assert_eq!(format_ratio(0.8), "0.8× (slower)");
         assert_eq!(format_ratio(0.956), "0.96× (slower)");
