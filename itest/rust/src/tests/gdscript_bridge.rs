@@ -2,6 +2,7 @@
 //! and GDScript methods and signals awaited from Rust with `gdscript::call` and `SignalExt`.
 
 use godot::classes::{Logger, Os, Script};
+use godot::meta::FromGodot;
 use godot::obj::Singleton;
 use godot::prelude::*;
 use godot_tasks::gdscript::{self, CallErrorKind};
@@ -67,13 +68,19 @@ impl Drop for ErrorLog {
     }
 }
 
+/// The GDScript method `method` of `node` called with `args` and awaited from a task, as a `T`.
+async fn call_script<T: FromGodot + 'static>(
+    node: &Gd<Node>,
+    method: &'static str,
+    args: Vec<Variant>,
+) -> Result<T, String> {
+    let node = node.clone();
+    run_task(async move { gdscript::call::<T>(&node, method, &args).await }).await?.map_err(|e| e.to_string())
+}
+
 /// GDScript's `await_rust(probe, method)`, awaited from Rust.
 async fn gdscript_awaits(node: &Gd<Node>, probe: &Gd<BridgeProbe>, method: &str) -> Result<Variant, String> {
-    let node = node.clone();
-    let args = vec![probe.to_variant(), method.to_variant()];
-    run_task(async move { gdscript::call::<Variant>(&node, "await_rust", &args).await })
-        .await?
-        .map_err(|e| e.to_string())
+    call_script(node, "await_rust", vec![probe.to_variant(), method.to_variant()]).await
 }
 
 async fn gdscript_awaits_rust_int_string_dictionary_object_and_nothing() -> Result<(), String> {
@@ -112,12 +119,8 @@ async fn gdscript_cancels_a_running_rust_task() -> Result<(), String> {
     let node = script_node();
     let log = ErrorLog::start();
     let probe = BridgeProbe::new_gd();
-    let outcome = {
-        let node = node.clone();
-        let args = vec![probe.to_variant(), "slow".to_variant()];
-        run_task(async move { gdscript::call::<VarArray>(&node, "cancel_then_await", &args).await }).await?
-    }
-    .map_err(|e| e.to_string())?;
+    let outcome: VarArray =
+        call_script(&node, "cancel_then_await", vec![probe.to_variant(), "slow".to_variant()]).await?;
     // [value, running before cancel(), is_done(), is_cancelled(), get_error()]
     ensure_eq!(outcome.at(0), Variant::nil());
     ensure_eq!(outcome.at(1), true.to_variant());
@@ -155,12 +158,8 @@ async fn rust_cancellation_resumes_gdscript_with_null_and_an_error() -> Result<(
 async fn gdscript_awaits_wait_after_the_task_is_done() -> Result<(), String> {
     let node = script_node();
     let probe = BridgeProbe::new_gd();
-    let outcome = {
-        let node = node.clone();
-        let args = vec![probe.to_variant(), "in_three_frames".to_variant(), 6.to_variant()];
-        run_task(async move { gdscript::call::<VarArray>(&node, "wait_later", &args).await }).await?
-    }
-    .map_err(|e| e.to_string())?;
+    let args = vec![probe.to_variant(), "in_three_frames".to_variant(), 6.to_variant()];
+    let outcome: VarArray = call_script(&node, "wait_later", args).await?;
     // [value, done before wait(), get_result(), get_task_name()]
     ensure_eq!(outcome.at(0), 3.to_variant());
     ensure_eq!(outcome.at(1), true.to_variant());
@@ -262,10 +261,8 @@ async fn three_levels_of_nesting() -> Result<(), String> {
     // GDScript awaits Rust `level1`, which awaits GDScript `level2`, which awaits Rust `level3` (40).
     let node = script_node();
     let probe = BridgeProbe::new_gd();
-    let call_node = node.clone();
     let args = vec![probe.to_variant(), "level1".to_variant(), array_of(node.to_variant())];
-    let value = run_task(async move { gdscript::call::<i64>(&call_node, "await_rust", &args).await }).await?;
-    ensure_eq!(value, Ok(42));
+    ensure_eq!(call_script::<i64>(&node, "await_rust", args).await?, 42);
     node.free();
     Ok(())
 }

@@ -25,8 +25,19 @@ tests![
 ];
 
 async fn blocking_work_runs_on_a_worker_and_resumes_on_the_main_thread() -> Result<(), String> {
-    let (worker_was_main, resumed_on_main, value) = run_task(async {
-        let (was_main, value) = spawn_blocking(|| (godot::init::is_main_thread(), 40 + 2)).await.expect("no panic");
+    runs_on_a_worker_and_resumes_on_the_main_thread(|work| spawn_blocking(work)).await
+}
+
+async fn panic_in_blocking_work_comes_back_as_an_error() -> Result<(), String> {
+    panic_comes_back_as_an_error(|work| spawn_blocking(work)).await
+}
+
+/// `spawn_blocking` or `spawn_compute`, called from a closure in this file (the place errors name).
+type Offload<T> = fn(Box<dyn FnOnce() -> T + Send>) -> Offloaded<T>;
+
+async fn runs_on_a_worker_and_resumes_on_the_main_thread(offload: Offload<(bool, i32)>) -> Result<(), String> {
+    let (worker_was_main, resumed_on_main, value) = run_task(async move {
+        let (was_main, value) = offload(Box::new(|| (godot::init::is_main_thread(), 40 + 2))).await.expect("no panic");
         (was_main, godot::init::is_main_thread(), value)
     })
     .await?;
@@ -36,11 +47,18 @@ async fn blocking_work_runs_on_a_worker_and_resumes_on_the_main_thread() -> Resu
     Ok(())
 }
 
-async fn panic_in_blocking_work_comes_back_as_an_error() -> Result<(), String> {
-    let outcome = run_task(async { spawn_blocking(|| -> u8 { panic!("itest-worker-panic") }).await }).await?;
+/// A panic on the worker comes back as an error naming where the work was offloaded (the closure passed as
+/// `offload`, in this file), and the pool keeps working.
+async fn panic_comes_back_as_an_error(
+    offload: fn(Box<dyn FnOnce() -> u8 + Send>) -> Offloaded<u8>,
+) -> Result<(), String> {
+    let outcome = run_task(async move { offload(Box::new(|| panic!("itest-worker-panic"))).await }).await?;
     let error = outcome.err().ok_or("a panicking closure returned a value")?;
     ensure_eq!(error.message(), "itest-worker-panic");
+    ensure!(error.is_panic());
     ensure!(error.to_string().contains("tests/threads.rs:"), "{error}");
+    let after = run_task(async move { offload(Box::new(|| 7)).await }).await?;
+    ensure_eq!(after, Ok(7));
     Ok(())
 }
 
@@ -77,11 +95,9 @@ fn wait_for(flag: &AtomicBool) {
     }
 }
 
-type Offload = fn(Box<dyn FnOnce() -> DropRecorder + Send>) -> Offloaded<DropRecorder>;
-
 /// Work whose task is cancelled while it runs, and then (second round) after it finished but before the
 /// task picked the result up: either way the result is dropped on a worker thread.
-async fn result_dropped_on_the_worker_after_cancel(offload: Offload) -> Result<(), String> {
+async fn result_dropped_on_the_worker_after_cancel(offload: Offload<DropRecorder>) -> Result<(), String> {
     // Cancelled while running: the work waits until the cancellation has happened.
     let dropped_on_main = Arc::new(Mutex::new(None));
     let (started, release) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
@@ -129,26 +145,11 @@ async fn result_dropped_on_the_worker_after_cancel(offload: Offload) -> Result<(
 }
 
 async fn compute_work_runs_on_a_worker_and_resumes_on_the_main_thread() -> Result<(), String> {
-    let (worker_was_main, resumed_on_main, value) = run_task(async {
-        let (was_main, value) = spawn_compute(|| (godot::init::is_main_thread(), 40 + 2)).await.expect("no panic");
-        (was_main, godot::init::is_main_thread(), value)
-    })
-    .await?;
-    ensure!(!worker_was_main, "the work ran on the main thread");
-    ensure!(resumed_on_main);
-    ensure_eq!(value, 42);
-    Ok(())
+    runs_on_a_worker_and_resumes_on_the_main_thread(|work| spawn_compute(work)).await
 }
 
 async fn panic_in_compute_work_comes_back_as_an_error() -> Result<(), String> {
-    let outcome = run_task(async { spawn_compute(|| -> u8 { panic!("itest-compute-panic") }).await }).await?;
-    let error = outcome.err().ok_or("a panicking closure returned a value")?;
-    ensure_eq!(error.message(), "itest-compute-panic");
-    ensure!(error.to_string().contains("tests/threads.rs:"), "{error}");
-    // The pool survives the panic.
-    let after = run_task(async { spawn_compute(|| 7).await }).await?;
-    ensure_eq!(after, Ok(7));
-    Ok(())
+    panic_comes_back_as_an_error(|work| spawn_compute(work)).await
 }
 
 /// Counts its drops on worker threads.
