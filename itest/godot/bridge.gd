@@ -75,3 +75,9 @@ func fire(value: int) -> void:
 func await_signal(pending: Signal) -> void:
 	var value = await pending
 	received.append(value)
+
+
+## A coroutine waiting for `emitter`'s `hit` signal.
+func await_hit(emitter: Object) -> int:
+	var damage: int = await emitter.hit
+	return damage

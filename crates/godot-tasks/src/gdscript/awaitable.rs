@@ -27,8 +27,8 @@ use crate::{TaskBuilder, runtime};
 /// emission waits forever, and once the task has ended, nothing but your reference keeps the `RustTask`
 /// alive.
 ///
-/// A cancellation from Rust (the task's handle, its bound object freed, its group or token) prints an
-/// error, because GDScript then gets `null` instead of a value; `RustTask.cancel()` from GDScript does not.
+/// A cancellation from Rust (its bound object freed, or its node leaving the tree) prints an error, because
+/// GDScript then gets `null` instead of a value; `RustTask.cancel()` from GDScript does not.
 /// After `runtime::shutdown()`, GDScript's `await` resumes with `null` too (but not at engine exit, where the
 /// GDScript coroutines end as well).
 ///
@@ -104,7 +104,8 @@ impl TaskBuilder {
     {
         let task = RustTask::start();
         let signal = RustTask::completed_signal(&task);
-        let handle = self.spawn(Delivering { future, task: Some(task.clone()) });
+        let delivering = Delivering { future, task: Some(task.clone()), generation: runtime::generation() };
+        let handle = self.spawn(delivering);
         RustTask::attach(task, &handle);
         handle.detach();
         signal
@@ -119,12 +120,15 @@ pin_project! {
         future: F,
         // Until the outcome is handed over.
         task: Option<Gd<RustTask>>,
+        // The runtime generation it was spawned in.
+        generation: u64,
     }
 
     impl<F> PinnedDrop for Delivering<F> {
         fn drop(this: Pin<&mut Self>) {
-            if let Some(task) = this.project().task.take() {
-                cancelled(task);
+            let this = this.project();
+            if let Some(task) = this.task.take() {
+                cancelled(task, *this.generation);
             }
         }
     }
@@ -139,26 +143,29 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.project();
-        let outcome = match catch_unwind(AssertUnwindSafe(|| this.future.poll(cx))) {
+        // The conversion too: a panicking `ToGodot` must not leave GDScript waiting.
+        let outcome = match catch_unwind(AssertUnwindSafe(|| this.future.poll(cx).map(|value| value.to_variant()))) {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(value)) => Ok(value),
             Err(payload) => Err(payload),
         };
         let Some(mut task) = this.task.take() else { return Poll::Ready(()) };
+        let cancel_requested = task.bind().cancel_requested();
         let result = match outcome {
             // GDScript asked for a cancellation, which the task outran: it still gets what it asked for.
-            Ok(_) if task.bind().cancel_requested() => {
+            Ok(_) if cancel_requested => {
                 task.bind_mut().cancelled(Cancellation::Requested);
                 Variant::nil()
             }
             Ok(value) => {
-                let value = value.to_variant();
                 task.bind_mut().finish(value.clone());
                 value
             }
             Err(payload) => {
                 let message = godot_tasks_executor::payload_message(&*payload);
-                godot_error!("godot-tasks: {} panicked: {message}", task.bind().label());
+                // No bind is held while Godot's loggers (which may be scripts) see the error.
+                let label = task.bind().label();
+                godot_error!("godot-tasks: {label} panicked: {message}");
                 task.bind_mut().panicked(&message);
                 Variant::nil()
             }
@@ -169,29 +176,54 @@ where
     }
 }
 
-/// The task ended without an outcome: it was cancelled (by GDScript, by Rust, or by `runtime::shutdown()`).
-/// `completed` is emitted from a task of its own, never inside the call that cancelled (GDScript awaits
-/// after calling `cancel()`). Nothing happens at engine exit, where the GDScript coroutines end as well.
-fn cancelled(mut task: Gd<RustTask>) {
-    if runtime::engine_exiting() || !godot::init::is_main_thread() {
+/// The task ended without an outcome: it was cancelled by GDScript (`cancel()`), by Rust (its bound object
+/// was freed, or its node left the tree), or by `runtime::shutdown()`. `completed` is emitted later, from a
+/// task of its own, never inside the call that cancelled (GDScript awaits right after calling `cancel()`).
+/// Nothing happens at engine exit, where the GDScript coroutines end as well.
+fn cancelled(mut task: Gd<RustTask>, generation: u64) {
+    if runtime::engine_exiting() || !runtime::on_main_thread() {
         return;
     }
     let by = if task.bind().cancel_requested() {
         Cancellation::Requested
-    } else if !runtime::is_running() {
+    } else if runtime::generation() != generation {
         Cancellation::Shutdown
     } else {
         Cancellation::Rust
     };
     task.bind_mut().cancelled(by);
-    crate::spawn(async move {
-        if by == Cancellation::Rust {
-            godot_error!(
-                "godot-tasks: {} was cancelled, so GDScript's await on it resumes with null",
-                task.bind().label()
-            );
+    crate::spawn(EmitNull { task: Some(task), report: by == Cancellation::Rust }).detach();
+}
+
+/// Emits `completed` with null for a cancelled task (reporting a cancellation from Rust first). If it is
+/// itself dropped before it runs (another shutdown), it passes the job on to the next runtime.
+struct EmitNull {
+    task: Option<Gd<RustTask>>,
+    report: bool,
+}
+
+impl Future for EmitNull {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        if let Some(task) = self.task.take() {
+            if self.report {
+                let label = task.bind().label();
+                godot_error!("godot-tasks: {label} was cancelled, so GDScript's await on it resumes with null");
+            }
+            RustTask::emit_completed(task, &Variant::nil());
         }
-        RustTask::emit_completed(task, &Variant::nil());
-    })
-    .detach();
+        Poll::Ready(())
+    }
+}
+
+impl Drop for EmitNull {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take()
+            && !runtime::engine_exiting()
+            && runtime::on_main_thread()
+        {
+            crate::spawn(EmitNull { task: Some(task), report: self.report }).detach();
+        }
+    }
 }

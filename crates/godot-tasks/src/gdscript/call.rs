@@ -50,6 +50,9 @@ pub enum CallErrorKind {
     CallFailed(String),
     /// The object was freed before the method returned (it was freed while the coroutine was waiting).
     ObjectFreed,
+    /// The object lives, but the method can no longer return: its coroutine was waiting for an object that
+    /// was freed, or it returned a signal whose object was freed.
+    Abandoned,
     /// The method returned a value that does not convert to the expected Rust type.
     WrongType {
         /// The type of the returned value.
@@ -125,13 +128,16 @@ impl fmt::Display for CallError {
                 f,
                 "{object} has no method '{method}' (called at {at}); check the name, and that the object's script defines it"
             ),
-            CallErrorKind::CallFailed(message) => write!(
-                f,
-                "calling '{method}' on {object} failed (called at {at}): {message}; check the number and types of the arguments"
-            ),
+            CallErrorKind::CallFailed(message) => {
+                write!(f, "calling '{method}' on {object} failed (called at {at}): {message}")
+            }
             CallErrorKind::ObjectFreed => {
                 write!(f, "{object} was freed before its method '{method}' returned (called at {at})")
             }
+            CallErrorKind::Abandoned => write!(
+                f,
+                "'{method}' of {object} can no longer return (called at {at}): what it was waiting for was freed"
+            ),
             CallErrorKind::WrongType { returned, value, expected } => {
                 write!(
                     f,
@@ -162,7 +168,8 @@ impl std::error::Error for CallError {}
 ///
 /// Errors ([`CallError`]) name the object, the method and the call site: no such method, a call the
 /// engine refused (argument count or types), the object freed (before the call, or before the coroutine
-/// returned), or a result that does not convert to `T`.
+/// returned), a coroutine that can no longer return (what it awaited was freed), or a result that does not
+/// convert to `T`.
 ///
 /// # Panics
 ///
@@ -200,7 +207,9 @@ pub fn call<T: FromGodot>(object: &Gd<impl Inherits<Object>>, method: &str, args
         Ok(returned) => awaited(returned),
         // Told apart only now, to keep the common path to one engine call.
         Err(_) if !object.has_method(method) => State::Failed(CallErrorKind::MissingMethod),
-        Err(failure) => State::Failed(CallErrorKind::CallFailed(failure.to_string())),
+        Err(failure) => {
+            State::Failed(CallErrorKind::CallFailed(format!("{failure}; check the number and types of the arguments")))
+        }
     };
     Call { target, state, _result: PhantomData }
 }
@@ -300,6 +309,9 @@ impl<T: FromGodot> Future for Call<T> {
                     _ => args.into_iter().collect::<VarArray>().to_variant(),
                 }),
                 Poll::Ready(Err(error)) => Err(this.error(match error.kind() {
+                    // The coroutine's state (or the returned signal's object) is gone: because the object
+                    // was freed, or because what the coroutine awaited was.
+                    SignalErrorKind::EmitterFreed if this.target.object.lookup_validity() => CallErrorKind::Abandoned,
                     SignalErrorKind::EmitterFreed => CallErrorKind::ObjectFreed,
                     _ => CallErrorKind::CallFailed(error.to_string()),
                 })),

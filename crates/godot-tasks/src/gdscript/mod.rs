@@ -28,8 +28,8 @@
 //! var level = await $Loader.load_level("forest")  # "level forest"
 //! ```
 //!
-//! A panic or a cancellation resumes GDScript's `await` with `null` and shows an error naming the task
-//! in Godot's output, so GDScript never hangs. The signal's object, a [`RustTask`], lets GDScript check
+//! A panic or a cancellation resumes GDScript's `await` with `null`, so GDScript never hangs; Godot's output
+//! shows an error naming the task, except for a cancellation GDScript asked for with `cancel()`. The signal's object, a [`RustTask`], lets GDScript check
 //! and cancel the task: `var task: RustTask = signal.get_object()`.
 //!
 //! **Rust awaits GDScript.** [`call`] calls any method by name and resolves with what it returns, whether

@@ -4,7 +4,7 @@ use std::cell::RefCell;
 
 use godot::builtin::{GString, StringName};
 
-use crate::runtime::LeakAtThreadExit;
+use crate::runtime::{self, LeakAtThreadExit};
 
 struct Names {
     /// The signal of `RustTask` and of GDScript's function states.
@@ -17,13 +17,18 @@ thread_local! {
     static NAMES: RefCell<LeakAtThreadExit<Names>> = const { RefCell::new(LeakAtThreadExit(None)) };
 }
 
+impl Names {
+    fn new() -> Self {
+        Self { completed: StringName::from("completed"), function_state: GString::from("GDScriptFunctionState") }
+    }
+}
+
 fn with_names<R>(f: impl FnOnce(&Names) -> R) -> R {
-    NAMES.with_borrow_mut(|names| {
-        f(names.0.get_or_insert_with(|| Names {
-            completed: StringName::from("completed"),
-            function_state: GString::from("GDScriptFunctionState"),
-        }))
-    })
+    if runtime::engine_exiting() {
+        // Released already (or about to be): make them for this use only.
+        return f(&Names::new());
+    }
+    NAMES.with_borrow_mut(|names| f(names.0.get_or_insert_with(Names::new)))
 }
 
 /// `completed`.

@@ -60,7 +60,7 @@ enum State {
 pub(super) enum Cancellation {
     /// GDScript, with `cancel()`.
     Requested,
-    /// Rust: its handle, its bound object, its group or token.
+    /// Rust: its bound object was freed, or its node left the tree.
     Rust,
     /// `runtime::shutdown()`.
     Shutdown,

@@ -35,6 +35,8 @@ thread_local! {
     static RUNTIME: RefCell<LeakAtThreadExit<Runtime>> = const { RefCell::new(LeakAtThreadExit(None)) };
     /// Set when the engine started tearing the scene tree down for good.
     static ENGINE_EXITING: Cell<bool> = const { Cell::new(false) };
+    /// How many times `shutdown()` ran.
+    static GENERATION: Cell<u64> = const { Cell::new(0) };
 }
 
 /// Holds engine-bound values in a thread-local. If the thread-local is destroyed while still holding one (the
@@ -81,7 +83,7 @@ struct Hooks {
 
 /// Whether this is Godot's main thread, remembered per thread (asking the `godot` crate takes a copy of
 /// the thread's handle each time, which shows in spawn-heavy code).
-fn on_main_thread() -> bool {
+pub(crate) fn on_main_thread() -> bool {
     thread_local! {
         static ON_MAIN_THREAD: Cell<Option<bool>> = const { Cell::new(None) };
     }
@@ -131,14 +133,15 @@ pub(crate) fn flush() {
     let _ = executor.flush();
 }
 
-/// Whether a runtime exists; false while `shutdown()` drops the tasks of the old one.
-pub(crate) fn is_running() -> bool {
-    RUNTIME.try_with(|runtime| runtime.try_borrow().map(|r| r.0.is_some()).unwrap_or(true)).unwrap_or(false)
+/// Counts `shutdown()` calls: a task spawned in one generation and dropped in a later one was dropped by a
+/// shutdown (even if a destructor has started the next runtime meanwhile).
+pub(crate) fn generation() -> u64 {
+    GENERATION.try_with(Cell::get).unwrap_or(u64::MAX)
 }
 
-/// Whether the engine is tearing the scene tree down for good.
+/// Whether the engine is tearing the scene tree down for good (or the thread's locals are gone).
 pub(crate) fn engine_exiting() -> bool {
-    ENGINE_EXITING.get()
+    ENGINE_EXITING.try_with(Cell::get).unwrap_or(true)
 }
 
 /// Attaches the frame hook to the current runtime if it can, and says whether one runs. False without a
@@ -243,6 +246,7 @@ pub fn shutdown() {
     let Some(runtime) = RUNTIME.with_borrow_mut(|runtime| runtime.0.take()) else {
         return;
     };
+    GENERATION.set(GENERATION.get() + 1);
     if let Some(hooks) = &runtime.hooks {
         hooks.detach();
     }

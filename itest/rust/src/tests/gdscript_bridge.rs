@@ -9,6 +9,7 @@ use godot_tasks::gdscript::{self, CallErrorKind};
 use godot_tasks::signal::SignalExt;
 
 use crate::bridge::BridgeProbe;
+use crate::emitter::EmitterNode;
 use crate::harness::{frame, frames, next_frame, run_task, tree, wait_until};
 use crate::{ensure, ensure_eq, tests};
 
@@ -28,6 +29,7 @@ tests![
     call_awaits_a_returned_signal_like_gdscript_await,
     call_on_a_freed_object_gives_object_freed,
     runtime_shutdown_resumes_gdscript_with_null,
+    coroutine_whose_awaited_object_is_freed_is_abandoned,
 ];
 
 /// A node running `bridge.gd`, in the tree.
@@ -316,15 +318,38 @@ async fn call_on_a_freed_object_gives_object_freed() -> Result<(), String> {
 }
 
 async fn runtime_shutdown_resumes_gdscript_with_null() -> Result<(), String> {
+    let log = ErrorLog::start();
     let mut node = script_node();
-    let pending: Signal = BridgeProbe::new_gd().upcast::<Object>().call("slow", &[]).to();
-    let mut task = pending.object().ok_or("the signal has its RustTask")?;
-    node.call("await_signal", &[pending.to_variant()]);
+    let mut tasks = Vec::new();
+    for _ in 0..3 {
+        let pending: Signal = BridgeProbe::new_gd().upcast::<Object>().call("slow", &[]).to();
+        tasks.push(pending.object().ok_or("the signal has its RustTask")?);
+        node.call("await_signal", &[pending.to_variant()]);
+    }
     next_frame().await;
     godot_tasks::runtime::shutdown();
-    wait_until(10, "GDScript's await resumed", || !node.get("received").to::<VarArray>().is_empty()).await?;
-    ensure_eq!(node.get("received").to::<VarArray>().at(0), Variant::nil());
-    ensure_eq!(task.call("get_error", &[]), "cancelled: the runtime shut down".to_variant());
+    wait_until(10, "GDScript's awaits resumed", || node.get("received").to::<VarArray>().len() == 3).await?;
+    ensure!(node.get("received").to::<VarArray>().iter_shared().all(|value| value.is_nil()));
+    for task in &mut tasks {
+        ensure_eq!(task.call("get_error", &[]), "cancelled: the runtime shut down".to_variant());
+    }
+    ensure!(log.errors().is_empty(), "a shutdown is not an error: {:?}", log.errors());
+    node.free();
+    Ok(())
+}
+
+async fn coroutine_whose_awaited_object_is_freed_is_abandoned() -> Result<(), String> {
+    let node = script_node();
+    let emitter = EmitterNode::new_alloc();
+    let (call_node, awaited) = (node.clone(), emitter.clone());
+    let call =
+        godot_tasks::spawn(async move { gdscript::call::<i64>(&call_node, "await_hit", vslice![awaited]).await });
+    next_frame().await;
+    emitter.free(); // GDScript drops the coroutine, which can never return now
+    wait_until(10, "the call ended", || call.is_finished()).await?;
+    let error = call.await.map_err(|e| e.to_string())?.err().ok_or("an abandoned coroutine returned")?;
+    ensure_eq!(error.kind(), &CallErrorKind::Abandoned);
+    ensure!(error.to_string().contains("can no longer return"), "{error}");
     node.free();
     Ok(())
 }
