@@ -18,11 +18,11 @@
 //! Why these pools and not Godot's own `WorkerThreadPool` (measured side by side in one Godot process by
 //! `cargo xtask bench`, rows "worker pool burst" and "worker pool latency", on a 2-core machine):
 //!
-//! - **Bursts:** 10,000 tiny jobs at once cost about 0.7 µs per job on the compute pool, 0.9–1.5 µs on
-//!   `WorkerThreadPool` (high priority), and 8–9 µs on the `blocking` pool, which starts threads while its
-//!   queue is long: the right behaviour for work that waits, the wrong one for many small computations.
-//! - **Waking an idle pool** (one job per frame): a median of about 75–85 µs on the compute pool, against
-//!   25–40 µs for `WorkerThreadPool` and the `blocking` pool. All of them are far inside a frame, and the
+//! - **Bursts:** 10,000 tiny jobs at once cost about 0.5–0.8 µs per job on the compute pool, 0.9–1.5 µs
+//!   on `WorkerThreadPool` (high priority), and 8–9 µs on the `blocking` pool, which starts threads while
+//!   its queue is long: the right behaviour for work that waits, the wrong one for many small computations.
+//! - **Waking an idle pool** (one job per frame): a median of about 75–135 µs on the compute pool, against
+//!   25–60 µs for `WorkerThreadPool` and the `blocking` pool. All of them are far inside a frame, and the
 //!   awaiting task resumes in the next frame either way.
 //! - **What the numbers do not show:** from Rust without `experimental-threads`, each `WorkerThreadPool`
 //!   job has to be a custom callable made through the raw GDExtension interface, jobs can be queued only
