@@ -181,7 +181,7 @@ where
 /// task of its own, never inside the call that cancelled (GDScript awaits right after calling `cancel()`).
 /// Nothing happens at engine exit, where the GDScript coroutines end as well.
 fn cancelled(mut task: Gd<RustTask>, generation: u64) {
-    if runtime::engine_exiting() || !runtime::on_main_thread() {
+    if !can_emit() {
         return;
     }
     let by = if task.bind().cancel_requested() {
@@ -192,7 +192,12 @@ fn cancelled(mut task: Gd<RustTask>, generation: u64) {
         Cancellation::Rust
     };
     task.bind_mut().cancelled(by);
-    crate::spawn(EmitNull { task: Some(task), report: by == Cancellation::Rust }).detach();
+    EmitNull::spawn(task, by == Cancellation::Rust);
+}
+
+/// Whether `completed` may still be emitted: on the main thread, and not during engine exit.
+fn can_emit() -> bool {
+    !runtime::engine_exiting() && runtime::on_main_thread()
 }
 
 /// Emits `completed` with null for a cancelled task (reporting a cancellation from Rust first). If it is
@@ -200,6 +205,15 @@ fn cancelled(mut task: Gd<RustTask>, generation: u64) {
 struct EmitNull {
     task: Option<Gd<RustTask>>,
     report: bool,
+}
+
+impl EmitNull {
+    /// Emits later in a task of its own, if `completed` may still be emitted.
+    fn spawn(task: Gd<RustTask>, report: bool) {
+        if can_emit() {
+            crate::spawn(EmitNull { task: Some(task), report }).detach();
+        }
+    }
 }
 
 impl Future for EmitNull {
@@ -219,11 +233,8 @@ impl Future for EmitNull {
 
 impl Drop for EmitNull {
     fn drop(&mut self) {
-        if let Some(task) = self.task.take()
-            && !runtime::engine_exiting()
-            && runtime::on_main_thread()
-        {
-            crate::spawn(EmitNull { task: Some(task), report: self.report }).detach();
+        if let Some(task) = self.task.take() {
+            EmitNull::spawn(task, self.report);
         }
     }
 }

@@ -23,22 +23,24 @@ impl Names {
     }
 }
 
-fn with_names<R>(f: impl FnOnce(&Names) -> R) -> R {
+/// What `pick` takes from the cached names; from names made for this use only during engine exit (when the
+/// cache is released, or about to be) and once the thread-local is gone.
+fn cached<T>(pick: fn(&Names) -> T) -> T {
     if runtime::engine_exiting() {
-        // Released already (or about to be): make them for this use only.
-        return f(&Names::new());
+        return pick(&Names::new());
     }
-    NAMES.with_borrow_mut(|names| f(names.0.get_or_insert_with(Names::new)))
+    runtime::with_registry(&NAMES, "bridge name cache", Names::new, |names| pick(names))
+        .unwrap_or_else(|| pick(&Names::new()))
 }
 
 /// `completed`.
 pub(super) fn completed() -> StringName {
-    with_names(|names| names.completed.clone())
+    cached(|names| names.completed.clone())
 }
 
 /// `GDScriptFunctionState`.
 pub(super) fn function_state() -> GString {
-    with_names(|names| names.function_state.clone())
+    cached(|names| names.function_state.clone())
 }
 
 /// Releases the names while the engine is still alive (at engine exit).

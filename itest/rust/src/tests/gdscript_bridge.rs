@@ -5,7 +5,8 @@ use godot::classes::{Logger, Os, Script};
 use godot::meta::FromGodot;
 use godot::obj::Singleton;
 use godot::prelude::*;
-use godot_tasks::gdscript::{self, CallErrorKind};
+use godot_tasks::JoinHandle;
+use godot_tasks::gdscript::{self, CallError, CallErrorKind};
 use godot_tasks::signal::SignalExt;
 
 use crate::bridge::BridgeProbe;
@@ -58,6 +59,13 @@ impl ErrorLog {
         Self(logger)
     }
 
+    /// Fails unless one error contains every one of `parts`.
+    fn expect_error(&self, parts: &[&str]) -> Result<(), String> {
+        let errors = self.errors();
+        let found = errors.iter().any(|error| parts.iter().all(|part| error.contains(part)));
+        if found { Ok(()) } else { Err(format!("no error contains all of {parts:?}: {errors:?}")) }
+    }
+
     fn errors(&self) -> Vec<String> {
         let errors: PackedStringArray = self.0.clone().upcast::<Object>().call("errors", &[]).to();
         errors.as_slice().iter().map(GString::to_string).collect()
@@ -78,6 +86,29 @@ async fn call_script<T: FromGodot + 'static>(
 ) -> Result<T, String> {
     let node = node.clone();
     run_task(async move { gdscript::call::<T>(&node, method, &args).await }).await?.map_err(|e| e.to_string())
+}
+
+/// A task calling the GDScript method `method` of `node` with `args` and awaiting it.
+fn spawn_call<T: FromGodot + 'static>(
+    node: &Gd<Node>,
+    method: &'static str,
+    args: Vec<Variant>,
+) -> JoinHandle<Result<T, CallError>> {
+    let node = node.clone();
+    godot_tasks::spawn(async move { gdscript::call::<T>(&node, method, &args).await })
+}
+
+/// The outcome of a `spawn_call` task, once it ended (within 10 frames).
+async fn call_ended<T: 'static>(call: JoinHandle<Result<T, CallError>>) -> Result<Result<T, CallError>, String> {
+    wait_until(10, "the call ended", || call.is_finished()).await?;
+    call.await.map_err(|e| e.to_string())
+}
+
+/// Starts the Rust awaitable `method` of a new `BridgeProbe`: its signal and its `RustTask`.
+fn start_awaitable(method: &str) -> Result<(Signal, Gd<Object>), String> {
+    let pending: Signal = BridgeProbe::new_gd().upcast::<Object>().call(method, &[]).to();
+    let task = pending.object().ok_or("the signal has its RustTask")?;
+    Ok((pending, task))
 }
 
 /// GDScript's `await_rust(probe, method)`, awaited from Rust.
@@ -110,9 +141,7 @@ async fn gdscript_await_resumes_with_null_and_an_error_when_the_rust_task_panics
     let log = ErrorLog::start();
     let probe = BridgeProbe::new_gd();
     ensure!(gdscript_awaits(&node, &probe, "explode").await?.is_nil());
-    let errors = log.errors();
-    let named = errors.iter().any(|e| e.contains("task 'explode'") && e.contains("itest-bridge-explosion"));
-    ensure!(named, "no error names the task and its panic: {errors:?}");
+    log.expect_error(&["task 'explode'", "itest-bridge-explosion"])?;
     node.free();
     Ok(())
 }
@@ -139,20 +168,14 @@ async fn rust_cancellation_resumes_gdscript_with_null_and_an_error() -> Result<(
     let log = ErrorLog::start();
     let probe = BridgeProbe::new_gd();
     let owner = Node::new_alloc();
-    let awaited = {
-        let node = node.clone();
-        let args = vec![probe.to_variant(), "bound_to".to_variant(), array_of(owner.to_variant())];
-        godot_tasks::spawn(async move { gdscript::call::<Variant>(&node, "await_rust", &args).await })
-    };
+    let args = vec![probe.to_variant(), "bound_to".to_variant(), array_of(owner.to_variant())];
+    let awaited = spawn_call::<Variant>(&node, "await_rust", args);
     frames(2).await;
     ensure!(!awaited.is_finished());
     owner.free();
-    wait_until(10, "GDScript's await resumed", || awaited.is_finished()).await?;
-    let value = awaited.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+    let value = call_ended(awaited).await?.map_err(|e| e.to_string())?;
     ensure!(value.is_nil());
-    let errors = log.errors();
-    let named = errors.iter().any(|e| e.contains("task 'bound'") && e.contains("cancelled"));
-    ensure!(named, "no error names the cancelled task: {errors:?}");
+    log.expect_error(&["task 'bound'", "cancelled"])?;
     node.free();
     Ok(())
 }
@@ -236,13 +259,10 @@ async fn wrong_result_type_missing_method_and_refused_call_are_clear_errors() ->
 
 async fn coroutine_whose_object_is_freed_gives_object_freed() -> Result<(), String> {
     let node = script_node();
-    let call_node = node.clone();
-    let call =
-        godot_tasks::spawn(async move { gdscript::call::<i64>(&call_node, "two_frames_then", vslice![1]).await });
+    let call = spawn_call::<i64>(&node, "two_frames_then", vec![1.to_variant()]);
     next_frame().await;
     node.free();
-    wait_until(10, "the call ended", || call.is_finished()).await?;
-    let error = call.await.map_err(|e| e.to_string())?.err().ok_or("a freed coroutine returned a value")?;
+    let error = call_ended(call).await?.err().ok_or("a freed coroutine returned a value")?;
     ensure_eq!(error.kind(), &CallErrorKind::ObjectFreed);
     ensure!(error.to_string().contains("'two_frames_then'"), "{error}");
     Ok(())
@@ -272,8 +292,7 @@ async fn three_levels_of_nesting() -> Result<(), String> {
 async fn awaiting_gdscript_object_freed_while_the_rust_task_runs() -> Result<(), String> {
     let log = ErrorLog::start();
     let mut node = script_node();
-    let pending: Signal = BridgeProbe::new_gd().upcast::<Object>().call("in_three_frames", &[]).to();
-    let mut task = pending.object().ok_or("the signal has its RustTask")?;
+    let (pending, mut task) = start_awaitable("in_three_frames")?;
     node.call("await_signal", &[pending.to_variant()]);
     next_frame().await;
     node.free(); // GDScript's coroutine goes with it
@@ -322,8 +341,8 @@ async fn runtime_shutdown_resumes_gdscript_with_null() -> Result<(), String> {
     let mut node = script_node();
     let mut tasks = Vec::new();
     for _ in 0..3 {
-        let pending: Signal = BridgeProbe::new_gd().upcast::<Object>().call("slow", &[]).to();
-        tasks.push(pending.object().ok_or("the signal has its RustTask")?);
+        let (pending, task) = start_awaitable("slow")?;
+        tasks.push(task);
         node.call("await_signal", &[pending.to_variant()]);
     }
     next_frame().await;
@@ -341,13 +360,10 @@ async fn runtime_shutdown_resumes_gdscript_with_null() -> Result<(), String> {
 async fn coroutine_whose_awaited_object_is_freed_is_abandoned() -> Result<(), String> {
     let node = script_node();
     let emitter = EmitterNode::new_alloc();
-    let (call_node, awaited) = (node.clone(), emitter.clone());
-    let call =
-        godot_tasks::spawn(async move { gdscript::call::<i64>(&call_node, "await_hit", vslice![awaited]).await });
+    let call = spawn_call::<i64>(&node, "await_hit", vec![emitter.to_variant()]);
     next_frame().await;
     emitter.free(); // GDScript drops the coroutine, which can never return now
-    wait_until(10, "the call ended", || call.is_finished()).await?;
-    let error = call.await.map_err(|e| e.to_string())?.err().ok_or("an abandoned coroutine returned")?;
+    let error = call_ended(call).await?.err().ok_or("an abandoned coroutine returned")?;
     ensure_eq!(error.kind(), &CallErrorKind::Abandoned);
     ensure!(error.to_string().contains("can no longer return"), "{error}");
     node.free();

@@ -152,15 +152,6 @@ async fn panic_in_compute_work_comes_back_as_an_error() -> Result<(), String> {
     panic_comes_back_as_an_error(|work| spawn_compute(work)).await
 }
 
-/// Counts its drops on worker threads.
-struct Dropped(Arc<AtomicBool>);
-
-impl Drop for Dropped {
-    fn drop(&mut self) {
-        self.0.store(!godot::init::is_main_thread(), Ordering::SeqCst);
-    }
-}
-
 async fn compute_job_dropped_before_it_starts_is_skipped() -> Result<(), String> {
     // Occupy every thread of the pool, queue a job behind them, and drop its future.
     let release = Arc::new(AtomicBool::new(false));
@@ -177,18 +168,19 @@ async fn compute_job_dropped_before_it_starts_is_skipped() -> Result<(), String>
         })
         .collect();
     wait_until(300, "every pool thread is busy", || busy.load(Ordering::SeqCst) == threads as u64).await?;
-    let (ran, job_dropped) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
-    let (ran_flag, guard) = (ran.clone(), Dropped(job_dropped.clone()));
+    let (ran, dropped_on_main) = (Arc::new(AtomicBool::new(false)), Arc::new(Mutex::new(None)));
+    let (ran_flag, guard) = (ran.clone(), DropRecorder(dropped_on_main.clone()));
     drop(spawn_compute(move || {
         let _guard = guard;
         ran_flag.store(true, Ordering::SeqCst);
     }));
-    ensure!(!job_dropped.load(Ordering::SeqCst), "the job was dropped before a worker took it");
+    ensure!(dropped_on_main.lock().unwrap().is_none(), "the job was dropped before a worker took it");
     release.store(true, Ordering::SeqCst);
     for blocker in blockers {
         ensure_eq!(run_task(blocker).await?, Ok(()));
     }
-    wait_until(200, "a worker took the job and dropped it", || job_dropped.load(Ordering::SeqCst)).await?;
+    wait_until(200, "a worker took the job and dropped it", || dropped_on_main.lock().unwrap().is_some()).await?;
+    ensure_eq!(*dropped_on_main.lock().unwrap(), Some(false));
     ensure!(!ran.load(Ordering::SeqCst), "the job ran although its future was dropped before it started");
     Ok(())
 }
