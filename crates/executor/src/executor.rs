@@ -1,6 +1,8 @@
 //! The executor: spawning, flushing the ready queue, cancelling, shutting down.
 
+use std::any::Any;
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::pin::Pin;
@@ -23,6 +25,15 @@ use crate::{Host, JoinError};
 /// assert_eq!(godot_tasks_executor::DEFAULT_ROUND_BUDGET, 64);
 /// ```
 pub const DEFAULT_ROUND_BUDGET: u32 = 64;
+
+/// How many refused futures one drop loop drops before it leaks the rest. See [`Executor::spawn`].
+///
+/// # Example
+///
+/// ```
+/// assert_eq!(godot_tasks_executor::REFUSED_DROP_LIMIT, 10_000);
+/// ```
+pub const REFUSED_DROP_LIMIT: usize = 10_000;
 
 /// A single-threaded executor for `'static` futures that need not be `Send`.
 ///
@@ -62,6 +73,17 @@ pub(crate) struct Inner {
     spawned: RefCell<Vec<TaskRef>>,
     flushing: Cell<bool>,
     closed: Cell<bool>,
+    /// Futures refused after shutdown, waiting for the drop loop that runs now (see [`DropLoop`]).
+    refused: RefCell<VecDeque<Refused>>,
+    /// Whether a [`DropLoop`] runs: a refused spawn then parks its future for that loop.
+    in_drop_loop: Cell<bool>,
+}
+
+/// A future that `spawn` refused after shutdown, waiting to be dropped.
+struct Refused {
+    future: Box<dyn Any>,
+    spawned_at: &'static Location<'static>,
+    name: Option<Arc<str>>,
 }
 
 /// What one [`Executor::flush`] did.
@@ -115,13 +137,33 @@ impl Executor {
                 spawned: RefCell::new(Vec::new()),
                 flushing: Cell::new(false),
                 closed: Cell::new(false),
+                refused: RefCell::new(VecDeque::new()),
+                in_drop_loop: Cell::new(false),
             }),
         }
     }
 
     /// Spawns a task. Its first poll happens in a later [`flush`](Self::flush), never inside this call.
     ///
-    /// After [`shutdown`](Self::shutdown) the future is dropped at once and the handle reports a cancellation.
+    /// # After shutdown
+    ///
+    /// After [`shutdown`](Self::shutdown) the future is refused: it is never polled, the handle reports a
+    /// cancellation, and the future is dropped on this thread by the outermost *drop loop*, never by a `spawn`
+    /// that a destructor called:
+    ///
+    /// - A `spawn` from a destructor that the executor runs (a task's future dropped by the shutdown, or
+    ///   another refused future) returns first; its future is dropped right after that destructor returns.
+    /// - Any other `spawn` after shutdown drops its future, and whatever its destructor spawns, before it
+    ///   returns.
+    ///
+    /// So a destructor that spawns a replacement every time does not recurse, but it would never end: one drop
+    /// loop (one `shutdown`, or one outermost refused `spawn`) drops at most [`REFUSED_DROP_LIMIT`] refused
+    /// futures. It leaks the rest (they are never dropped) and tells [`Host::report_panic`] where the first
+    /// leaked one was spawned. Do not spawn from `Drop` during shutdown: check [`is_shut_down`](Self::is_shut_down)
+    /// first.
+    ///
+    /// A refused future whose destructor panics is reported to [`Host::report_panic`]; the panic does not
+    /// leave `spawn`.
     ///
     /// # Example
     ///
@@ -208,7 +250,7 @@ impl Executor {
     {
         let inner = &self.inner;
         if inner.closed.get() {
-            drop(future);
+            inner.refuse(Refused { future: Box::new(future), spawned_at, name: name.clone() });
             return JoinHandle::new(Rc::downgrade(inner), TaskRef::NONE, spawned_at, name);
         }
         let cell: Pin<Box<dyn RawTask>> = Box::pin(TaskCell::new(future));
@@ -356,9 +398,10 @@ impl Executor {
     /// Drops every task's future now, on this thread, and refuses new work.
     ///
     /// Handles report a cancellation, also those of finished tasks whose value was not taken yet (the value is
-    /// dropped with everything else), and whoever awaits them is woken; later wakes are no-ops; later spawns drop their future
-    /// immediately. Futures spawned by destructors during shutdown are dropped too. If called from inside a
-    /// task, that task's future is dropped when its poll returns.
+    /// dropped with everything else), and whoever awaits them is woken; later wakes are no-ops; later spawns
+    /// are refused (see "After shutdown" in [`spawn`](Self::spawn)). Futures spawned by destructors during shutdown
+    /// are dropped too, each right after the destructor that spawned it. If called from inside a task, that
+    /// task's future is dropped when its poll returns.
     ///
     /// # Example
     ///
@@ -376,8 +419,9 @@ impl Executor {
         inner.closed.set(true);
         inner.shared.close();
         inner.spawned.borrow_mut().clear();
-        // Destructors may spawn (refused: dropped at once) or cancel (a no-op by now); loop until only the
-        // tasks being polled or dropped right now remain.
+        // Destructors may spawn (refused: parked for this drop loop, or for the one that runs already) or cancel
+        // (a no-op by now); loop until only the tasks being polled or dropped right now remain.
+        let mut drop_loop = inner.enter_drop_loop();
         loop {
             let released: Vec<Entry> = {
                 let mut table = inner.table.borrow_mut();
@@ -393,6 +437,9 @@ impl Executor {
             }
             for entry in released {
                 inner.release(entry);
+                if let Some(drop_loop) = &mut drop_loop {
+                    drop_loop.drop_refused();
+                }
             }
         }
     }
@@ -546,6 +593,20 @@ impl Inner {
         }
     }
 
+    /// Takes a future refused after shutdown: parks it for the drop loop that runs now, or runs one.
+    fn refuse(&self, refused: Refused) {
+        self.refused.borrow_mut().push_back(refused);
+        if let Some(mut drop_loop) = self.enter_drop_loop() {
+            drop_loop.drop_refused();
+        }
+    }
+
+    /// Starts the drop loop, unless one runs already (then that one drops what is refused from now on).
+    fn enter_drop_loop(&self) -> Option<DropLoop<'_>> {
+        // Not `then_some`: a `DropLoop` made and discarded would end the running loop in its destructor.
+        (!self.in_drop_loop.replace(true)).then(|| DropLoop { inner: self, dropped: 0, leaked: 0 })
+    }
+
     /// Hands a panic report to the host; a host that panics itself is not allowed to lose tasks.
     fn report(&self, report: &PanicReport) {
         quietly_drop(catch_unwind(AssertUnwindSafe(|| self.shared.host().report_panic(report))));
@@ -583,6 +644,66 @@ impl Drop for Inner {
         for entry in entries {
             self.release(entry);
         }
+    }
+}
+
+/// The one loop that drops refused futures, one after the other, outside the `spawn` that refused them.
+///
+/// Only the outermost dropper runs one (a `shutdown`, or a refused `spawn` outside any drop loop); a `spawn`
+/// inside a destructor it runs only parks its future, so a destructor that spawns never recurses. To end a
+/// chain in which every destructor spawns a replacement, the loop drops at most [`REFUSED_DROP_LIMIT`] refused
+/// futures and leaks the rest.
+struct DropLoop<'a> {
+    inner: &'a Inner,
+    /// Refused futures dropped so far by this loop.
+    dropped: usize,
+    /// Refused futures leaked so far by this loop.
+    leaked: usize,
+}
+
+impl DropLoop<'_> {
+    /// Drops every parked future, and those their destructors spawn, until none is left.
+    fn drop_refused(&mut self) {
+        loop {
+            let next = self.inner.refused.borrow_mut().pop_front();
+            let Some(Refused { future, spawned_at, name }) = next else {
+                return;
+            };
+            if self.dropped == REFUSED_DROP_LIMIT {
+                // Leaking runs no code, so no new future is parked for it: the loop ends.
+                std::mem::forget(future);
+                self.leaked += 1;
+                if self.leaked == 1 {
+                    self.report_first_leak(spawned_at, name);
+                }
+                continue;
+            }
+            self.dropped += 1;
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(future))) {
+                let message = format!("a task's future panicked while being dropped: {}", payload_message(&*payload));
+                quietly_drop(payload);
+                self.inner.report(&PanicReport { message, spawned_at, name });
+            }
+        }
+    }
+
+    /// Tells the host that the chain was cut, naming the first leaked future. Reported once per loop: the
+    /// host's own code may spawn again, and those futures are leaked silently.
+    fn report_first_leak(&self, spawned_at: &'static Location<'static>, name: Option<Arc<str>>) {
+        let leaked = 1 + self.inner.refused.borrow().len();
+        let message = format!(
+            "refused after shutdown and leaked: {REFUSED_DROP_LIMIT} refused futures were dropped in a row, each \
+             spawning another from its destructor, so the executor ended the chain by leaking the {leaked} left \
+             (never dropped). Do not spawn from Drop during shutdown: check `Executor::is_shut_down()` first"
+        );
+        self.inner.report(&PanicReport { message, spawned_at, name });
+    }
+}
+
+impl Drop for DropLoop<'_> {
+    fn drop(&mut self) {
+        // Nothing is left parked: every path that parks a future runs `drop_refused` afterwards.
+        self.inner.in_drop_loop.set(false);
     }
 }
 

@@ -38,7 +38,11 @@ pub trait Host: Send + Sync + 'static {
 
     /// A task panicked. Called on the executor's thread, after the panic was caught.
     ///
-    /// The default does nothing; the panic is still handed to the task's `JoinHandle`.
+    /// Also called for the other failures the executor catches on a task's behalf, each with a message that
+    /// says what happened: a future or output whose destructor panicked, and futures refused after shutdown
+    /// that had to be leaked (see "After shutdown" in [`Executor::spawn`](crate::Executor::spawn)).
+    ///
+    /// The default does nothing; a panic is still handed to the task's `JoinHandle`.
     fn report_panic(&self, report: &crate::PanicReport) {
         let _ = report;
     }

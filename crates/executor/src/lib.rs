@@ -52,7 +52,7 @@ mod ready_queue;
 mod task_table;
 
 pub use cancel_handle::CancelHandle;
-pub use executor::{DEFAULT_ROUND_BUDGET, Executor, FlushOutcome};
+pub use executor::{DEFAULT_ROUND_BUDGET, Executor, FlushOutcome, REFUSED_DROP_LIMIT};
 pub use host::Host;
 pub use join_error::JoinError;
 pub use join_handle::{CancelOnDrop, JoinHandle};

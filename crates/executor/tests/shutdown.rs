@@ -100,7 +100,7 @@ fn spawn_after_shutdown_drops_the_future_at_once_and_returns_a_cancelled_handle(
 }
 
 #[test]
-fn task_spawned_by_a_destructor_during_shutdown_is_dropped_at_once() {
+fn task_spawned_by_a_destructor_during_shutdown_is_dropped_after_that_destructor_and_never_polled() {
     let (executor, trace) = executor();
     let (b, b_counts) = trace.probe("b", std::future::pending::<()>());
     let guard = {
