@@ -217,10 +217,13 @@ impl<T: 'static> Future for JoinHandle<T> {
                     table.remove(self.task)
                 }
                 Some(entry) => {
-                    match &mut entry.join_waker {
-                        Some(waker) if waker.will_wake(cx.waker()) => {}
-                        slot => *slot = Some(cx.waker().clone()),
-                    }
+                    let replaced = match &mut entry.join_waker {
+                        Some(waker) if waker.will_wake(cx.waker()) => None,
+                        slot => slot.replace(cx.waker().clone()),
+                    };
+                    drop(table);
+                    // A foreign waker's destructor may spawn or cancel: it runs with the table no longer borrowed.
+                    drop(replaced);
                     return Poll::Pending;
                 }
             }
@@ -244,20 +247,21 @@ impl<T> Drop for JoinHandle<T> {
         let Some(inner) = self.executor.upgrade() else {
             return;
         };
-        let released = {
+        let (released, join_waker) = {
             let Ok(mut table) = inner.table.try_borrow_mut() else {
                 return; // Only possible while the executor itself is being torn down.
             };
             match table.get_mut(self.task) {
-                None => None,
-                Some(entry) if entry.phase == Phase::Finished => table.remove(self.task),
+                None => (None, None),
+                Some(entry) if entry.phase == Phase::Finished => (table.remove(self.task), None),
                 Some(entry) => {
                     entry.detached = true;
-                    entry.join_waker.take();
-                    None
+                    (None, entry.join_waker.take())
                 }
             }
         };
+        // Both may run user code (a foreign waker's destructor, a future or an output): outside the borrow.
+        drop(join_waker);
         if let Some(entry) = released {
             inner.release(entry);
         }

@@ -42,6 +42,13 @@
 //!
 //! At shutdown, every slot that is not Running is released and its future dropped; a Running task is
 //! released when its poll returns.
+//!
+//! # Borrowing
+//!
+//! The table lives in a `RefCell` and every borrow is short: it runs no code the executor does not own. A
+//! future, an output, a join waker or a panic payload leaves the table inside the borrow and is dropped (a
+//! waker woken) only after the borrow ended, because its destructor may spawn, cancel or await, and each of
+//! those borrows the table again.
 
 use std::panic::Location;
 use std::pin::Pin;

@@ -4,7 +4,10 @@ mod common;
 
 use std::task::Poll;
 
-use common::{Event, Gate, WakeCounter, dropped, executor, here, join_in_task, outcome, poll_once, poll_with};
+use common::{
+    Event, Gate, WakeCounter, dropped, executor, here, join_in_task, note, outcome, poll_once, poll_with,
+    waker_with_drop_hook,
+};
 use godot_tasks_executor::FlushOutcome;
 
 #[test]
@@ -273,4 +276,91 @@ fn task_that_shuts_the_executor_down_wakes_the_waiter_of_its_own_handle() {
 
     assert_eq!(wakes.wakes(), 1, "the awaiter must be woken: its handle now completes with a cancellation");
     assert!(outcome(handle).unwrap_err().is_cancelled());
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// A join waker's destructor may re-enter the executor: it runs outside every borrow of the task table
+
+#[test]
+fn replacing_a_join_waker_whose_destructor_spawns_does_not_panic() {
+    let (executor, trace) = executor();
+    let mut handle = executor.spawn(std::future::pending::<()>());
+    let first = {
+        let (executor, trace) = (executor.clone(), trace.clone());
+        waker_with_drop_hook(move || {
+            let (spawned, _) = trace.probe("spawned", async {});
+            executor.spawn(spawned).detach();
+            trace.note("first waker dropped");
+        })
+    };
+    assert!(poll_with(&mut handle, &first).is_pending());
+    drop(first); // the handle holds the last clone
+    trace.take();
+    let (second, _) = WakeCounter::new_waker();
+
+    let polled = poll_with(&mut handle, &second);
+
+    assert!(polled.is_pending());
+    assert_eq!(trace.take(), [note("first waker dropped")]);
+    assert_eq!(executor.task_count(), 2);
+    let _ = executor.flush();
+    assert_eq!(trace.take(), [common::poll("spawned"), dropped("spawned")]);
+}
+
+#[test]
+fn replacing_a_join_waker_whose_destructor_cancels_the_task_does_not_panic() {
+    let (executor, trace) = executor();
+    let (future, counts) = trace.probe("a", std::future::pending::<()>());
+    let mut handle = executor.spawn(future);
+    let canceller = handle.cancel_handle();
+    let first = waker_with_drop_hook(move || canceller.cancel());
+    assert!(poll_with(&mut handle, &first).is_pending());
+    drop(first);
+    let (second, second_wakes) = WakeCounter::new_waker();
+
+    let polled = poll_with(&mut handle, &second);
+
+    assert!(polled.is_pending());
+    let _ = executor.flush();
+    assert_eq!((counts.polls(), counts.drops()), (0, 1));
+    assert_eq!(second_wakes.wakes(), 1, "the new waker is told of the cancellation");
+    assert!(outcome(handle).unwrap_err().is_cancelled());
+}
+
+#[test]
+fn dropping_a_handle_whose_join_waker_spawns_on_drop_does_not_panic() {
+    let (executor, trace) = executor();
+    let mut handle = executor.spawn(std::future::pending::<()>());
+    let waker = {
+        let (executor, trace) = (executor.clone(), trace.clone());
+        waker_with_drop_hook(move || {
+            executor.spawn(async {}).detach();
+            trace.note("waker dropped");
+        })
+    };
+    assert!(poll_with(&mut handle, &waker).is_pending());
+    drop(waker);
+    trace.take();
+
+    drop(handle);
+
+    assert_eq!(trace.take(), [note("waker dropped")]);
+    assert_eq!(executor.task_count(), 2);
+}
+
+#[test]
+fn dropping_a_handle_whose_join_waker_cancels_the_task_on_drop_does_not_panic() {
+    let (executor, trace) = executor();
+    let (future, counts) = trace.probe("a", std::future::pending::<()>());
+    let mut handle = executor.spawn(future);
+    let canceller = handle.cancel_handle();
+    let waker = waker_with_drop_hook(move || canceller.cancel());
+    assert!(poll_with(&mut handle, &waker).is_pending());
+    drop(waker);
+
+    drop(handle);
+
+    let _ = executor.flush();
+    assert_eq!((counts.polls(), counts.drops()), (0, 1));
+    assert_eq!(executor.task_count(), 0);
 }

@@ -358,6 +358,43 @@ impl Wake for WakeCounter {
     }
 }
 
+/// What a [`waker_with_drop_hook`] waker runs when dropped, with the id of that waker.
+type DropHook = (usize, Box<dyn FnOnce()>);
+
+thread_local! {
+    /// The destructor hooks of the [`waker_with_drop_hook`] wakers alive on this thread.
+    static DROP_HOOKS: RefCell<Vec<DropHook>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A waker that does nothing when woken and runs `on_drop` when its last clone is dropped: a foreign waker whose
+/// destructor may re-enter the executor. Must be dropped on the thread that made it.
+pub fn waker_with_drop_hook(on_drop: impl FnOnce() + 'static) -> Waker {
+    static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    DROP_HOOKS.with_borrow_mut(|hooks| hooks.push((id, Box::new(on_drop))));
+    Waker::from(Arc::new(HookedWaker { id }))
+}
+
+/// The state behind a [`waker_with_drop_hook`] waker: only an id, so that it is `Send + Sync` as `Wake`
+/// requires, while the hook (which may hold the executor) stays in a thread-local.
+struct HookedWaker {
+    id: usize,
+}
+
+impl Wake for HookedWaker {
+    fn wake(self: Arc<Self>) {}
+}
+
+impl Drop for HookedWaker {
+    fn drop(&mut self) {
+        let hook = DROP_HOOKS.with_borrow_mut(|hooks| {
+            let at = hooks.iter().position(|(id, _)| *id == self.id).expect("dropped on the thread that made it");
+            hooks.swap_remove(at).1
+        });
+        hook();
+    }
+}
+
 /// Polls `future` once, by hand, with `waker`.
 pub fn poll_with<F: Future + Unpin>(future: &mut F, waker: &Waker) -> Poll<F::Output> {
     Pin::new(future).poll(&mut Context::from_waker(waker))
