@@ -1,7 +1,7 @@
 //! `cargo xtask test` and `cargo xtask demo`.
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, ExitStatus};
 
 use crate::shell::{cargo, root, run, step};
 use crate::{bench, godot};
@@ -34,18 +34,7 @@ pub fn test_all() -> Result<(), String> {
         "no error line `godot-tasks: task spawned at itest/rust/src/...: panicked: itest-panic-marker`",
     );
 
-    let exit = run_godot(&bin, &project, &["--scenario=exit-with-pending-tasks"])?;
-    let errors: Vec<&str> = exit.lines().filter(|l| ERROR_MARKERS.iter().any(|m| l.contains(m))).collect();
-    results.check(
-        "exit with 1,000 pending tasks: all dropped on the main thread",
-        exit.contains("exit-scenario: 1000 of 1000 futures dropped on the main thread"),
-        "the futures were not all dropped on the main thread at exit",
-    );
-    results.check(
-        "exit with 1,000 pending tasks: no error line, nothing leaked",
-        errors.is_empty(),
-        &errors.join("\n"),
-    );
+    exit_matrix(&bin, &project, &mut results)?;
 
     // A smoke test only: small sizes, no timing thresholds; it fails if the bench project does not run through.
     let smoke = bench::bench(true);
@@ -57,6 +46,57 @@ pub fn test_all() -> Result<(), String> {
 
     println!("\n{} passed, {} failed", results.passed, results.failed);
     if results.failed == 0 { Ok(()) } else { Err(format!("{} integration test(s) failed", results.failed)) }
+}
+
+/// The exit scenarios of the itest project: each quits Godot with other work in flight.
+const EXIT_SCENARIOS: &[&str] = &[
+    "exit-with-pending-tasks",
+    "exit-blocking-job-running",
+    "exit-compute-job-running",
+    "exit-tokio-job-running",
+    "exit-idle-pools",
+    "exit-destructor-spawns",
+];
+/// How each run of a scenario quits: a task calls `quit()`, GDScript does, or the window is asked to close.
+const QUIT_WAYS: &[&str] = &["task", "gdscript", "close", "task", "gdscript"];
+
+/// Runs every exit scenario once per way to quit, each in its own Godot process: every run must exit with
+/// status 0 (a crash can follow the last printed line) and print no error and no leak.
+fn exit_matrix(bin: &Path, project: &Path, results: &mut Results) -> Result<(), String> {
+    for scenario in EXIT_SCENARIOS {
+        let mut failures = Vec::new();
+        for (run, quit) in QUIT_WAYS.iter().enumerate() {
+            let (status, output) =
+                run_godot_status(bin, project, &[&format!("--scenario={scenario}"), &format!("--quit={quit}")])?;
+            let errors: Vec<&str> = output.lines().filter(|l| ERROR_MARKERS.iter().any(|m| l.contains(m))).collect();
+            let run = run + 1;
+            if !status.success() {
+                failures.push(format!("run {run} (quit by {quit}): Godot exited with {status}"));
+            }
+            if !errors.is_empty() {
+                failures.push(format!("run {run} (quit by {quit}): {}", errors.join("\n")));
+            }
+            if !output.contains("; quitting") {
+                failures.push(format!("run {run} (quit by {quit}): the scenario never got to quit"));
+            }
+            if *scenario == "exit-with-pending-tasks"
+                && !output.contains("exit-scenario: 10000 of 10000 futures dropped on the main thread")
+            {
+                failures.push(format!("run {run} (quit by {quit}): not every future was dropped on the main thread"));
+            }
+            if *scenario == "exit-destructor-spawns" && !output.contains("exit-scenario: 4 of 4 destructors ran") {
+                failures
+                    .push(format!("run {run} (quit by {quit}): not every destructor ran, once, on the main thread"));
+            }
+        }
+        let runs = QUIT_WAYS.len();
+        results.check(
+            &format!("{scenario}: {runs} runs exit with status 0, no error, nothing leaked"),
+            failures.is_empty(),
+            &failures.join("\n"),
+        );
+    }
+    Ok(())
 }
 
 pub fn demo() -> Result<(), String> {
@@ -77,6 +117,15 @@ pub(crate) fn headless_godot(bin: &Path, project: &Path, script: &str) -> Result
 
 /// Runs the itest project; returns its combined output (already echoed).
 fn run_godot(bin: &Path, project: &Path, user_args: &[&str]) -> Result<String, String> {
+    let (status, text) = run_godot_status(bin, project, user_args)?;
+    if !status.success() && !text.contains(" passed, ") {
+        return Err(format!("Godot exited with {status} before reporting results"));
+    }
+    Ok(text)
+}
+
+/// Runs the itest project; returns its exit status and combined output (already echoed).
+fn run_godot_status(bin: &Path, project: &Path, user_args: &[&str]) -> Result<(ExitStatus, String), String> {
     let mut command = headless_godot(bin, project, "res://run.gd")?;
     if !user_args.is_empty() {
         command.arg("--").args(user_args);
@@ -85,10 +134,7 @@ fn run_godot(bin: &Path, project: &Path, user_args: &[&str]) -> Result<String, S
     let output = command.output().map_err(|e| format!("could not start Godot: {e}"))?;
     let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     print!("{text}");
-    if !output.status.success() && !text.contains(" passed, ") {
-        return Err(format!("Godot exited with {} before reporting results", output.status));
-    }
-    Ok(text)
+    Ok((output.status, text))
 }
 
 /// Godot loads extensions listed in `.godot/extension_list.cfg`; writing it spares an editor import.

@@ -1,5 +1,8 @@
-//! Engine exit with 1,000 pending tasks, most of them awaiting signals or time: every future must be dropped
-//! on the main thread, silently.
+//! Engine exit with work in flight, one scenario per Godot process (`--scenario=NAME`, `--quit=HOW`): every
+//! future must be dropped on the main thread, silently, and the process must exit with status 0 (no worker
+//! thread may run the extension's code after Godot unloaded it).
+//!
+//! `cargo xtask test` runs each scenario several times and checks each exit status and output.
 
 use std::cell::Cell;
 use std::time::Duration;
@@ -12,7 +15,7 @@ use godot_tasks::{threads, time};
 use crate::bridge::BridgeProbe;
 use crate::emitter::Emitter;
 
-const TASKS: usize = 1000;
+const TASKS: usize = 10_000;
 
 thread_local! {
     static DROPPED_ON_MAIN: Cell<usize> = const { Cell::new(0) };
@@ -35,7 +38,130 @@ impl Drop for DropProbe {
     }
 }
 
-pub fn start(mut tree: Gd<SceneTree>) {
+/// Starts `scenario`; false if there is no such scenario. It quits the way `quit` says: `task` (a task
+/// calls `SceneTree.quit()`), `gdscript` (a GDScript node does), or `close` (the window is asked to close).
+pub fn start(tree: Gd<SceneTree>, scenario: &str, quit: &str) -> bool {
+    let quit = match quit {
+        "task" => Quit::Task,
+        "gdscript" => Quit::GdScript,
+        "close" => Quit::CloseRequest,
+        _ => return false,
+    };
+    match scenario {
+        "exit-with-pending-tasks" => pending_tasks(tree, quit),
+        "exit-blocking-job-running" => {
+            job_running(threads::spawn_blocking(|| std::thread::sleep(Duration::from_millis(400))), tree, quit)
+        }
+        "exit-compute-job-running" => {
+            job_running(threads::spawn_compute(|| std::thread::sleep(Duration::from_millis(400))), tree, quit)
+        }
+        "exit-tokio-job-running" => tokio_job_running(tree, quit),
+        "exit-idle-pools" => idle_pools(tree, quit),
+        "exit-destructor-spawns" => destructor_spawns(tree, quit),
+        _ => return false,
+    }
+    true
+}
+
+#[derive(Clone, Copy)]
+enum Quit {
+    Task,
+    GdScript,
+    CloseRequest,
+}
+
+/// Quits after `seconds`, the way `quit` says, printing `what` first.
+fn quit_after(mut tree: Gd<SceneTree>, seconds: f64, quit: Quit, what: &'static str) {
+    let timer = tree.create_timer(seconds);
+    godot_tasks::spawn(async move {
+        timer.signals().timeout().next_emission().await;
+        println!("exit-scenario: {what}; quitting");
+        match quit {
+            Quit::Task => tree.quit(),
+            Quit::GdScript => {
+                let mut quitter = Node::new_alloc();
+                quitter.set_script(&load::<Script>("res://quitter.gd"));
+                tree.get_root().expect("a root window").add_child(&quitter);
+            }
+            // What the window manager's close button does: the tree quits when its root window asks to close.
+            Quit::CloseRequest => {
+                tree.get_root().expect("a root window").emit_signal("close_requested", &[]);
+            }
+        }
+    })
+    .detach();
+}
+
+/// A job on a worker pool that is still running when the engine exits: the exit waits for it.
+fn job_running(job: threads::Offloaded<()>, tree: Gd<SceneTree>, quit: Quit) {
+    godot_tasks::spawn(async move {
+        let _ = job.await;
+    })
+    .detach();
+    quit_after(tree, 0.1, quit, "a job is running on a worker");
+}
+
+/// A tokio future still running (and one blocking its worker thread for a while) when the engine exits.
+fn tokio_job_running(tree: Gd<SceneTree>, quit: Quit) {
+    godot_tasks::spawn(async move {
+        let _ = threads::spawn_tokio(async { tokio::time::sleep(Duration::from_secs(3600)).await }).await;
+    })
+    .detach();
+    godot_tasks::spawn(async move {
+        let _ = threads::spawn_tokio(async { std::thread::sleep(Duration::from_millis(400)) }).await;
+    })
+    .detach();
+    quit_after(tree, 0.1, quit, "tokio futures are running");
+}
+
+/// Every pool ran jobs earlier and is idle (its threads wait for work) when the engine exits.
+fn idle_pools(tree: Gd<SceneTree>, quit: Quit) {
+    godot_tasks::spawn(async move {
+        for _ in 0..8 {
+            let _ = threads::spawn_blocking(|| std::thread::sleep(Duration::from_millis(5))).await;
+            let _ = threads::spawn_compute(|| 1 + 1).await;
+            let _ = threads::spawn_tokio(async { 2 }).await;
+        }
+        println!("exit-scenario: the pools are idle");
+        quit_after(tree, 0.1, quit, "the pools have been idle for a while");
+    })
+    .detach();
+}
+
+/// Futures whose destructors spawn replacements (refused during the exit), three generations deep: each is
+/// dropped once, on the main thread, after the refusing `spawn` returned.
+fn destructor_spawns(tree: Gd<SceneTree>, quit: Quit) {
+    thread_local! {
+        static DROPS: Cell<u32> = const { Cell::new(0) };
+    }
+    struct Respawn(u32);
+    impl Drop for Respawn {
+        fn drop(&mut self) {
+            let drops = DROPS.get() + 1;
+            DROPS.set(drops);
+            if self.0 > 0 {
+                let respawn = Respawn(self.0 - 1);
+                godot_tasks::spawn(async move {
+                    let _respawn = respawn;
+                    std::future::pending::<()>().await
+                })
+                .detach();
+            } else if godot::init::is_main_thread() {
+                println!("exit-scenario: {drops} of 4 destructors ran");
+            }
+        }
+    }
+    let respawn = Respawn(3);
+    godot_tasks::spawn(async move {
+        let _respawn = respawn;
+        std::future::pending::<()>().await
+    })
+    .detach();
+    quit_after(tree, 0.05, quit, "a task whose destructor spawns is pending");
+}
+
+/// 10,000 pending tasks of every wait kind, and a GDScript coroutine awaiting Rust.
+fn pending_tasks(tree: Gd<SceneTree>, quit: Quit) {
     // A timer in the tree that never fires, and a RefCounted emitter kept alive only by the tasks that await
     // it (so it is freed while they are dropped).
     let timer = Timer::new_alloc();
@@ -46,8 +172,16 @@ pub fn start(mut tree: Gd<SceneTree>) {
         let (timer, emitter) = (timer.clone(), emitter.clone());
         godot_tasks::spawn(async move {
             let _probe = probe;
-            match index % 7 {
+            match index % 10 {
                 0 => std::future::pending::<()>().await,
+                7 => time::frames(1_000_000).await,
+                8 => {
+                    let mut ticks = time::interval(Duration::from_secs(3600));
+                    loop {
+                        ticks.tick().await;
+                    }
+                }
+                9 => drop(godot_tasks::spawn(std::future::pending::<()>()).await),
                 1 => timer.signals().timeout().next_emission().await,
                 2 => drop(emitter.signals().count().try_next_emission().await),
                 3 => {
@@ -78,12 +212,12 @@ pub fn start(mut tree: Gd<SceneTree>) {
         "exit-scenario: spawned {TASKS} tasks that never finish (most await signals, time or workers), and a GDScript coroutine awaits a Rust task"
     );
     // Quit once they all run and wait on their signals.
-    let quit_timer = tree.create_timer(0.05);
+    let waiting = timer.clone();
     godot_tasks::spawn(async move {
-        quit_timer.signals().timeout().next_emission().await;
-        let waiting = crate::emitter::connection_count(&timer, "timeout");
-        println!("exit-scenario: tasks are waiting ({waiting} shared connection on the timer); quitting");
-        tree.quit();
+        time::next_frame().await;
+        let waiting = crate::emitter::connection_count(&waiting, "timeout");
+        println!("exit-scenario: tasks are waiting ({waiting} shared connection on the timer)");
     })
     .detach();
+    quit_after(tree, 0.05, quit, "10,000 tasks are waiting");
 }

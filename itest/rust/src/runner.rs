@@ -27,9 +27,15 @@ impl INode for TestRunner {
     fn ready(&mut self) {
         // Keeps running while a test pauses the tree.
         self.base_mut().set_process_mode(godot::classes::node::ProcessMode::ALWAYS);
-        let args = Os::singleton().get_cmdline_user_args();
-        if args.to_vec().iter().any(|arg| *arg == "--scenario=exit-with-pending-tasks") {
-            crate::exit_scenario::start(self.base().get_tree());
+        let args: Vec<String> =
+            Os::singleton().get_cmdline_user_args().to_vec().iter().map(|a| a.to_string()).collect();
+        let value = |key: &str| args.iter().find_map(|arg| arg.strip_prefix(key).map(str::to_owned));
+        if let Some(scenario) = value("--scenario=") {
+            let quit = value("--quit=").unwrap_or_else(|| "task".to_owned());
+            if !crate::exit_scenario::start(self.base().get_tree(), &scenario, &quit) {
+                godot_error!("no scenario `{scenario}` that quits by `{quit}`");
+                self.base().get_tree().quit_ex().exit_code(1).done();
+            }
             self.started = true;
             return;
         }

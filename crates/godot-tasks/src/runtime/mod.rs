@@ -14,17 +14,33 @@
 //! - **physics hook** (`SceneTree.physics_frame`, attached once [`crate::time`] is used): advances the physics
 //!   clocks and tick counts and flushes the tasks whose waits ended.
 //! - **exit hook** (the root window's `tree_exiting`, emitted while the engine tears the scene tree down at
-//!   exit): every task's future is dropped there, on the main thread, while objects are still alive. After that
-//!   the runtime refuses new tasks (their futures are dropped at once).
+//!   exit, whether a task, GDScript or the window asked to quit).
+//! - **unload hook** (`GDExtensionManager.extension_unloading`, emitted by editor builds before an extension
+//!   is unloaded or hot-reloaded): the hook checks that it is this extension that goes away.
 //!
-//! [`shutdown`] does the same on demand, after which the next `spawn` starts a fresh runtime.
+//! # Stopping
+//!
+//! The runtime stops in one way, whatever the reason ([`Stop`]): engine exit, unload (hot reload), or
+//! [`shutdown`]. In this order, on the main thread, while the engine is still alive:
+//!
+//! 1. every hook is disconnected, so no engine signal calls into the library any more;
+//! 2. every task is cancelled and its future dropped (destructors may still use the engine);
+//! 3. signal connections are released (all of them at exit and unload, since the emitters outlive us),
+//!    and the time service drops the wakers it holds;
+//! 4. the worker pools stop: queued jobs are dropped unrun, running ones are waited for, threads are joined
+//!    ([`crate::threads`]);
+//! 5. the engine objects the runtime keeps (the flush relay, cached names) are released, so that a deferred
+//!    flush still queued reaches nothing (the relay goes first, before the tasks are dropped).
+//!
+//! After an engine exit or unload the runtime stays closed: `spawn` refuses new tasks. After [`shutdown`]
+//! the next `spawn` starts a fresh runtime.
 
 mod host;
 
 use std::cell::{Cell, RefCell};
 use std::panic::Location;
 
-use godot::classes::{Engine, SceneTree, Window};
+use godot::classes::{Engine, GDExtensionManager, SceneTree, Window};
 use godot::prelude::*;
 pub use godot_tasks_executor::DEFAULT_ROUND_BUDGET;
 use godot_tasks_executor::Executor;
@@ -33,10 +49,21 @@ use host::GodotHost;
 
 thread_local! {
     static RUNTIME: RefCell<LeakAtThreadExit<Runtime>> = const { RefCell::new(LeakAtThreadExit(None)) };
-    /// Set when the engine started tearing the scene tree down for good.
-    static ENGINE_EXITING: Cell<bool> = const { Cell::new(false) };
+    /// Set when the runtime stopped for good: the engine exits, or the extension is being unloaded.
+    static CLOSED: Cell<Option<Stop>> = const { Cell::new(None) };
     /// How many times `shutdown()` ran.
     static GENERATION: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Why the runtime stops.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Stop {
+    /// [`shutdown`]: the next `spawn` starts a fresh runtime.
+    Shutdown,
+    /// The engine tears the scene tree down for good.
+    EngineExit,
+    /// The editor unloads (or hot-reloads) this extension: its code goes away while the engine lives on.
+    Unload,
 }
 
 /// Holds engine-bound values in a thread-local. If the thread-local is destroyed while still holding one (the
@@ -77,6 +104,8 @@ struct Hooks {
     root: Gd<Window>,
     frame: Callable,
     exit: Callable,
+    /// Connected to `GDExtensionManager.extension_unloading`.
+    unload: Callable,
     /// Attached once the time module is in use.
     physics: Option<Callable>,
 }
@@ -117,7 +146,7 @@ pub(crate) fn executor() -> Executor {
     let executor = RUNTIME.with_borrow_mut(|runtime| {
         runtime.0.get_or_insert_with(|| Runtime { executor: Executor::new(GodotHost), hooks: None }).executor.clone()
     });
-    if ENGINE_EXITING.get() && !executor.is_shut_down() {
+    if CLOSED.get().is_some() && !executor.is_shut_down() {
         executor.shutdown();
     }
     executor
@@ -139,15 +168,21 @@ pub(crate) fn generation() -> u64 {
     GENERATION.try_with(Cell::get).unwrap_or(u64::MAX)
 }
 
-/// Whether the engine is tearing the scene tree down for good (or the thread's locals are gone).
+/// Whether the runtime stopped for good: the engine is tearing the scene tree down, the extension is being
+/// unloaded, or the thread's locals are gone.
 pub(crate) fn engine_exiting() -> bool {
-    ENGINE_EXITING.try_with(Cell::get).unwrap_or(true)
+    CLOSED.try_with(|closed| closed.get().is_some()).unwrap_or(true)
+}
+
+/// Whether the extension is being unloaded while the engine lives on (an editor hot reload).
+pub(crate) fn unloading() -> bool {
+    CLOSED.try_with(Cell::get).ok().flatten() == Some(Stop::Unload)
 }
 
 /// Attaches the frame hook to the current runtime if it can, and says whether one runs. False without a
 /// runtime, without a scene tree, during engine exit, and while the thread's locals are torn down.
 pub(crate) fn ensure_frame_hook() -> bool {
-    if ENGINE_EXITING.try_with(Cell::get).unwrap_or(true) || RUNTIME.try_with(|_| ()).is_err() {
+    if engine_exiting() || RUNTIME.try_with(|_| ()).is_err() {
         return false;
     }
     attach_hooks();
@@ -202,23 +237,65 @@ fn flush_if_ready() {
     }
 }
 
-fn on_engine_exit() {
-    ENGINE_EXITING.set(true);
-    let executor = RUNTIME.with_borrow_mut(|runtime| {
-        let runtime = runtime.0.as_mut()?;
-        if let Some(hooks) = runtime.hooks.take() {
-            hooks.detach();
-        }
-        Some(runtime.executor.clone())
+/// Stops the runtime (see the module docs for the order). Called on the main thread.
+pub(crate) fn stop(reason: Stop) {
+    if reason != Stop::Shutdown {
+        CLOSED.set(Some(reason));
+    }
+    // After an engine exit or unload the closed executor stays installed, so that spawns during the rest of
+    // the teardown are refused; after a shutdown the next spawn starts a fresh runtime.
+    let (executor, hooks, removed) = RUNTIME.with_borrow_mut(|slot| {
+        let mut removed = if reason == Stop::Shutdown { slot.0.take() } else { None };
+        let Some(runtime) = removed.as_mut().or(slot.0.as_mut()) else { return (None, None, None) };
+        (Some(runtime.executor.clone()), runtime.hooks.take(), removed)
     });
-    // The closed executor stays installed, so that spawns during the rest of the teardown are refused.
+    if reason == Stop::Shutdown {
+        GENERATION.set(GENERATION.get() + 1);
+    }
+    if let Some(hooks) = hooks {
+        hooks.detach();
+    }
+    // Before the tasks are dropped: a destructor that spawns into the next runtime (after a shutdown) makes
+    // that runtime's own relay.
+    host::release_engine_objects();
     if let Some(executor) = executor {
+        // Outside the borrow: destructors of the futures may spawn (refused, or into the next runtime) or cancel.
         executor.shutdown();
     }
-    crate::signal::on_engine_exit();
+    drop(removed);
+    match reason {
+        Stop::Shutdown => crate::signal::on_shutdown(),
+        Stop::EngineExit | Stop::Unload => crate::signal::on_engine_exit(),
+    }
     crate::time::on_shutdown();
-    host::release_engine_objects();
-    crate::gdscript::release_engine_objects();
+    crate::threads::stop_all(reason != Stop::Shutdown, &|warning| godot_warn!("{warning}"));
+    if reason != Stop::Shutdown {
+        host::release_engine_objects(); // in case a destructor asked for a flush of the closed runtime
+        crate::gdscript::release_engine_objects();
+    }
+}
+
+fn on_engine_exit() {
+    stop(Stop::EngineExit);
+}
+
+/// At `GDExtensionManager.extension_unloading(extension)`: stops the runtime if `extension` is this one.
+fn on_extension_unloading(args: &[&Variant]) {
+    let Some(extension) = args.first().and_then(|arg| arg.try_to::<Gd<Object>>().ok()) else { return };
+    if is_this_extension(&extension) {
+        stop(Stop::Unload);
+    }
+}
+
+/// Whether `extension` (a `GDExtension`) is the extension this library was loaded as.
+#[allow(unsafe_code)]
+fn is_this_extension(extension: &Gd<Object>) -> bool {
+    // SAFETY: `get_library` needs the binding initialized (it is: the engine calls into this library through
+    // a callable, long after initialization) and the main thread (signal callables made with `from_fn` are
+    // only called there). The library pointer Godot hands an extension at load is its `GDExtension` object,
+    // which starts with its `Object` base (single inheritance), so the two pointers are equal.
+    let library = unsafe { godot::sys::get_library() };
+    std::ptr::eq(extension.obj_sys().cast::<std::ffi::c_void>(), library.cast::<std::ffi::c_void>())
 }
 
 /// Drops every task now (their handles report a cancellation) and detaches from the engine; the next
@@ -243,17 +320,7 @@ fn on_engine_exit() {
 #[track_caller]
 pub fn shutdown() {
     assert_main_thread("godot_tasks::runtime::shutdown()", Location::caller());
-    let Some(runtime) = RUNTIME.with_borrow_mut(|runtime| runtime.0.take()) else {
-        return;
-    };
-    GENERATION.set(GENERATION.get() + 1);
-    if let Some(hooks) = &runtime.hooks {
-        hooks.detach();
-    }
-    // Outside the borrow: destructors of the futures may spawn (into the next runtime) or cancel.
-    runtime.executor.shutdown();
-    drop(runtime);
-    crate::signal::on_shutdown();
+    stop(Stop::Shutdown);
 }
 
 /// How many tasks the runtime holds: running ones, and finished ones whose handle has not taken the result.
@@ -288,7 +355,7 @@ pub fn set_round_budget(rounds: u32) {
 }
 
 fn attach_hooks() {
-    if ENGINE_EXITING.get() {
+    if engine_exiting() {
         return;
     }
     let (hooks_attached, physics_attached) = RUNTIME.with_borrow(|runtime| match &runtime.0 {
@@ -326,9 +393,11 @@ impl Hooks {
         let root = tree.get_root()?;
         let frame = Callable::from_fn("godot_tasks::frame_hook", |_args| on_frame());
         let exit = Callable::from_fn("godot_tasks::exit_hook", |_args| on_engine_exit());
+        let unload = Callable::from_fn("godot_tasks::unload_hook", on_extension_unloading);
         Signal::from_object_signal(&tree, "process_frame").connect(&frame);
         Signal::from_object_signal(&root, "tree_exiting").connect(&exit);
-        Some(Self { tree, root, frame, exit, physics: None })
+        Signal::from_object_signal(&GDExtensionManager::singleton(), "extension_unloading").connect(&unload);
+        Some(Self { tree, root, frame, exit, unload, physics: None })
     }
 
     fn detach(&self) {
@@ -339,6 +408,10 @@ impl Hooks {
         let tree_exiting = Signal::from_object_signal(&self.root, "tree_exiting");
         if tree_exiting.is_connected(&self.exit) {
             tree_exiting.disconnect(&self.exit);
+        }
+        let unloading = Signal::from_object_signal(&GDExtensionManager::singleton(), "extension_unloading");
+        if unloading.is_connected(&self.unload) {
+            unloading.disconnect(&self.unload);
         }
         if let Some(physics) = &self.physics {
             let physics_frame = Signal::from_object_signal(&self.tree, "physics_frame");

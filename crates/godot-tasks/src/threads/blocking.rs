@@ -1,11 +1,30 @@
-//! Offloading blocking closures and `Send` futures to a pool that grows while its threads are busy.
+//! Offloading blocking closures and `Send` futures to the blocking pool, which grows while its threads are
+//! busy and shrinks when they are idle.
+//!
+//! The pool is godot-tasks' own, so that stopping it can drop the jobs still queued and join every thread
+//! (an idle thread waking from its timeout after the library was unloaded would crash the process).
+//! A job is queued; if more jobs wait than threads are idle, a new thread starts (up to [`MAX_THREADS`]).
+//! A thread idle for [`IDLE_TIMEOUT`] ends.
 
+use std::collections::VecDeque;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 use super::outcome::{Offloaded, Pool};
+use super::pool::{Gate, Job};
+use super::running::Running;
 
-/// Runs `work` on a pool of worker threads that grows while they are busy (and shrinks when idle), and
+/// The most threads the blocking pool runs at once; later jobs wait in its queue.
+const MAX_THREADS: usize = 512;
+/// How long a blocking-pool thread waits for a job before it ends.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Runs `work` on the blocking pool, whose threads (`godot-tasks-blocking`) grow in number while they are
+/// busy and end when idle, and
 /// returns its result as a future for a main-thread task. A panic in `work` comes back as a
 /// [`OffloadError`](super::OffloadError).
 ///
@@ -88,5 +107,125 @@ fn block_on<F: Future>(future: F) -> F::Output {
             return output;
         }
         thread::park();
+    }
+}
+
+/// The running blocking pool, if any.
+static POOL: Mutex<Option<Arc<Shared>>> = Mutex::new(None);
+/// Set when the library stops for good (engine exit, unload): no pool starts again.
+static CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// One blocking pool, shared by its threads and by whoever queues jobs.
+struct Shared {
+    state: Mutex<State>,
+    /// Notified when a job is queued, and when the pool stops.
+    work: Condvar,
+    running: Running,
+}
+
+struct State {
+    jobs: VecDeque<Job>,
+    /// Threads waiting for a job.
+    idle: usize,
+    /// Every thread started and not yet joined (some may have ended after their idle timeout).
+    threads: Vec<JoinHandle<()>>,
+    stopping: bool,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // No user code runs under the lock (jobs are dropped outside it), so poisoning cannot leave it broken.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The loop of one pool thread: takes jobs until the pool stops or no job came for `IDLE_TIMEOUT`.
+    fn work(&self) {
+        let mut state = self.lock();
+        loop {
+            if let Some(job) = state.jobs.pop_front() {
+                drop(state);
+                {
+                    let _running = self.running.enter(job.offloaded_at);
+                    job.run();
+                }
+                state = self.lock();
+                continue;
+            }
+            if state.stopping {
+                return;
+            }
+            state.idle += 1;
+            let (next, timeout) = self.work.wait_timeout(state, IDLE_TIMEOUT).unwrap_or_else(PoisonError::into_inner);
+            state = next;
+            state.idle -= 1;
+            if timeout.timed_out() && state.jobs.is_empty() && !state.stopping {
+                return; // idle too long; its handle is joined later
+            }
+        }
+    }
+}
+
+/// Queues `job` on the blocking pool, starting the pool or another thread if needed. Returns the job if the
+/// library has stopped for good (the caller drops it).
+pub(super) fn run(job: Job) -> Result<(), Job> {
+    let shared = {
+        let mut slot = POOL.lock().unwrap_or_else(PoisonError::into_inner);
+        if CLOSED.load(Ordering::Acquire) {
+            return Err(job);
+        }
+        Arc::clone(slot.get_or_insert_with(|| {
+            Arc::new(Shared {
+                state: Mutex::new(State { jobs: VecDeque::new(), idle: 0, threads: Vec::new(), stopping: false }),
+                work: Condvar::new(),
+                running: Running::new(),
+            })
+        }))
+    };
+    let mut state = shared.lock();
+    if state.stopping {
+        return Err(job); // stopped between the two locks: a `runtime::shutdown()` is under way
+    }
+    state.jobs.push_back(job);
+    // Waiting jobs that the idle threads cannot all take at once get a new thread.
+    if state.jobs.len() > state.idle && state.threads.len() < MAX_THREADS {
+        state.threads.retain(|thread| !thread.is_finished());
+        let pool = Arc::clone(&shared);
+        let spawned = std::thread::Builder::new().name("godot-tasks-blocking".into()).spawn(move || pool.work());
+        match spawned {
+            Ok(thread) => state.threads.push(thread),
+            // Out of threads: the job waits for one of the running threads, as it would past MAX_THREADS.
+            Err(_) if !state.threads.is_empty() => {}
+            Err(error) => panic!("godot-tasks: could not start a blocking-pool thread: {error}"),
+        }
+    }
+    if state.idle > 0 {
+        shared.work.notify_one();
+    }
+    Ok(())
+}
+
+/// Stops the pool: queued jobs are dropped unrun (here, on the calling thread), running ones are waited for
+/// (with a warning through `warn` after a grace period), and every pool thread is joined. The next job
+/// starts a new pool, unless `gate` closes the pool for good.
+pub(super) fn stop(gate: Gate, warn: &dyn Fn(&str)) {
+    let shared = {
+        let mut slot = POOL.lock().unwrap_or_else(PoisonError::into_inner);
+        if gate == Gate::Close {
+            CLOSED.store(true, Ordering::Release);
+        }
+        slot.take()
+    };
+    let Some(shared) = shared else { return };
+    let queued = {
+        let mut state = shared.lock();
+        state.stopping = true;
+        shared.work.notify_all();
+        std::mem::take(&mut state.jobs)
+    };
+    drop(queued);
+    shared.running.wait_until_idle("blocking", warn);
+    let threads = std::mem::take(&mut shared.lock().threads);
+    for thread in threads {
+        let _ = thread.join();
     }
 }

@@ -1,6 +1,15 @@
-//! Offloading CPU-bound closures to a pool of one thread per core.
+//! Offloading CPU-bound closures to the compute pool: one thread per core, owned by godot-tasks.
+//!
+//! The pool is a rayon `ThreadPool` built here (not rayon's global pool, whose threads can never be joined):
+//! its threads are started by us, so stopping the pool can join them before the library is unloaded.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
 
 use super::outcome::{Offloaded, Pool};
+use super::pool::{Gate, Job};
+use super::running::Running;
 
 /// Runs `work` on the compute pool (one thread per core) and returns its result as a future for a
 /// main-thread task. A panic in `work` comes back as a [`OffloadError`](super::OffloadError).
@@ -10,8 +19,9 @@ use super::outcome::{Offloaded, Pool};
 /// the machine has cores. Work that waits (files, network, locks) belongs in
 /// [`spawn_blocking`](super::spawn_blocking), where a waiting job does not keep others from running.
 ///
-/// The pool is [rayon](https://docs.rs/rayon-core)'s global pool: jobs you give rayon yourself share its
-/// threads, and `rayon::ThreadPoolBuilder::build_global` (called before the first job) sizes it.
+/// The pool is godot-tasks' own (a rayon thread pool with one thread per core, threads named
+/// `godot-tasks-compute-N`), started on first use and stopped with the runtime (see
+/// [the threads module](super#stopping)).
 ///
 /// Dropping the returned future before the job starts skips the job; after that, the job runs to its end
 /// and its value is dropped on a worker thread (see [`Offloaded`]).
@@ -40,4 +50,91 @@ where
     R: Send + 'static,
 {
     Pool::Compute.offload(work)
+}
+
+/// The running compute pool, if any.
+static POOL: Mutex<Option<Arc<ComputePool>>> = Mutex::new(None);
+/// Set when the library stops for good (engine exit, unload): no pool starts again.
+static CLOSED: AtomicBool = AtomicBool::new(false);
+
+struct ComputePool {
+    pool: rayon_core::ThreadPool,
+    shared: Arc<Shared>,
+    threads: Arc<Mutex<Vec<JoinHandle<()>>>>,
+}
+
+/// What the jobs of one pool share.
+struct Shared {
+    /// Set when the pool stops: jobs that have not started are dropped unrun.
+    stopping: AtomicBool,
+    running: Running,
+}
+
+/// Runs `job` on the compute pool, starting the pool if needed. Returns the job if the library has stopped
+/// for good (the caller drops it).
+pub(super) fn run(job: Job) -> Result<(), Job> {
+    let pool = {
+        let mut slot = POOL.lock().unwrap_or_else(PoisonError::into_inner);
+        if CLOSED.load(Ordering::Acquire) {
+            return Err(job);
+        }
+        match &*slot {
+            Some(pool) => Arc::clone(pool),
+            None => Arc::clone(slot.insert(Arc::new(ComputePool::start()))),
+        }
+    };
+    let shared = Arc::clone(&pool.shared);
+    pool.pool.spawn(move || {
+        if shared.stopping.load(Ordering::Acquire) {
+            return; // dropped unrun, on this worker
+        }
+        let _running = shared.running.enter(job.offloaded_at);
+        job.run();
+    });
+    Ok(())
+}
+
+/// Stops the pool: jobs not yet started are dropped unrun, running ones are waited for (with a warning
+/// through `warn` after a grace period), and every pool thread is joined. The next job starts a new pool,
+/// unless `gate` closes the pool for good.
+pub(super) fn stop(gate: Gate, warn: &dyn Fn(&str)) {
+    let pool = {
+        let mut slot = POOL.lock().unwrap_or_else(PoisonError::into_inner);
+        if gate == Gate::Close {
+            CLOSED.store(true, Ordering::Release);
+        }
+        slot.take()
+    };
+    let Some(pool) = pool else { return };
+    pool.shared.stopping.store(true, Ordering::Release);
+    pool.shared.running.wait_until_idle("compute", warn);
+    // Jobs that are still queued only check the flag and return; rayon's threads end once the pool is gone
+    // (a thread that is offloading at this moment may hold it a little longer: the joins wait for that).
+    let threads = Arc::clone(&pool.threads);
+    drop(pool);
+    let threads = std::mem::take(&mut *threads.lock().unwrap_or_else(PoisonError::into_inner));
+    for thread in threads {
+        let _ = thread.join();
+    }
+}
+
+impl ComputePool {
+    fn start() -> Self {
+        let threads = Arc::new(Mutex::new(Vec::new()));
+        let spawned = Arc::clone(&threads);
+        let pool = rayon_core::ThreadPoolBuilder::new()
+            .thread_name(|index| format!("godot-tasks-compute-{index}"))
+            .spawn_handler(move |thread| {
+                let mut builder = std::thread::Builder::new();
+                if let Some(name) = thread.name() {
+                    builder = builder.name(name.to_owned());
+                }
+                let handle = builder.spawn(move || thread.run())?;
+                spawned.lock().unwrap_or_else(PoisonError::into_inner).push(handle);
+                Ok(())
+            })
+            .build()
+            .expect("godot-tasks: could not start the compute pool's threads");
+        Self { pool, shared: Arc::new(Shared { stopping: AtomicBool::new(false), running: Running::new() }), threads }
+    }
 }

@@ -10,8 +10,8 @@
 //!
 //! | work | function | pool |
 //! | --- | --- | --- |
-//! | CPU-bound: decoding, path-finding, generation | [`spawn_compute`] | one thread per core (rayon's global pool) |
-//! | waits: files, blocking network calls, locks, sleeps | [`spawn_blocking`] | grows while its threads are busy (the `blocking` crate) |
+//! | CPU-bound: decoding, path-finding, generation | [`spawn_compute`] | the compute pool: one thread per core |
+//! | waits: files, blocking network calls, locks, sleeps | [`spawn_blocking`] | the blocking pool: grows while its threads are busy |
 //! | an `async` computation that needs no runtime | [`spawn_send`] | as `spawn_blocking`, one thread per future |
 //! | needs tokio (its sockets, its timers) | `spawn_tokio` (feature `tokio`) | your tokio runtime, or one started on demand |
 //!
@@ -30,6 +30,25 @@
 //!   of that, work wherever Rust runs (including before the engine is up), and their jobs can be skipped
 //!   when nobody awaits them any more. Note that Godot runs its own pool of one thread per core as well;
 //!   the compute pool adds as many threads again, which matters only while both are busy.
+//!
+//! # Stopping
+//!
+//! Both pools belong to godot-tasks and start on first use. They stop whenever the runtime stops: at
+//! [`runtime::shutdown()`](crate::runtime::shutdown), when the engine exits (also on `get_tree().quit()`),
+//! and when the editor unloads or hot-reloads the extension. Then:
+//!
+//! - every task is cancelled first, so nothing awaits the jobs any more;
+//! - jobs that have not started are dropped unrun (their futures, if still held, resolve to an
+//!   [`OffloadError`] that is not a panic);
+//! - jobs that are running are waited for, because no thread may run the extension's code once Godot unloads
+//!   it. After half a second Godot's output shows a warning naming where each late job was offloaded. **A job
+//!   that never ends keeps the game from quitting** (and the editor from reloading): let long jobs check a
+//!   flag or a [`CancelToken`](crate::CancelToken) now and then and return early;
+//! - every pool thread is joined. After `runtime::shutdown()` the next job starts the pools again; after an
+//!   engine exit or unload, later jobs are dropped unrun.
+//!
+//! The tokio runtime that `spawn_tokio` starts on demand stops the same way; a runtime you handed over with
+//! `use_tokio_runtime` is yours to stop.
 //!
 //! With the cargo feature `tokio`, `spawn_tokio` runs futures that need tokio (its networking, its timers)
 //! on a tokio runtime, yours or one started on demand, and main-thread tasks await their results.
@@ -67,8 +86,12 @@
 mod blocking;
 mod compute;
 mod outcome;
+mod pool;
+mod running;
 #[cfg(feature = "tokio")]
 mod tokio;
+
+pub(crate) use pool::stop_all;
 
 pub use blocking::{spawn_blocking, spawn_send};
 pub use compute::spawn_compute;

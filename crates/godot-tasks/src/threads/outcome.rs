@@ -8,6 +8,8 @@ use std::task::{Context, Poll};
 
 use futures_channel::oneshot;
 
+use super::pool::Job;
+
 /// Why offloaded work gave no value: it panicked, or its pool dropped it without running it.
 ///
 /// # Example
@@ -41,8 +43,8 @@ impl OffloadError {
         self.panic.as_deref().unwrap_or("the worker pool dropped the job without running it")
     }
 
-    /// Whether the work panicked (rather than being dropped by its pool, which happens only while the
-    /// process shuts down).
+    /// Whether the work panicked (rather than being dropped by its pool unrun, which happens only when the
+    /// runtime stops: `runtime::shutdown()`, engine exit, or the extension being unloaded).
     ///
     /// # Example
     ///
@@ -127,7 +129,7 @@ impl<R: Send + 'static> Drop for Offloaded<R> {
         // sent before is taken out here and handed back to the pool to be dropped there.
         self.receiver.close();
         if let Ok(Some(Ok(value))) = self.receiver.try_recv() {
-            self.pool.run(move || drop(value));
+            self.pool.run(self.started_at, move || drop(value));
         }
     }
 }
@@ -135,22 +137,22 @@ impl<R: Send + 'static> Drop for Offloaded<R> {
 /// A pool that runs offloaded work.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Pool {
-    /// rayon's global pool: one thread per core.
+    /// The compute pool: one thread per core.
     Compute,
-    /// The `blocking` crate's pool: grows while its threads are busy.
+    /// The blocking pool: grows while its threads are busy.
     Blocking,
 }
 
 impl Pool {
-    /// Runs `job` on this pool. A panic anywhere in it (including in drops) stays on the worker.
-    fn run(self, job: impl FnOnce() + Send + 'static) {
-        let job = move || {
-            let _ = catch_unwind(AssertUnwindSafe(job));
+    /// Runs `job` on this pool. A panic anywhere in it (including in drops) stays on the worker. Once the
+    /// library has stopped for good (engine exit, unload), the job is dropped here, unrun.
+    fn run(self, offloaded_at: &'static Location<'static>, job: impl FnOnce() + Send + 'static) {
+        let job = Job::new(offloaded_at, job);
+        let refused = match self {
+            Pool::Compute => super::compute::run(job),
+            Pool::Blocking => super::blocking::run(job),
         };
-        match self {
-            Pool::Compute => rayon_core::spawn(job),
-            Pool::Blocking => blocking::unblock(job).detach(),
-        }
+        drop(refused);
     }
 
     /// Queues `work` and returns the future of its outcome. The work is skipped if that future is dropped
@@ -159,7 +161,7 @@ impl Pool {
     pub(super) fn offload<R: Send + 'static>(self, work: impl FnOnce() -> R + Send + 'static) -> Offloaded<R> {
         let started_at = Location::caller();
         let (sender, receiver) = oneshot::channel();
-        self.run(move || {
+        self.run(started_at, move || {
             if sender.is_canceled() {
                 return; // nobody awaits the outcome any more
             }

@@ -4,16 +4,36 @@ use std::fmt;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
-use std::sync::OnceLock;
+use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use tokio::runtime::{Builder, Handle, Runtime};
 
-static HANDLE: OnceLock<Handle> = OnceLock::new();
-static OWN_RUNTIME: OnceLock<Runtime> = OnceLock::new();
+use super::pool::Gate;
+use super::running::Running;
+
+/// The runtime `spawn_tokio` uses.
+static CHOSEN: Mutex<Chosen> = Mutex::new(Chosen::None);
+/// The `spawn_tokio` futures that have not ended yet (on the runtime godot-tasks started).
+static RUNNING: Running = Running::new();
+
+enum Chosen {
+    /// None yet: the first `spawn_tokio` starts one.
+    None,
+    /// The user's, from `use_tokio_runtime`.
+    Yours(Handle),
+    /// Started by godot-tasks; stopped (and its threads joined) with the runtime.
+    Own(Runtime),
+    /// Stopped for good (engine exit, unload): `spawn_tokio` futures are dropped unrun.
+    Closed,
+}
 
 /// Uses your tokio runtime for [`spawn_tokio`] instead of starting one. Call it before the first
 /// `spawn_tokio`; returns `false` (and changes nothing) if a runtime was already chosen.
+///
+/// Your runtime is yours to stop: godot-tasks stops only the runtime it started itself. Stop it before the
+/// extension is unloaded (in your `ExtensionLibrary::on_stage_deinit`), since its threads run your
+/// extension's code.
 ///
 /// # Example
 ///
@@ -23,23 +43,53 @@ static OWN_RUNTIME: OnceLock<Runtime> = OnceLock::new();
 /// # std::mem::forget(runtime);
 /// ```
 pub fn use_tokio_runtime(handle: Handle) -> bool {
-    HANDLE.set(handle).is_ok()
+    let mut chosen = CHOSEN.lock().unwrap_or_else(PoisonError::into_inner);
+    if !matches!(*chosen, Chosen::None) {
+        return false;
+    }
+    *chosen = Chosen::Yours(handle);
+    true
 }
 
-fn handle() -> &'static Handle {
-    HANDLE.get_or_init(|| {
-        OWN_RUNTIME
-            .get_or_init(|| {
-                Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .thread_name("godot-tasks-tokio")
-                    .enable_all()
-                    .build()
-                    .expect("godot-tasks: could not start a tokio runtime")
-            })
-            .handle()
-            .clone()
-    })
+/// The runtime to spawn on, started if needed; `None` once the library stopped for good.
+fn handle() -> Option<Handle> {
+    let mut chosen = CHOSEN.lock().unwrap_or_else(PoisonError::into_inner);
+    if matches!(*chosen, Chosen::None) {
+        let runtime = Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("godot-tasks-tokio")
+            .enable_all()
+            .build()
+            .expect("godot-tasks: could not start a tokio runtime");
+        *chosen = Chosen::Own(runtime);
+    }
+    match &*chosen {
+        Chosen::Yours(handle) => Some(handle.clone()),
+        Chosen::Own(runtime) => Some(runtime.handle().clone()),
+        Chosen::None | Chosen::Closed => None,
+    }
+}
+
+/// Stops the runtime godot-tasks started, if any: its tasks are dropped at their next await, and the main
+/// thread waits (with a warning through `warn` after a grace period) until its threads are joined. Your own
+/// runtime is left alone.
+pub(super) fn stop(gate: Gate, warn: &dyn Fn(&str)) {
+    let own = {
+        let mut chosen = CHOSEN.lock().unwrap_or_else(PoisonError::into_inner);
+        let next = match (gate, &*chosen) {
+            (Gate::Close, _) => Chosen::Closed,
+            (Gate::Reopen, Chosen::Own(_)) => Chosen::None,
+            (Gate::Reopen, _) => return,
+        };
+        std::mem::replace(&mut *chosen, next)
+    };
+    let Chosen::Own(runtime) = own else { return };
+    // Dropping a runtime blocks until its threads end; do that on a helper thread so that this one can name
+    // the futures that keep it waiting. The scope joins the helper before returning.
+    std::thread::scope(|scope| {
+        scope.spawn(move || drop(runtime));
+        RUNNING.wait_until_idle("tokio", warn);
+    });
 }
 
 /// Why a tokio task gave no value: it panicked, or the tokio runtime cancelled it (for example while
@@ -56,7 +106,8 @@ fn handle() -> &'static Handle {
 /// ```
 #[derive(Debug)]
 pub struct TokioError {
-    error: tokio::task::JoinError,
+    /// `None` if the future never ran: `spawn_tokio` was called after the runtime stopped for good.
+    error: Option<tokio::task::JoinError>,
     started_at: &'static Location<'static>,
 }
 
@@ -71,13 +122,16 @@ impl TokioError {
     /// # }
     /// ```
     pub fn is_panic(&self) -> bool {
-        self.error.is_panic()
+        self.error.as_ref().is_some_and(tokio::task::JoinError::is_panic)
     }
 }
 
 impl fmt::Display for TokioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "tokio task started at {} failed: {}", self.started_at, self.error)
+        match &self.error {
+            Some(error) => write!(f, "tokio task started at {} failed: {error}", self.started_at),
+            None => write!(f, "tokio task started at {} never ran: the runtime has stopped", self.started_at),
+        }
     }
 }
 
@@ -98,7 +152,8 @@ impl std::error::Error for TokioError {}
 /// ```
 #[must_use = "dropping it aborts the tokio task"]
 pub struct TokioTask<T> {
-    handle: tokio::task::JoinHandle<T>,
+    /// `None` if the future was dropped unrun because the library stopped for good.
+    handle: Option<tokio::task::JoinHandle<T>>,
     started_at: &'static Location<'static>,
 }
 
@@ -107,13 +162,18 @@ impl<T> Future for TokioTask<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let started_at = self.started_at;
-        Pin::new(&mut self.handle).poll(cx).map(|outcome| outcome.map_err(|error| TokioError { error, started_at }))
+        let Some(handle) = &mut self.handle else {
+            return Poll::Ready(Err(TokioError { error: None, started_at }));
+        };
+        Pin::new(handle).poll(cx).map(|outcome| outcome.map_err(|error| TokioError { error: Some(error), started_at }))
     }
 }
 
 impl<T> Drop for TokioTask<T> {
     fn drop(&mut self) {
-        self.handle.abort();
+        if let Some(handle) = &self.handle {
+            handle.abort();
+        }
     }
 }
 
@@ -149,5 +209,13 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    TokioTask { handle: handle().spawn(future), started_at: Location::caller() }
+    let started_at = Location::caller();
+    let handle = handle().map(|handle| {
+        handle.spawn(async move {
+            // Counted while it exists, so that stopping the runtime can name what it waits for.
+            let _running = RUNNING.enter(started_at);
+            future.await
+        })
+    });
+    TokioTask { handle, started_at }
 }
