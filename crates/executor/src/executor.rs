@@ -17,7 +17,8 @@ use crate::ready_queue::{Shared, TaskWaker};
 use crate::task_table::{Entry, Phase, TaskRef, TaskTable};
 use crate::{Host, JoinError};
 
-/// How many rounds one [`Executor::flush`] runs by default. See [`Executor::set_round_budget`].
+/// How many rounds the flushes of one frame (or each flush, if the host never calls
+/// [`Executor::start_frame`]) run at most by default. See [`Executor::set_round_budget`].
 ///
 /// # Example
 ///
@@ -66,6 +67,9 @@ pub(crate) struct Inner {
     pub(crate) table: RefCell<TaskTable>,
     shared: Arc<Shared>,
     round_budget: Cell<u32>,
+    /// The rounds the current frame has left; `None` until the host first calls `start_frame`, and then every
+    /// flush gets the whole budget.
+    frame_rounds_left: Cell<Option<u32>>,
     /// The batch being polled; kept between flushes so that draining the queue allocates nothing.
     spare_batch: RefCell<Vec<TaskRef>>,
     /// Tasks spawned since the last flush took them: queued here, on the executor's own thread, without the
@@ -106,7 +110,9 @@ pub struct FlushOutcome {
     pub polls: usize,
     /// How many rounds ran (a round polls every task that was ready when the round began).
     pub rounds: u32,
-    /// The round budget ran out while tasks were still ready: flush again later, not right away.
+    /// The round budget ran out while tasks were still ready: flush again later (next frame), not right away.
+    ///
+    /// Also set by a flush that ran nothing because the frame's budget was already spent.
     pub more_work: bool,
 }
 
@@ -133,6 +139,7 @@ impl Executor {
                 table: RefCell::new(TaskTable::default()),
                 shared,
                 round_budget: Cell::new(DEFAULT_ROUND_BUDGET),
+                frame_rounds_left: Cell::new(None),
                 spare_batch: RefCell::new(Vec::new()),
                 spawned: RefCell::new(Vec::new()),
                 flushing: Cell::new(false),
@@ -281,6 +288,11 @@ impl Executor {
     /// Polls every ready task, then every task that became ready meanwhile, round after round, until no task
     /// is ready or the round budget is spent.
     ///
+    /// The budget is the frame's (see [`start_frame`](Self::start_frame)): a flush gets what the earlier flushes
+    /// of its frame left, and when nothing is left it polls nothing and leaves the work queued for the next frame
+    /// ([`has_ready_work`](Self::has_ready_work) still says so). Until the host first calls `start_frame`, every
+    /// flush gets the whole budget.
+    ///
     /// Call it from a fresh call stack on the executor's thread. A re-entrant call (from inside a task) does
     /// nothing. Every poll is wrapped in `catch_unwind`: a panicking task finishes with a [`JoinError`] and is
     /// reported to [`Host::report_panic`]; the other tasks are unaffected.
@@ -300,19 +312,27 @@ impl Executor {
     pub fn flush(&self) -> FlushOutcome {
         let inner = &self.inner;
         let mut outcome = FlushOutcome::default();
-        if inner.flushing.replace(true) {
+        if inner.flushing.get() {
             return outcome;
         }
+        if !inner.round_left(0) {
+            // The frame's budget is spent: the work stays queued, and so does any flush request, since the host
+            // flushes next frame anyway (it was told so by `more_work`).
+            outcome.more_work = inner.has_ready();
+            return outcome;
+        }
+        inner.flushing.set(true);
         inner.shared.begin_flush();
         let _end = FlushGuard(inner);
         let mut batch = std::mem::take(&mut *inner.spare_batch.borrow_mut());
-        while outcome.rounds < inner.round_budget.get() && !inner.closed.get() {
+        while inner.round_left(outcome.rounds) && !inner.closed.get() {
             inner.shared.take_ready(&mut batch);
             batch.append(&mut inner.spawned.borrow_mut());
             if batch.is_empty() {
                 break;
             }
             outcome.rounds += 1;
+            inner.spend_frame_round();
             for task in batch.drain(..) {
                 if inner.run(task) {
                     outcome.polls += 1;
@@ -360,11 +380,16 @@ impl Executor {
         self.inner.table.borrow().len()
     }
 
-    /// Sets how many rounds one flush may run (at least 1). Default: [`DEFAULT_ROUND_BUDGET`].
+    /// Sets how many rounds the flushes of one frame may run together (at least 1). Default:
+    /// [`DEFAULT_ROUND_BUDGET`].
     ///
     /// A task woken during a flush runs in that same flush, in the next round. The budget bounds the work of
-    /// one flush: a task that wakes itself every time it is polled is polled at most `rounds` times per flush,
-    /// and the rest waits for the next flush instead of freezing the program.
+    /// one frame: a task that wakes itself every time it is polled is polled at most `rounds` times per frame,
+    /// however many times the host flushes in it, and the rest waits for the next frame instead of freezing
+    /// the program. Frames are what the host marks with [`start_frame`](Self::start_frame); a host that never
+    /// calls it gets the budget per flush instead.
+    ///
+    /// The current frame gets the new budget at once, whatever it had spent.
     ///
     /// # Example
     ///
@@ -376,7 +401,52 @@ impl Executor {
     /// executor.set_round_budget(8);
     /// ```
     pub fn set_round_budget(&self, rounds: u32) {
-        self.inner.round_budget.set(rounds.max(1));
+        let inner = &self.inner;
+        inner.round_budget.set(rounds.max(1));
+        if inner.frame_rounds_left.get().is_some() {
+            inner.frame_rounds_left.set(Some(inner.round_budget.get()));
+        }
+    }
+
+    /// Tells the executor that a new frame starts: the flushes from now until the next call share one round
+    /// budget (see [`set_round_budget`](Self::set_round_budget)).
+    ///
+    /// Call it once per frame from the host's frame hook, before that frame's flushes, and every frame, also
+    /// when nothing is ready. It runs nothing and requests no flush: if
+    /// [`has_ready_work`](Self::has_ready_work) says so afterwards (work left over by the last frame's budget),
+    /// flush.
+    ///
+    /// The first call switches the executor from a budget per flush (what a host gets that never calls it) to
+    /// a budget per frame, for good. With it, a task that wakes itself gets the same number of polls per
+    /// frame however often the host flushes (a deferred flush, then one per physics tick, say), instead of
+    /// more polls exactly when frames are slow and the engine runs more ticks each.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use godot_tasks_executor::{Executor, FlushOutcome, Host, PanicReport};
+    /// # struct NoHost;
+    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
+    /// # let executor = Executor::new(NoHost);
+    /// executor.set_round_budget(4);
+    /// let spinner = executor.spawn(std::future::poll_fn(|cx| {
+    ///     cx.waker().wake_by_ref(); // always ready again
+    ///     std::task::Poll::<()>::Pending
+    /// }));
+    ///
+    /// // In the host's frame hook:
+    /// executor.start_frame();
+    /// assert_eq!(executor.flush().rounds, 4);
+    /// assert_eq!(executor.flush().rounds, 0); // a second flush in the same frame: the budget is spent
+    /// assert!(executor.has_ready_work()); // the spinner waits for the next frame
+    ///
+    /// executor.start_frame();
+    /// assert_eq!(executor.flush().rounds, 4);
+    /// # drop(spinner);
+    /// ```
+    pub fn start_frame(&self) {
+        let inner = &self.inner;
+        inner.frame_rounds_left.set(Some(inner.round_budget.get()));
     }
 
     /// Whether [`shutdown`](Self::shutdown) was called.
@@ -457,6 +527,22 @@ impl Drop for FlushGuard<'_> {
 impl Inner {
     fn has_ready(&self) -> bool {
         self.shared.has_ready() || !self.spawned.borrow().is_empty()
+    }
+
+    /// Whether a flush that has run `rounds` rounds may run another: the frame has rounds left, or, without
+    /// frames, the flush has.
+    fn round_left(&self, rounds: u32) -> bool {
+        match self.frame_rounds_left.get() {
+            Some(left) => left > 0,
+            None => rounds < self.round_budget.get(),
+        }
+    }
+
+    /// Takes one round from the frame's budget (without frames there is nothing to take).
+    fn spend_frame_round(&self) {
+        if let Some(left) = self.frame_rounds_left.get() {
+            self.frame_rounds_left.set(Some(left.saturating_sub(1)));
+        }
     }
 
     /// Polls or cancels one task popped from the ready queue. Returns whether a future was polled.

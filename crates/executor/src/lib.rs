@@ -15,7 +15,8 @@
 //! - The private `task_table` module owns the task state machine; its module docs describe it.
 //! - The ready queue is the only part other threads touch; a task is queued at most once at a time, so many
 //!   wakes before a flush cost one poll, and no wake allocates.
-//! - [`Executor::flush`] polls ready tasks in rounds, under a round budget, catching panics per task.
+//! - [`Executor::flush`] polls ready tasks in rounds, under a round budget per frame (the host marks frames with
+//!   [`Executor::start_frame`]), catching panics per task.
 //!
 //! # Example
 //!

@@ -339,3 +339,88 @@ fn budget_is_not_spent_when_no_task_is_ready() {
 
     assert_eq!(outcome, FlushOutcome { polls: 2, rounds: 2, more_work: false });
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Round budget per frame
+
+#[test]
+fn flushes_in_one_frame_share_the_round_budget_and_the_next_frame_gets_it_again() {
+    let (executor, trace) = executor();
+    executor.set_round_budget(5);
+    let (future, counts) = trace.probe("spinner", wake_self_forever());
+    executor.spawn(future).detach();
+    trace.take();
+
+    executor.start_frame();
+    let first_frame = [executor.flush(), executor.flush(), executor.flush()];
+
+    let spent = FlushOutcome { polls: 0, rounds: 0, more_work: true };
+    assert_eq!(first_frame, [FlushOutcome { polls: 5, rounds: 5, more_work: true }, spent, spent]);
+    assert_eq!(counts.polls(), 5);
+    assert!(executor.has_ready_work(), "the work waits for the next frame");
+    assert_eq!(trace.take(), vec![poll("spinner"); 5], "no flush request: the host flushes next frame");
+
+    executor.start_frame();
+    let next_frame = [executor.flush(), executor.flush()];
+
+    assert_eq!(next_frame, [FlushOutcome { polls: 5, rounds: 5, more_work: true }, spent]);
+    assert_eq!(counts.polls(), 10);
+}
+
+#[test]
+fn flush_gets_the_rounds_that_earlier_flushes_of_its_frame_left() {
+    let (executor, _trace) = executor();
+    executor.set_round_budget(6);
+    executor.start_frame();
+    executor.spawn(yield_now()).detach();
+    assert_eq!(executor.flush(), FlushOutcome { polls: 2, rounds: 2, more_work: false });
+    executor.spawn(wake_self_forever()).detach();
+
+    let outcome = executor.flush();
+
+    assert_eq!(outcome, FlushOutcome { polls: 4, rounds: 4, more_work: true });
+}
+
+#[test]
+fn flush_with_the_frame_budget_spent_polls_nothing_even_if_nothing_ran_before() {
+    let (executor, _trace) = executor();
+    executor.set_round_budget(2);
+    executor.start_frame();
+    let spinner = executor.spawn(wake_self_forever());
+    let _ = executor.flush();
+    spinner.cancel();
+
+    let outcome = executor.flush();
+
+    assert_eq!(outcome, FlushOutcome { polls: 0, rounds: 0, more_work: true });
+    assert!(!spinner.is_finished(), "even a cancellation waits for the next frame's rounds");
+    executor.start_frame();
+    assert_eq!(executor.flush(), FlushOutcome { polls: 0, rounds: 1, more_work: false });
+    assert!(spinner.is_finished());
+}
+
+#[test]
+fn set_round_budget_gives_the_current_frame_the_new_budget() {
+    let (executor, _trace) = executor();
+    executor.start_frame();
+    executor.spawn(wake_self_forever()).detach();
+
+    executor.set_round_budget(3);
+
+    assert_eq!(executor.flush(), FlushOutcome { polls: 3, rounds: 3, more_work: true });
+    assert_eq!(executor.flush(), FlushOutcome { polls: 0, rounds: 0, more_work: true });
+}
+
+#[test]
+fn start_frame_runs_nothing_and_requests_no_flush() {
+    let (executor, trace) = executor();
+    let (future, counts) = trace.probe("a", async {});
+    executor.spawn(future).detach();
+    trace.take();
+
+    executor.start_frame();
+
+    assert_eq!(trace.take(), []);
+    assert_eq!(counts.polls(), 0);
+    assert!(executor.has_ready_work());
+}
