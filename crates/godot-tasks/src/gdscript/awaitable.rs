@@ -1,15 +1,17 @@
 //! Rust → GDScript: a Rust task GDScript can `await`.
 
+use std::fmt;
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use godot::global::godot_error;
 use godot::prelude::*;
 use pin_project_lite::pin_project;
 
-use super::rust_task::{Cancellation, RustTask};
+use super::rust_task::{Cancellation, TaskObject};
 use crate::{TaskBuilder, runtime};
 
 /// Spawns `future` as a task and returns a `Signal` that GDScript can `await` for its value: the body of
@@ -18,19 +20,19 @@ use crate::{TaskBuilder, runtime};
 /// GDScript's `await` on the returned signal yields the task's value (any [`ToGodot`] type; `null` for
 /// `()`). If the task panics or is cancelled, the `await` still resumes, with `null`, and Godot's output
 /// shows an error naming the task (except for a cancellation GDScript asked for with `cancel()`). The
-/// signal belongs to a [`RustTask`] object, which GDScript reaches with `get_object()` to query or cancel
-/// the task. Use [`task()`](crate::task)`.name(..).bind(..).awaitable(..)` to name the task or bind it to
+/// signal belongs to a task object (see [what GDScript sees](super#what-gdscript-sees)), which GDScript
+/// reaches with `get_object()` to query or cancel the task. Use [`task()`](crate::task)`.name(..).bind(..).awaitable(..)` to name the task or bind it to
 /// an object's life.
 ///
 /// Await the signal right away (`await node.method()`). To start the task now and await it later, keep its
-/// `RustTask` (`var task = signal.get_object()`) and `await task.wait()`: a signal awaited after its one
-/// emission waits forever, and once the task has ended, nothing but your reference keeps the `RustTask`
+/// task object (`var task = signal.get_object()`) and `await task.wait()`: a signal awaited after its one
+/// emission waits forever, and once the task has ended, nothing but your reference keeps the task object
 /// alive.
 ///
 /// A cancellation from Rust (its bound object freed, or its node leaving the tree) prints an error, because
-/// GDScript then gets `null` instead of a value; `RustTask.cancel()` from GDScript does not.
-/// After `runtime::shutdown()`, GDScript's `await` resumes with `null` too (but not at engine exit, where the
-/// GDScript coroutines end as well).
+/// GDScript then gets `null` instead of a value; `cancel()` from GDScript does not.
+/// After `runtime::shutdown()`, and when the editor unloads or hot-reloads the extension, GDScript's
+/// `await` resumes with `null` too (but not at engine exit, where the GDScript coroutines end as well).
 ///
 /// # Panics
 ///
@@ -102,13 +104,29 @@ impl TaskBuilder {
         F: Future + 'static,
         F::Output: ToGodot,
     {
-        let task = RustTask::start();
-        let signal = RustTask::completed_signal(&task);
-        let delivering = Delivering { future, task: Some(task.clone()), generation: runtime::generation() };
+        let label = Label { name: self.name.clone(), spawned_at: Location::caller() };
+        let mut task = TaskObject::start();
+        let signal = task.completed_signal();
+        let delivering = Delivering { future, task: Some(task.clone()), label, generation: runtime::generation() };
         let handle = self.spawn(delivering);
-        RustTask::attach(task, &handle);
+        task.attach(&handle);
         handle.detach();
         signal
+    }
+}
+
+/// Names the task in error messages.
+struct Label {
+    name: Option<Arc<str>>,
+    spawned_at: &'static Location<'static>,
+}
+
+impl fmt::Display for Label {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.name {
+            Some(name) => write!(f, "task '{name}' spawned at {}", self.spawned_at),
+            None => write!(f, "task spawned at {}", self.spawned_at),
+        }
     }
 }
 
@@ -119,7 +137,8 @@ pin_project! {
         #[pin]
         future: F,
         // Until the outcome is handed over.
-        task: Option<Gd<RustTask>>,
+        task: Option<TaskObject>,
+        label: Label,
         // The runtime generation it was spawned in.
         generation: u64,
     }
@@ -128,7 +147,7 @@ pin_project! {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             if let Some(task) = this.task.take() {
-                cancelled(task, *this.generation);
+                cancelled(task, this.label, *this.generation);
             }
         }
     }
@@ -149,92 +168,39 @@ where
             Ok(Poll::Ready(value)) => Ok(value),
             Err(payload) => Err(payload),
         };
-        let Some(mut task) = this.task.take() else { return Poll::Ready(()) };
-        let cancel_requested = task.bind().cancel_requested();
-        let result = match outcome {
+        let Some(task) = this.task.take() else { return Poll::Ready(()) };
+        // GDScript resumes inside these calls, as it does inside any emission.
+        match outcome {
             // GDScript asked for a cancellation, which the task outran: it still gets what it asked for.
-            Ok(_) if cancel_requested => {
-                task.bind_mut().cancelled(Cancellation::Requested);
-                Variant::nil()
-            }
-            Ok(value) => {
-                task.bind_mut().finish(value.clone());
-                value
-            }
+            Ok(_) if task.cancel_requested() => task.cancelled(Cancellation::Requested),
+            Ok(value) => task.finish(&value),
             Err(payload) => {
                 let message = godot_tasks_executor::payload_message(&*payload);
-                // No bind is held while Godot's loggers (which may be scripts) see the error.
-                let label = task.bind().label();
-                godot_error!("godot-tasks: {label} panicked: {message}");
-                task.bind_mut().panicked(&message);
-                Variant::nil()
+                godot_error!("godot-tasks: {} panicked: {message}", this.label);
+                task.panicked(&message);
             }
-        };
-        // GDScript resumes inside this call, as it does inside any emission.
-        RustTask::emit_completed(task, &result);
+        }
         Poll::Ready(())
     }
 }
 
 /// The task ended without an outcome: it was cancelled by GDScript (`cancel()`), by Rust (its bound object
-/// was freed, or its node left the tree), or by `runtime::shutdown()`. `completed` is emitted later, from a
-/// task of its own, never inside the call that cancelled (GDScript awaits right after calling `cancel()`).
-/// Nothing happens at engine exit, where the GDScript coroutines end as well.
-fn cancelled(mut task: Gd<RustTask>, generation: u64) {
-    if !can_emit() {
+/// was freed, or its node left the tree), by `runtime::shutdown()`, or because the extension is unloaded.
+/// `completed` is emitted with null later in the frame, never inside the call that cancelled. Nothing
+/// happens at engine exit, where the GDScript coroutines end as well.
+fn cancelled(task: TaskObject, label: &Label, generation: u64) {
+    if !runtime::on_main_thread() || (runtime::engine_exiting() && !runtime::unloading()) {
         return;
     }
-    let by = if task.bind().cancel_requested() {
+    let by = if task.cancel_requested() {
         Cancellation::Requested
-    } else if runtime::generation() != generation {
+    } else if runtime::generation() != generation || runtime::unloading() {
         Cancellation::Shutdown
     } else {
         Cancellation::Rust
     };
-    task.bind_mut().cancelled(by);
-    EmitNull::spawn(task, by == Cancellation::Rust);
-}
-
-/// Whether `completed` may still be emitted: on the main thread, and not during engine exit.
-fn can_emit() -> bool {
-    !runtime::engine_exiting() && runtime::on_main_thread()
-}
-
-/// Emits `completed` with null for a cancelled task (reporting a cancellation from Rust first). If it is
-/// itself dropped before it runs (another shutdown), it passes the job on to the next runtime.
-struct EmitNull {
-    task: Option<Gd<RustTask>>,
-    report: bool,
-}
-
-impl EmitNull {
-    /// Emits later in a task of its own, if `completed` may still be emitted.
-    fn spawn(task: Gd<RustTask>, report: bool) {
-        if can_emit() {
-            crate::spawn(EmitNull { task: Some(task), report }).detach();
-        }
+    if by == Cancellation::Rust {
+        godot_error!("godot-tasks: {label} was cancelled, so GDScript's await on it resumes with null");
     }
-}
-
-impl Future for EmitNull {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
-        if let Some(task) = self.task.take() {
-            if self.report {
-                let label = task.bind().label();
-                godot_error!("godot-tasks: {label} was cancelled, so GDScript's await on it resumes with null");
-            }
-            RustTask::emit_completed(task, &Variant::nil());
-        }
-        Poll::Ready(())
-    }
-}
-
-impl Drop for EmitNull {
-    fn drop(&mut self) {
-        if let Some(task) = self.task.take() {
-            EmitNull::spawn(task, self.report);
-        }
-    }
+    task.cancelled(by);
 }

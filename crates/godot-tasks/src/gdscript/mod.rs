@@ -29,8 +29,8 @@
 //! ```
 //!
 //! A panic or a cancellation resumes GDScript's `await` with `null`, so GDScript never hangs; Godot's output
-//! shows an error naming the task, except for a cancellation GDScript asked for with `cancel()`. The signal's object, a [`RustTask`], lets GDScript check
-//! and cancel the task: `var task: RustTask = signal.get_object()`.
+//! shows an error naming the task, except for a cancellation GDScript asked for with `cancel()`. The signal's
+//! object lets GDScript check and cancel the task: `var task = signal.get_object()`.
 //!
 //! **Rust awaits GDScript.** [`call`] calls any method by name and resolves with what it returns, whether
 //! it returns at once or is a coroutine that awaits first; the result is converted to the Rust type you
@@ -51,6 +51,33 @@
 //! ```
 //!
 //! The two nest freely: GDScript awaits Rust, which awaits GDScript, which awaits Rust again.
+//!
+//! # What GDScript sees
+//!
+//! The signal an awaitable returns belongs to a task object: a `RefCounted` whose script godot-tasks makes
+//! at run time. It has no global class name (so two extensions that both use godot-tasks load side by side),
+//! so declare it untyped or as `RefCounted`. Its methods:
+//!
+//! ```gdscript
+//! var loading: Signal = $Loader.load_level("cave")  # starts the Rust task without waiting
+//! var task = loading.get_object()                    # the task object (a RefCounted)
+//! if not task.is_done():
+//!     task.cancel()                                  # `await loading` resumes with null
+//! var value = await task.wait()                      # never hangs, even after completion
+//! ```
+//!
+//! - `completed(result)`: emitted once, when the task ends: with its value, or with `null` if it panicked
+//!   or was cancelled. Never emitted inside a call from GDScript (not inside `cancel()`), so a coroutine
+//!   that cancels and then awaits is resumed.
+//! - `is_done()`, `is_cancelled()`, `get_result()` (`null` until done), `get_error()` (empty unless it
+//!   panicked or was cancelled), `get_task_name()` (its Rust name, or where it was spawned).
+//! - `cancel()`: cancels the Rust task (its future is dropped on the main thread, not polled again);
+//!   `completed` is emitted with `null` later in the frame. Does nothing once done.
+//! - `wait()`: the `completed` signal while running, the result once done; `await task.wait()` therefore
+//!   never waits for an emission that already happened.
+//!
+//! The runtime keeps the object alive until `completed` is emitted. The object stays valid after an editor
+//! hot reload of the extension (every running task was cancelled, and awaits resumed with `null`).
 
 mod awaitable;
 mod call;
@@ -59,5 +86,9 @@ mod rust_task;
 
 pub use awaitable::awaitable;
 pub use call::{Call, CallError, CallErrorKind, call};
-pub(crate) use names::release_engine_objects;
-pub use rust_task::RustTask;
+
+/// Releases the engine objects the bridge caches (at engine exit or unload).
+pub(crate) fn release_engine_objects() {
+    names::release_engine_objects();
+    rust_task::release_engine_objects();
+}

@@ -7,7 +7,7 @@ use godot::builtin::{GString, StringName};
 use crate::runtime::{self, LeakAtThreadExit};
 
 struct Names {
-    /// The signal of `RustTask` and of GDScript's function states.
+    /// The signal of GDScript's function states.
     completed: StringName,
     /// The class of a suspended GDScript coroutine.
     function_state: GString,

@@ -1,59 +1,73 @@
-//! `RustTask`: the engine object GDScript sees for a Rust task it awaits.
+//! The object GDScript sees for a Rust task it awaits: a `RefCounted` with a script godot-tasks makes.
+//!
+//! Why a script and not a registered class: a class name is global in Godot, and every extension that links
+//! godot-tasks would register the same one (the second extension then fails to load). A script made at run
+//! time has no global name, and its state lives in the engine, so it stays valid across an editor hot reload
+//! of the extension; the only pointer into the library it holds, the cancel callable, is cleared as soon as
+//! the task ends (and every task ends before the library is unloaded).
 
+use std::cell::RefCell;
 use std::panic::Location;
 
+use godot::classes::GDScript;
 use godot::prelude::*;
 use godot_tasks_executor::CancelHandle;
 
-use super::names;
 use crate::JoinHandle;
+use crate::runtime::{self, LeakAtThreadExit};
 
-/// A Rust task seen from GDScript: what an [`awaitable`](super::awaitable) `#[func]` hands out.
-///
-/// The `#[func]` returns this object's `completed` signal, so `await` in GDScript waits for the task and
-/// yields its value. The object itself is reachable from the signal with `get_object()`:
-///
-/// ```gdscript
-/// var level = await $Loader.load_level("forest")   # waits, yields the value (null if it failed)
-///
-/// var loading: Signal = $Loader.load_level("cave") # starts it without waiting
-/// var task: RustTask = loading.get_object()
-/// if not task.is_done():
-///     task.cancel()                                # `await loading` resumes with null
-/// var value = await task.wait()                    # never hangs, even after completion
-/// ```
-///
-/// - `completed(result)`: emitted once, when the task ends: with its value, or with `null` if it panicked
-///   or was cancelled. Never emitted inside a call from GDScript (not inside `cancel()`), so a coroutine
-///   that cancels and then awaits is resumed.
-/// - `is_done()`, `is_cancelled()`, `get_result()` (`null` until done), `get_error()` (empty unless it
-///   panicked or was cancelled), `get_task_name()`.
-/// - `cancel()`: cancels the Rust task (its future is dropped on the main thread, not polled again);
-///   `completed` is emitted with `null` later in the frame. Does nothing once done.
-/// - `wait()`: the `completed` signal while running, the result once done; `await task.wait()` therefore
-///   never waits for an emission that already happened.
-///
-/// The runtime keeps the object alive until `completed` is emitted. It cannot be made with `new()`.
-#[derive(GodotClass)]
-#[class(no_init, base = RefCounted)]
-pub struct RustTask {
-    /// The Rust task's name, if it has one.
-    name: Option<String>,
-    spawned_at: Option<&'static Location<'static>>,
-    state: State,
-    /// Cancels the Rust task while it runs.
-    cancel: Option<CancelHandle>,
-    /// Whether GDScript asked for the cancellation (which is then not reported as an error).
-    cancel_requested: bool,
-    base: Base<RefCounted>,
-}
+/// The script of every task object. Its fields are set from Rust only; GDScript reads them through the
+/// methods. See the [module docs](super#what-gdscript-sees) for what each method does.
+const SOURCE: &str = r#"extends RefCounted
+## A Rust task that GDScript can await (made by godot-tasks): await `completed`, or `await wait()`.
 
-enum State {
-    Running,
-    Done(Variant),
-    Panicked(String),
-    Cancelled(Cancellation),
-}
+signal completed(result)
+
+var _done := false
+var _cancelled := false
+var _cancel_requested := false
+var _result = null
+var _error := ""
+var _name := ""
+var _cancel := Callable()
+
+
+func is_done() -> bool:
+	return _done
+
+
+func is_cancelled() -> bool:
+	return _cancelled
+
+
+func get_result():
+	return _result
+
+
+func get_error() -> String:
+	return _error
+
+
+func get_task_name() -> String:
+	return _name
+
+
+func cancel() -> void:
+	if not _done and not _cancel_requested:
+		_cancel_requested = true
+		_cancel.call()
+
+
+func wait():
+	if _done:
+		return _result
+	return completed
+
+
+# Deferred by Rust after a cancellation; the argument (this object) keeps it alive until then.
+func _emit_null(_self_reference) -> void:
+	completed.emit(null)
+"#;
 
 /// Who ended a task early.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -62,139 +76,155 @@ pub(super) enum Cancellation {
     Requested,
     /// Rust: its bound object was freed, or its node left the tree.
     Rust,
-    /// `runtime::shutdown()`.
+    /// `runtime::shutdown()`, or the extension being unloaded.
     Shutdown,
 }
 
-#[godot_api]
-impl RustTask {
-    /// Emitted once, when the task ends: its value, or `null` if it panicked or was cancelled.
-    #[signal]
-    pub(crate) fn completed(result: Variant);
+/// The names of the script's fields and signal, made once per engine run.
+struct Names {
+    script: Gd<GDScript>,
+    completed: StringName,
+    emit_null: StringName,
+    done: StringName,
+    cancelled: StringName,
+    cancel_requested: StringName,
+    result: StringName,
+    error: StringName,
+    name: StringName,
+    cancel: StringName,
+}
 
-    /// Whether the task has ended (with a value, a panic or a cancellation).
-    #[func]
-    fn is_done(&self) -> bool {
-        !matches!(self.state, State::Running)
-    }
+thread_local! {
+    static NAMES: RefCell<LeakAtThreadExit<Names>> = const { RefCell::new(LeakAtThreadExit(None)) };
+}
 
-    /// Whether the task was cancelled (from GDScript or from Rust).
-    #[func]
-    fn is_cancelled(&self) -> bool {
-        matches!(self.state, State::Cancelled(_))
-    }
-
-    /// The task's value once it is done, `null` before or if it failed.
-    #[func]
-    fn get_result(&self) -> Variant {
-        match &self.state {
-            State::Done(value) => value.clone(),
-            _ => Variant::nil(),
-        }
-    }
-
-    /// Why the task failed: its panic message or a cancellation; empty while running or after a value.
-    #[func]
-    fn get_error(&self) -> GString {
-        match &self.state {
-            State::Panicked(message) => GString::from(&format!("panicked: {message}")),
-            State::Cancelled(Cancellation::Requested) => "cancelled by cancel()".into(),
-            State::Cancelled(Cancellation::Rust) => "cancelled".into(),
-            State::Cancelled(Cancellation::Shutdown) => "cancelled: the runtime shut down".into(),
-            State::Running | State::Done(_) => GString::new(),
-        }
-    }
-
-    /// The task's name: its Rust name, or where it was spawned.
-    #[func]
-    fn get_task_name(&self) -> GString {
-        match (&self.name, self.spawned_at) {
-            (Some(name), _) => name.as_str().into(),
-            (None, Some(at)) => GString::from(&format!("task spawned at {at}")),
-            (None, None) => GString::new(),
-        }
-    }
-
-    /// Cancels the task if it is running; `completed` is emitted with `null` later in this frame.
-    #[func]
-    fn cancel(&mut self) {
-        if let (State::Running, Some(cancel)) = (&self.state, &self.cancel) {
-            self.cancel_requested = true;
-            cancel.cancel();
-        }
-    }
-
-    /// What to `await`: the `completed` signal while running, the result once done.
-    #[func]
-    fn wait(&self) -> Variant {
-        match &self.state {
-            State::Running => Signal::from_object_signal(&self.to_gd(), "completed").to_variant(),
-            _ => self.get_result(),
+impl Names {
+    fn new() -> Self {
+        let mut script = GDScript::new_gd();
+        script.set_source_code(SOURCE);
+        let compiled = script.reload();
+        assert_eq!(compiled, godot::global::Error::OK, "godot-tasks: the task object's script did not compile");
+        Self {
+            script,
+            completed: "completed".into(),
+            emit_null: "_emit_null".into(),
+            done: "_done".into(),
+            cancelled: "_cancelled".into(),
+            cancel_requested: "_cancel_requested".into(),
+            result: "_result".into(),
+            error: "_error".into(),
+            name: "_name".into(),
+            cancel: "_cancel".into(),
         }
     }
 }
 
-impl RustTask {
+/// Runs `f` with the cached script and names; with ones made for this use only once the runtime stopped for
+/// good (the cache is released then, and must not fill again) and once the thread-local is gone.
+fn with_names<R>(f: impl FnOnce(&Names) -> R) -> R {
+    if runtime::engine_exiting() {
+        return f(&Names::new());
+    }
+    let mut f = Some(f);
+    let mut call = |names: &Names| f.take().expect("called once")(names);
+    match runtime::with_registry(&NAMES, "task script cache", Names::new, |names| call(names)) {
+        Some(result) => result,
+        None => call(&Names::new()),
+    }
+}
+
+/// Releases the script and names while the engine is still alive (at engine exit or unload).
+pub(crate) fn release_engine_objects() {
+    let names = NAMES.try_with(|names| names.borrow_mut().0.take()).ok().flatten();
+    drop(names);
+}
+
+/// A task object, seen from Rust.
+#[derive(Clone)]
+pub(super) struct TaskObject(Gd<RefCounted>);
+
+impl TaskObject {
     /// A running task, not yet attached to its Rust task.
-    pub(super) fn start() -> Gd<Self> {
-        Gd::from_init_fn(|base| Self {
-            name: None,
-            spawned_at: None,
-            state: State::Running,
-            cancel: None,
-            cancel_requested: false,
-            base,
-        })
+    pub(super) fn start() -> Self {
+        let mut object = RefCounted::new_gd();
+        with_names(|names| object.set_script(&names.script));
+        Self(object)
     }
 
     /// The signal GDScript awaits.
-    pub(super) fn completed_signal(task: &Gd<Self>) -> Signal {
-        Signal::from_object_signal(task, &names::completed())
+    pub(super) fn completed_signal(&self) -> Signal {
+        with_names(|names| Signal::from_object_signal(&self.0, &names.completed))
     }
 
-    /// Ties `task` to the Rust task of `handle` (before that task first runs).
-    pub(super) fn attach<T: 'static>(mut task: Gd<Self>, handle: &JoinHandle<T>) {
-        let mut this = task.bind_mut();
-        this.name = handle.name().map(str::to_owned);
-        this.spawned_at = Some(handle.spawned_at());
-        if matches!(this.state, State::Running) {
-            this.cancel = Some(handle.cancel_handle());
-        }
-    }
-
-    /// Emits `completed` with `result`; GDScript resumes inside this call.
-    pub(super) fn emit_completed(task: Gd<Self>, result: &Variant) {
-        task.upcast::<Object>().emit_signal(&names::completed(), std::slice::from_ref(result));
-    }
-
-    /// "task 'NAME' spawned at LOCATION", or "task spawned at LOCATION".
-    pub(super) fn label(&self) -> String {
-        let at = self.spawned_at.map_or_else(|| "?".to_owned(), ToString::to_string);
-        match &self.name {
-            Some(name) => format!("task '{name}' spawned at {at}"),
-            None => format!("task spawned at {at}"),
-        }
+    /// Ties the object to the Rust task of `handle` (before that task first runs): `cancel()` cancels it.
+    pub(super) fn attach<T: 'static>(&mut self, handle: &JoinHandle<T>) {
+        let cancel: CancelHandle = handle.cancel_handle();
+        let cancel = Callable::from_fn("godot_tasks::cancel", move |_args| cancel.cancel());
+        let name = label_name(handle.name(), handle.spawned_at());
+        with_names(|names| {
+            self.0.set(&names.cancel, &cancel.to_variant());
+            self.0.set(&names.name, &name.to_variant());
+        });
     }
 
     /// Whether GDScript called `cancel()` while the task ran.
     pub(super) fn cancel_requested(&self) -> bool {
-        self.cancel_requested
-    }
-    /// Records the value; the caller emits `completed` afterwards, outside any borrow.
-    pub(super) fn finish(&mut self, value: Variant) {
-        self.state = State::Done(value);
-        self.cancel = None;
+        with_names(|names| self.0.get(&names.cancel_requested).try_to::<bool>().unwrap_or(false))
     }
 
-    /// Records a panic.
-    pub(super) fn panicked(&mut self, message: &str) {
-        self.state = State::Panicked(message.to_owned());
-        self.cancel = None;
+    /// Records the task's value and emits `completed` with it; GDScript resumes inside this call.
+    pub(super) fn finish(mut self, value: &Variant) {
+        with_names(|names| {
+            self.end(names);
+            self.0.set(&names.result, value);
+        });
+        self.emit_now(value);
     }
 
-    /// Records a cancellation.
-    pub(super) fn cancelled(&mut self, by: Cancellation) {
-        self.state = State::Cancelled(by);
-        self.cancel = None;
+    /// Records a panic and emits `completed` with null; GDScript resumes inside this call.
+    pub(super) fn panicked(mut self, message: &str) {
+        with_names(|names| {
+            self.end(names);
+            self.0.set(&names.error, &format!("panicked: {message}").to_variant());
+        });
+        self.emit_now(&Variant::nil());
+    }
+
+    /// Records a cancellation; `completed` is emitted with null by the engine's deferred calls, later in
+    /// this frame: never inside the call that cancelled (GDScript may await right after `cancel()`), and
+    /// whether or not the library is still loaded by then. The deferred call holds a reference to the object
+    /// until then (nothing else may).
+    pub(super) fn cancelled(mut self, by: Cancellation) {
+        let error = match by {
+            Cancellation::Requested => "cancelled by cancel()",
+            Cancellation::Rust => "cancelled",
+            Cancellation::Shutdown => "cancelled: the runtime shut down",
+        };
+        with_names(|names| {
+            self.end(names);
+            self.0.set(&names.cancelled, &true.to_variant());
+            self.0.set(&names.error, &error.to_variant());
+            let this = self.0.to_variant();
+            self.0.call_deferred(&names.emit_null, &[this]);
+        });
+    }
+
+    /// Marks the task done and drops its cancel callable (the object may outlive the library).
+    fn end(&mut self, names: &Names) {
+        self.0.set(&names.done, &true.to_variant());
+        self.0.set(&names.cancel, &Callable::invalid().to_variant());
+    }
+
+    fn emit_now(mut self, result: &Variant) {
+        let completed = with_names(|names| names.completed.clone());
+        self.0.emit_signal(&completed, std::slice::from_ref(result));
+    }
+}
+
+/// What `get_task_name()` returns: the Rust name, or where the task was spawned.
+fn label_name(name: Option<&str>, spawned_at: &'static Location<'static>) -> String {
+    match name {
+        Some(name) => name.to_owned(),
+        None => format!("task spawned at {spawned_at}"),
     }
 }

@@ -49,7 +49,7 @@ pub struct TaskBuilder {
     /// By id: binding to an object that is already freed must not touch it.
     object: Option<InstanceId>,
     exits_tree: bool,
-    name: Option<Arc<str>>,
+    pub(crate) name: Option<Arc<str>>,
 }
 
 impl TaskBuilder {
