@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use crate::join_handle::JoinHandle;
+use crate::memory::{Capacities, TrimClock, TrimRule};
 use crate::panic_report::{PanicReport, payload_message};
 use crate::raw_task::{RawTask, TaskCell};
 use crate::ready_queue::{Shared, TaskWaker};
@@ -41,6 +42,15 @@ pub const REFUSED_DROP_LIMIT: usize = 10_000;
 /// It lives on one thread (the one that created it; it is neither `Send` nor `Sync`), but its tasks can be
 /// woken from any thread. It never runs on its own: its [`Host`] is told when work is ready and answers by
 /// calling [`flush`](Self::flush). Cloning an `Executor` gives another handle to the same executor.
+///
+/// # Memory
+///
+/// The executor's buffers grow to fit the most tasks it held at once. Every 64 calls to `flush` or
+/// [`start_frame`](Self::start_frame) it compares them with the most tasks it held since the previous check,
+/// and shrinks those that are more than four times that (and above a small floor) to twice that. So a burst's
+/// memory comes back soon after its tasks ended, while a steady load keeps its buffers from frame to frame. One
+/// limit: tasks cannot move, so a task spawned during a burst that outlives it keeps the task table long enough
+/// to hold its slot until it ends.
 ///
 /// # Example
 ///
@@ -81,6 +91,8 @@ pub(crate) struct Inner {
     refused: RefCell<VecDeque<Refused>>,
     /// Whether a [`DropLoop`] runs: a refused spawn then parks its future for that loop.
     in_drop_loop: Cell<bool>,
+    /// When to check whether the buffers have outgrown the load (see the `memory` module).
+    trim_clock: TrimClock,
 }
 
 /// A future that `spawn` refused after shutdown, waiting to be dropped.
@@ -146,6 +158,7 @@ impl Executor {
                 closed: Cell::new(false),
                 refused: RefCell::new(VecDeque::new()),
                 in_drop_loop: Cell::new(false),
+                trim_clock: TrimClock::default(),
             }),
         }
     }
@@ -319,6 +332,7 @@ impl Executor {
             // The frame's budget is spent: the work stays queued, and so does any flush request, since the host
             // flushes next frame anyway (it was told so by `more_work`).
             outcome.more_work = inner.has_ready();
+            inner.tick();
             return outcome;
         }
         inner.flushing.set(true);
@@ -341,6 +355,7 @@ impl Executor {
         }
         *inner.spare_batch.borrow_mut() = batch;
         outcome.more_work = inner.has_ready();
+        inner.tick();
         outcome
     }
 
@@ -447,6 +462,22 @@ impl Executor {
     pub fn start_frame(&self) {
         let inner = &self.inner;
         inner.frame_rounds_left.set(Some(inner.round_budget.get()));
+        inner.tick();
+    }
+
+    /// The capacities of the executor's buffers, for tests of the trimming policy. Not part of the stable API.
+    #[doc(hidden)]
+    pub fn capacities(&self) -> Capacities {
+        let inner = &self.inner;
+        let (ready, local_lane) = inner.shared.capacities();
+        Capacities {
+            tasks: inner.table.borrow().capacity(),
+            free_slots: inner.table.borrow().free_capacity(),
+            batch: inner.spare_batch.borrow().capacity(),
+            spawned: inner.spawned.borrow().capacity(),
+            ready,
+            local_lane,
+        }
     }
 
     /// Whether [`shutdown`](Self::shutdown) was called.
@@ -527,6 +558,29 @@ impl Drop for FlushGuard<'_> {
 impl Inner {
     fn has_ready(&self) -> bool {
         self.shared.has_ready() || !self.spawned.borrow().is_empty()
+    }
+
+    /// Counts a flush or a frame start; now and then, gives back what the buffers hold beyond the recent load.
+    fn tick(&self) {
+        if !self.trim_clock.tick() {
+            return;
+        }
+        // Only task references and vacant slots are freed here: no user code runs.
+        let rule = {
+            let Ok(mut table) = self.table.try_borrow_mut() else {
+                return;
+            };
+            let rule = TrimRule::for_peak(table.take_peak());
+            table.trim(rule);
+            rule
+        };
+        if let Ok(mut batch) = self.spare_batch.try_borrow_mut() {
+            rule.shrink(&mut batch);
+        }
+        if let Ok(mut spawned) = self.spawned.try_borrow_mut() {
+            rule.shrink(&mut spawned);
+        }
+        self.shared.trim_queues(rule);
     }
 
     /// Whether a flush that has run `rounds` rounds may run another: the frame has rounds left, or, without

@@ -17,6 +17,8 @@
 //!   wakes before a flush cost one poll, and no wake allocates.
 //! - [`Executor::flush`] polls ready tasks in rounds, under a round budget per frame (the host marks frames with
 //!   [`Executor::start_frame`]), catching panics per task.
+//! - Memory that a burst of tasks needed is given back once the load is gone: the private `memory` module
+//!   describes when and how much.
 //!
 //! # Example
 //!
@@ -47,14 +49,18 @@ mod executor;
 mod host;
 mod join_error;
 mod join_handle;
+mod memory;
 mod panic_report;
 mod raw_task;
 mod ready_queue;
 mod task_table;
+mod vacant_slots;
 
 pub use cancel_handle::CancelHandle;
 pub use executor::{DEFAULT_ROUND_BUDGET, Executor, FlushOutcome, REFUSED_DROP_LIMIT};
 pub use host::Host;
 pub use join_error::JoinError;
 pub use join_handle::{CancelOnDrop, JoinHandle};
+#[doc(hidden)]
+pub use memory::Capacities;
 pub use panic_report::{PanicReport, payload_message};

@@ -23,6 +23,7 @@ use std::task::Wake;
 use std::thread::{self, ThreadId};
 
 use crate::Host;
+use crate::memory::TrimRule;
 use crate::task_table::TaskRef;
 
 pub(crate) struct Shared {
@@ -162,6 +163,31 @@ impl Shared {
                 }
             });
         }
+    }
+
+    /// Shrinks the shared queue and the local lane if `rule` finds them too large (on the owner thread).
+    pub(crate) fn trim_queues(&self, rule: TrimRule) {
+        rule.shrink(&mut self.lock());
+        let address = self as *const Self as usize;
+        let _ = LOCAL_LANE.try_with(|lane| {
+            if let Ok(mut lane) = lane.try_borrow_mut()
+                && lane.holder == address
+            {
+                rule.shrink(&mut lane.ready);
+            }
+        });
+    }
+
+    /// The capacities of the shared queue and of the local lane (0 if this executor does not hold it).
+    pub(crate) fn capacities(&self) -> (usize, usize) {
+        let ready = self.lock().capacity();
+        let address = self as *const Self as usize;
+        let local_lane = LOCAL_LANE
+            .try_with(|lane| {
+                lane.try_borrow().map_or(0, |lane| if lane.holder == address { lane.ready.capacity() } else { 0 })
+            })
+            .unwrap_or(0);
+        (ready, local_lane)
     }
 
     pub(crate) fn has_ready(&self) -> bool {

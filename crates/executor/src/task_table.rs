@@ -4,6 +4,11 @@
 //! for its outcome. A slot is named by a [`TaskRef`] (index plus generation): when a slot is reused, its
 //! generation changes, so a stale reference (held by a late waker or an old handle) finds nothing.
 //!
+//! A new task takes the lowest vacant slot, so that live tasks gather at the front and the vacant tail can be
+//! given back after a burst (see the `memory` module). A slot given back keeps that promise: a slot created
+//! later at the same index starts at a generation above that of every slot given back, so a stale reference to
+//! the old slot does not name the new task. (As everywhere, generations wrap after 2^32 uses of one index.)
+//!
 //! # The task state machine
 //!
 //! ```text
@@ -55,8 +60,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Waker;
 
+use crate::memory::TrimRule;
 use crate::raw_task::RawTask;
 use crate::ready_queue::TaskWaker;
+use crate::vacant_slots::VacantSlots;
 
 /// Names one task: a slot index and the generation of that slot when the task was spawned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -100,18 +107,23 @@ struct Slot {
 #[derive(Default)]
 pub(crate) struct TaskTable {
     slots: Vec<Slot>,
-    free: Vec<u32>,
+    /// The vacant slots; a new task takes the lowest.
+    free: VacantSlots,
     live: usize,
+    /// The most tasks held at once since the last `take_peak`.
+    peak: usize,
+    /// The generation of a slot created from now on: above that of every slot `trim` gave back.
+    fresh_generation: u32,
 }
 
 impl TaskTable {
     /// The reference the next `insert` will return.
-    pub(crate) fn next_ref(&self) -> TaskRef {
-        match self.free.last() {
-            Some(&index) => TaskRef { index, generation: self.slots[index as usize].generation },
+    pub(crate) fn next_ref(&mut self) -> TaskRef {
+        match self.free.lowest() {
+            Some(index) => TaskRef { index, generation: self.slots[index as usize].generation },
             None => {
                 let index = u32::try_from(self.slots.len()).expect("more than 4 billion live tasks");
-                TaskRef { index, generation: 0 }
+                TaskRef { index, generation: self.fresh_generation }
             }
         }
     }
@@ -119,13 +131,16 @@ impl TaskTable {
     /// Stores `entry` at `next_ref()`.
     pub(crate) fn insert(&mut self, entry: Entry) -> TaskRef {
         let task = self.next_ref();
-        if self.free.pop().is_none() {
-            self.slots.push(Slot { generation: 0, entry: None });
+        if task.index as usize == self.slots.len() {
+            self.slots.push(Slot { generation: self.fresh_generation, entry: None });
+        } else {
+            self.free.remove(task.index);
         }
         let slot = &mut self.slots[task.index as usize];
         debug_assert!(slot.entry.is_none());
         slot.entry = Some(entry);
         self.live += 1;
+        self.peak = self.peak.max(self.live);
         task
     }
 
@@ -145,7 +160,7 @@ impl TaskTable {
         }
         let entry = slot.entry.take()?;
         slot.generation = slot.generation.wrapping_add(1);
-        self.free.push(task.index);
+        self.free.insert(task.index);
         self.live -= 1;
         Some(entry)
     }
@@ -153,6 +168,38 @@ impl TaskTable {
     /// How many slots hold a task (in any phase).
     pub(crate) fn len(&self) -> usize {
         self.live
+    }
+
+    /// How many slots the table can hold without growing.
+    pub(crate) fn capacity(&self) -> usize {
+        self.slots.capacity()
+    }
+
+    /// How many slots the set of vacant slots can describe without growing.
+    pub(crate) fn free_capacity(&self) -> usize {
+        self.free.capacity()
+    }
+
+    /// The most tasks held at once since the previous call (or since the table was made).
+    pub(crate) fn take_peak(&mut self) -> usize {
+        std::mem::replace(&mut self.peak, self.live)
+    }
+
+    /// Gives back what `rule` finds too large: the vacant slots past the last occupied one, and the spare
+    /// capacity of the slots and of the set of vacant slots.
+    pub(crate) fn trim(&mut self, rule: TrimRule) {
+        if rule.too_large(self.slots.capacity()) {
+            let before = self.slots.len();
+            while let Some(last) = self.slots.pop_if(|slot| slot.entry.is_none()) {
+                // Every reference to a slot given back is stale and holds a generation below the slot's own.
+                self.fresh_generation = self.fresh_generation.max(last.generation);
+            }
+            if self.slots.len() < before {
+                self.free.truncate(self.slots.len());
+            }
+        }
+        rule.shrink(&mut self.slots);
+        self.free.trim(rule);
     }
 
     /// Every occupied slot's reference and phase.
