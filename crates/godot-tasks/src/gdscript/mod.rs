@@ -87,6 +87,8 @@ mod rust_task;
 pub use awaitable::awaitable;
 pub use call::{Call, CallError, CallErrorKind, call};
 
+pub(crate) use rust_task::resume_unloaded;
+
 /// Releases the engine objects the bridge caches (at engine exit or unload).
 pub(crate) fn release_engine_objects() {
     names::release_engine_objects();

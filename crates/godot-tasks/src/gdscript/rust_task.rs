@@ -96,6 +96,8 @@ struct Names {
 
 thread_local! {
     static NAMES: RefCell<LeakAtThreadExit<Names>> = const { RefCell::new(LeakAtThreadExit(None)) };
+    /// Tasks cancelled because the extension is being unloaded, resumed at the end of the unload's stop.
+    static UNLOADED: RefCell<LeakAtThreadExit<Vec<TaskObject>>> = const { RefCell::new(LeakAtThreadExit(None)) };
 }
 
 impl Names {
@@ -130,6 +132,15 @@ fn with_names<R>(f: impl FnOnce(&Names) -> R) -> R {
     match runtime::with_registry(&NAMES, "task script cache", Names::new, |names| call(names)) {
         Some(result) => result,
         None => call(&Names::new()),
+    }
+}
+
+/// Resumes the GDScript awaits of the tasks that the unload cancelled, with null: called at the end of the
+/// unload's stop, when no task runs any more (GDScript resuming here can no longer spawn).
+pub(crate) fn resume_unloaded() {
+    let unloaded = UNLOADED.try_with(|unloaded| unloaded.borrow_mut().0.take()).ok().flatten();
+    for task in unloaded.into_iter().flatten() {
+        task.emit_now(&Variant::nil());
     }
 }
 
@@ -200,13 +211,21 @@ impl TaskObject {
             Cancellation::Rust => "cancelled",
             Cancellation::Shutdown => "cancelled: the runtime shut down",
         };
+        let unloading = runtime::unloading();
         with_names(|names| {
             self.end(names);
             self.0.set(&names.cancelled, &true.to_variant());
             self.0.set(&names.error, &error.to_variant());
-            let this = self.0.to_variant();
-            self.0.call_deferred(&names.emit_null, &[this]);
+            if !unloading {
+                let this = self.0.to_variant();
+                self.0.call_deferred(&names.emit_null, &[this]);
+            }
         });
+        if unloading {
+            // The editor reloads scripts around an unload, which loses this script's methods before a deferred
+            // call would run: resume GDScript at the end of the stop instead.
+            let _ = UNLOADED.try_with(|unloaded| unloaded.borrow_mut().0.get_or_insert_with(Vec::new).push(self));
+        }
     }
 
     /// Marks the task done and drops its cancel callable (the object may outlive the library).

@@ -29,8 +29,9 @@
 //!    and the time service drops the wakers it holds;
 //! 4. the worker pools stop: queued jobs are dropped unrun, running ones are waited for, threads are joined
 //!    ([`crate::threads`]);
-//! 5. the engine objects the runtime keeps (the flush relay, cached names) are released, so that a deferred
-//!    flush still queued reaches nothing (the relay goes first, before the tasks are dropped).
+//! 5. the engine objects the runtime keeps (the relay, cached names) are released, so that a deferred flush
+//!    still queued, or an emission of `process_frame` still under way, reaches nothing (the relay goes
+//!    first, before the tasks are dropped; see `host.rs`).
 //!
 //! After an engine exit or unload the runtime stays closed: `spawn` refuses new tasks. After [`shutdown`]
 //! the next `spawn` starts a fresh runtime.
@@ -45,7 +46,7 @@ use godot::prelude::*;
 pub use godot_tasks_executor::DEFAULT_ROUND_BUDGET;
 use godot_tasks_executor::Executor;
 
-use host::GodotHost;
+use host::{GodotHost, Relayed};
 
 thread_local! {
     static RUNTIME: RefCell<LeakAtThreadExit<Runtime>> = const { RefCell::new(LeakAtThreadExit(None)) };
@@ -271,6 +272,9 @@ pub(crate) fn stop(reason: Stop) {
     crate::threads::stop_all(reason != Stop::Shutdown, &|warning| godot_warn!("{warning}"));
     if reason != Stop::Shutdown {
         host::release_engine_objects(); // in case a destructor asked for a flush of the closed runtime
+        if reason == Stop::Unload {
+            crate::gdscript::resume_unloaded();
+        }
         crate::gdscript::release_engine_objects();
     }
 }
@@ -377,7 +381,10 @@ fn attach_hooks() {
             runtime.0.as_ref().and_then(|r| r.hooks.as_ref()).filter(|h| h.physics.is_none()).map(|h| h.tree.clone())
         });
         if let Some(tree) = tree {
-            let physics = Callable::from_fn("godot_tasks::physics_hook", |_args| on_physics_frame());
+            let physics = host::relay(
+                Relayed::Physics,
+                Callable::from_fn("godot_tasks::physics_hook", |_args| on_physics_frame()),
+            );
             Signal::from_object_signal(&tree, "physics_frame").connect(&physics);
             RUNTIME.with_borrow_mut(|runtime| match runtime.0.as_mut().and_then(|r| r.hooks.as_mut()) {
                 Some(hooks) if hooks.physics.is_none() => hooks.physics = Some(physics),
@@ -391,7 +398,7 @@ impl Hooks {
     fn attach() -> Option<Self> {
         let tree = Engine::singleton().get_main_loop()?.try_cast::<SceneTree>().ok()?;
         let root = tree.get_root()?;
-        let frame = Callable::from_fn("godot_tasks::frame_hook", |_args| on_frame());
+        let frame = host::relay(Relayed::Frame, Callable::from_fn("godot_tasks::frame_hook", |_args| on_frame()));
         let exit = Callable::from_fn("godot_tasks::exit_hook", |_args| on_engine_exit());
         let unload = Callable::from_fn("godot_tasks::unload_hook", on_extension_unloading);
         Signal::from_object_signal(&tree, "process_frame").connect(&frame);

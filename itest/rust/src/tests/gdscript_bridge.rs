@@ -31,6 +31,7 @@ tests![
     call_on_a_freed_object_gives_object_freed,
     runtime_shutdown_resumes_gdscript_with_null,
     coroutine_whose_awaited_object_is_freed_is_abandoned,
+    two_extensions_with_godot_tasks_run_side_by_side,
 ];
 
 /// A node running `bridge.gd`, in the tree.
@@ -366,6 +367,44 @@ async fn coroutine_whose_awaited_object_is_freed_is_abandoned() -> Result<(), St
     let error = call_ended(call).await?.err().ok_or("an abandoned coroutine returned")?;
     ensure_eq!(error.kind(), &CallErrorKind::Abandoned);
     ensure!(error.to_string().contains("can no longer return"), "{error}");
+    node.free();
+    Ok(())
+}
+
+/// The second extension of the test project links its own godot-tasks: it loads (no class name collides),
+/// and GDScript awaits and cancels tasks of both extensions in the same frames.
+async fn two_extensions_with_godot_tasks_run_side_by_side() -> Result<(), String> {
+    let log = ErrorLog::start();
+    ensure!(godot::classes::ClassDb::singleton().class_exists("SecondProbe"), "the second extension did not load");
+    let node = script_node();
+    let second = godot::classes::ClassDb::singleton().instantiate("SecondProbe");
+    let ours = BridgeProbe::new_gd();
+    let theirs = spawn_call::<i64>(
+        &node,
+        "await_rust",
+        vec![second.clone(), "doubled_later".to_variant(), {
+            let mut args = VarArray::new();
+            args.push(&21.to_variant());
+            args.to_variant()
+        }],
+    );
+    let mine = spawn_call::<i64>(&node, "await_rust", vec![ours.to_variant(), "answer".to_variant()]);
+    let mut second: Gd<Object> = second.to();
+    ensure_eq!(call_ended(theirs).await?.map_err(|e| e.to_string())?, 42);
+    ensure_eq!(call_ended(mine).await?.map_err(|e| e.to_string())?, 42);
+    // Each library has its own runtime: a task pending in ours is not in theirs.
+    let pending = godot_tasks::spawn(std::future::pending::<()>());
+    ensure!(godot_tasks::runtime::task_count() >= 1);
+    ensure_eq!(second.call("task_count", &[]), 0.to_variant());
+    pending.cancel();
+    // GDScript cancels a task of the second extension through the same task-object interface.
+    let outcome: VarArray =
+        call_script(&node, "cancel_then_await", vec![second.to_variant(), "slow".to_variant()]).await?;
+    // [value, running before cancel(), is_done(), is_cancelled(), get_error()]
+    ensure!(outcome.at(0).is_nil());
+    ensure_eq!(outcome.at(2), true.to_variant());
+    ensure_eq!(outcome.at(3), true.to_variant());
+    ensure!(log.errors().is_empty(), "errors: {:?}", log.errors());
     node.free();
     Ok(())
 }

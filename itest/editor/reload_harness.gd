@@ -1,0 +1,35 @@
+@tool
+extends Node
+## Runs in the editor: starts pending work of every kind on a tool node, hot-reloads the extension three
+## times, and checks that everything works after each reload. `cargo xtask test` reads what it prints.
+
+const ROUNDS := 3
+
+
+func _ready() -> void:
+	if Engine.is_editor_hint():
+		_run.call_deferred()
+
+
+func _run() -> void:
+	var probe: Node = ClassDB.instantiate("ReloadProbe")
+	add_child(probe)
+	for round in ROUNDS:
+		var works = await probe.check_works()
+		print("reload-harness: round %d: works: %s" % [round, works])
+		_await_pending(probe.start_work(), round)
+		for i in 10:
+			await get_tree().process_frame
+		print("reload-harness: round %d: reloading" % round)
+		var status := GDExtensionManager.reload_extension("res://itest.gdextension")
+		print("reload-harness: round %d: reload returned %d" % [round, status])
+		await get_tree().create_timer(1.0).timeout
+	var works = await probe.check_works()
+	print("reload-harness: after %d reloads: works: %s" % [ROUNDS, works])
+	probe.queue_free()
+	get_tree().quit()
+
+
+func _await_pending(pending: Signal, round: int) -> void:
+	var value = await pending
+	print("reload-harness: round %d: GDScript's await resumed with %s" % [round, value])
