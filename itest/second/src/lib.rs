@@ -23,8 +23,7 @@ impl SecondProbe {
     fn doubled_later(&self, n: i64) -> Signal {
         godot_tasks::task().name("second::doubled_later").awaitable(async move {
             time::frames(2).await;
-            let doubled = godot_tasks::spawn(async move { n * 2 }).await.expect("the inner task completes");
-            doubled
+            godot_tasks::spawn(async move { n * 2 }).await.expect("the inner task completes")
         })
     }
 

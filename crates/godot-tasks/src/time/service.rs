@@ -248,7 +248,8 @@ pub(crate) fn on_process_frame(frame: &FrameInfo) {
         let now = Instant::now();
         let wall = timers.last_process.map_or(0.0, |last| (now - last).as_secs_f64());
         timers.last_process = Some(now);
-        let unscaled = if frame.time_scale > 0.0 { frame.delta / frame.time_scale } else { wall };
+        // The delta without the time scale; the wall clock's when the scale hides it (zero, NaN, infinite).
+        let unscaled = Some(frame.delta / frame.time_scale).filter(|d| d.is_finite() && *d >= 0.0).unwrap_or(wall);
         let started = *timers.started.get_or_insert(now);
         for during_pause in [true, false] {
             if during_pause || !frame.paused {

@@ -72,8 +72,13 @@ impl Timeline {
         self.now
     }
 
+    /// Moves the clock on by `amount`. A frame whose delta is not a finite, non-negative number (a NaN or
+    /// infinite `Engine.time_scale`) moves it by nothing: one bad frame must not break every later deadline
+    /// (`now` would stay NaN or infinite, and every wait would end at once or never).
     pub(super) fn advance_by(&mut self, amount: f64) {
-        self.now += amount;
+        if amount.is_finite() && amount > 0.0 {
+            self.now += amount;
+        }
     }
 
     pub(super) fn advance_to(&mut self, now: f64) {

@@ -32,6 +32,7 @@ tests![
     realtime_sleep_counts_from_when_it_is_made,
     frame_wait_made_during_physics_counts_process_frames,
     time_works_after_a_runtime_shutdown,
+    a_non_finite_time_scale_for_one_frame_does_not_end_later_sleeps,
 ];
 
 fn process_delta() -> f64 {
@@ -393,5 +394,26 @@ async fn time_works_after_a_runtime_shutdown() -> Result<(), String> {
     ensure!(resumed > made);
     ensure_eq!(physics_ticks, 2);
     ensure!(Clock::GAME.now().seconds() > before, "game time stopped counting after the restart");
+    Ok(())
+}
+
+/// A frame with a NaN or infinite `Engine.time_scale` passes no game time (and no unscaled time beyond the
+/// wall clock's): sleeps made after it still wait.
+async fn a_non_finite_time_scale_for_one_frame_does_not_end_later_sleeps() -> Result<(), String> {
+    for scale in [f64::NAN, f64::INFINITY] {
+        // Make sure the time hooks run, then give one frame the broken scale.
+        time::next_frame().await;
+        Engine::singleton().set_time_scale(scale);
+        time::next_frame().await;
+        time::next_frame().await;
+        Engine::singleton().set_time_scale(1.0);
+        let game = godot_tasks::spawn(time::sleep(Duration::from_secs(30)));
+        let unscaled = godot_tasks::spawn(Clock::UNSCALED.sleep(Duration::from_secs(30)));
+        time::frames(3).await;
+        ensure!(!game.is_finished(), "a game sleep made after a time scale of {scale} ended at once");
+        ensure!(!unscaled.is_finished(), "an unscaled sleep made after a time scale of {scale} ended at once");
+        game.cancel();
+        unscaled.cancel();
+    }
     Ok(())
 }
