@@ -54,6 +54,8 @@ thread_local! {
     static CLOSED: Cell<Option<Stop>> = const { Cell::new(None) };
     /// How many times `shutdown()` ran.
     static GENERATION: Cell<u64> = const { Cell::new(0) };
+    /// The round budget set with `set_round_budget`; kept across `shutdown()`.
+    static ROUND_BUDGET: Cell<u32> = const { Cell::new(DEFAULT_ROUND_BUDGET) };
 }
 
 /// Why the runtime stops.
@@ -145,7 +147,13 @@ pub(crate) fn assert_main_thread(what: &str, at: &'static Location<'static>) {
 /// The main thread's executor, created on first use.
 pub(crate) fn executor() -> Executor {
     let executor = RUNTIME.with_borrow_mut(|runtime| {
-        runtime.0.get_or_insert_with(|| Runtime { executor: Executor::new(GodotHost), hooks: None }).executor.clone()
+        let runtime = runtime.0.get_or_insert_with(|| {
+            let executor = Executor::new(GodotHost);
+            executor.set_round_budget(ROUND_BUDGET.get());
+            executor.start_frame(); // budgeted per frame from the start, not per flush until the frame hook
+            Runtime { executor, hooks: None }
+        });
+        runtime.executor.clone()
     });
     if CLOSED.get().is_some() && !executor.is_shut_down() {
         executor.shutdown();
@@ -223,6 +231,11 @@ fn on_physics_frame() {
 }
 
 fn on_frame() {
+    // The round budget is per frame: the flushes of this frame hook, of deferred calls and of the physics
+    // ticks before the next frame share it.
+    if let Some(executor) = RUNTIME.with_borrow(|runtime| runtime.0.as_ref().map(|r| r.executor.clone())) {
+        executor.start_frame();
+    }
     crate::signal::on_frame();
     if let Some(frame) = frame_info(false) {
         crate::time::on_process_frame(&frame);
@@ -336,16 +349,24 @@ pub fn shutdown() {
 /// godot::global::godot_print!("{} tasks alive", godot_tasks::runtime::task_count());
 /// # }
 /// ```
+///
+/// # Panics
+///
+/// If called from any thread other than Godot's main thread (which alone has a runtime).
+#[track_caller]
 pub fn task_count() -> usize {
+    assert_main_thread("godot_tasks::runtime::task_count()", Location::caller());
     RUNTIME.with_borrow(|runtime| runtime.0.as_ref().map_or(0, |r| r.executor.task_count()))
 }
 
-/// Sets how many rounds one flush may run; see [`Executor::set_round_budget`].
+/// Sets how many rounds the runtime may run per frame; see [`Executor::set_round_budget`].
 ///
 /// A task woken while the runtime flushes runs in the same flush, one round later. The budget (default
-/// [`DEFAULT_ROUND_BUDGET`] rounds) bounds the work of one flush:
-/// a task that wakes itself in a loop runs at most that many times before the frame goes on, and continues
-/// in the next frame.
+/// [`DEFAULT_ROUND_BUDGET`] rounds) bounds the work of one frame, shared by every flush until the next frame
+/// (the deferred flushes, and one per physics tick): a task that wakes itself in a loop runs at most that many
+/// times per frame, however many physics ticks the frame has, and continues in the next frame.
+///
+/// The budget is kept across [`shutdown`].
 ///
 /// # Example
 ///
@@ -354,7 +375,14 @@ pub fn task_count() -> usize {
 /// godot_tasks::runtime::set_round_budget(16);
 /// # }
 /// ```
+///
+/// # Panics
+///
+/// If called from any thread other than Godot's main thread.
+#[track_caller]
 pub fn set_round_budget(rounds: u32) {
+    assert_main_thread("godot_tasks::runtime::set_round_budget()", Location::caller());
+    ROUND_BUDGET.set(rounds);
     executor().set_round_budget(rounds);
 }
 

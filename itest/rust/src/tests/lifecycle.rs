@@ -7,7 +7,12 @@ use super::support::{OnDrop, Probe};
 use crate::harness::next_frame;
 use crate::{ensure, ensure_eq, tests};
 
-tests![shutdown_drops_every_task_and_the_runtime_starts_again, spawn_from_a_destructor_works];
+tests![
+    shutdown_drops_every_task_and_the_runtime_starts_again,
+    spawn_from_a_destructor_works,
+    round_budget_survives_a_shutdown,
+    runtime_settings_refuse_other_threads,
+];
 
 async fn shutdown_drops_every_task_and_the_runtime_starts_again() -> Result<(), String> {
     let mut probes = Vec::new();
@@ -45,5 +50,45 @@ async fn spawn_from_a_destructor_works() -> Result<(), String> {
     handle.cancel();
     next_frame().await;
     ensure!(ran.get(), "the task spawned by a destructor did not run");
+    Ok(())
+}
+
+/// `set_round_budget` configures the runtime, not one executor: the next runtime after a shutdown has it too.
+async fn round_budget_survives_a_shutdown() -> Result<(), String> {
+    use std::task::Poll;
+    const BUDGET: u32 = 3;
+    godot_tasks::runtime::set_round_budget(BUDGET);
+    godot_tasks::runtime::shutdown();
+    let polls = Rc::new(Cell::new(0u32));
+    let counter = polls.clone();
+    let spinner = godot_tasks::spawn(std::future::poll_fn(move |cx| {
+        counter.set(counter.get() + 1);
+        cx.waker().wake_by_ref();
+        Poll::<()>::Pending
+    }));
+    let start = crate::harness::frame();
+    crate::harness::frames(4).await;
+    let (polled, elapsed) = (polls.get(), crate::harness::frame() - start);
+    spinner.cancel();
+    godot_tasks::runtime::set_round_budget(godot_tasks::runtime::DEFAULT_ROUND_BUDGET);
+    ensure!(polled <= BUDGET * (elapsed as u32 + 1), "{polled} polls in {elapsed} frames with a budget of {BUDGET}");
+    Ok(())
+}
+
+/// The runtime lives on the main thread; asking for it elsewhere is a clear panic, not another thread's
+/// empty runtime.
+async fn runtime_settings_refuse_other_threads() -> Result<(), String> {
+    let message =
+        |payload: Box<dyn std::any::Any + Send>| payload.downcast_ref::<String>().cloned().unwrap_or_default();
+    let budget = std::thread::spawn(|| std::panic::catch_unwind(|| godot_tasks::runtime::set_round_budget(3)))
+        .join()
+        .map_err(|_| "the thread died")?;
+    let count = std::thread::spawn(|| std::panic::catch_unwind(godot_tasks::runtime::task_count))
+        .join()
+        .map_err(|_| "the thread died")?;
+    let budget = message(budget.err().ok_or("set_round_budget worked on another thread")?);
+    let count = message(count.err().ok_or("task_count worked on another thread")?);
+    ensure!(budget.contains("set_round_budget()") && budget.contains("main thread"), "{budget}");
+    ensure!(count.contains("task_count()") && count.contains("main thread"), "{count}");
     Ok(())
 }

@@ -14,6 +14,7 @@ tests![
     many_wakes_before_a_flush_cause_one_poll,
     wake_from_another_thread_resumes_on_the_main_thread,
     self_waking_task_cannot_freeze_the_frame,
+    round_budget_is_per_frame_even_with_many_physics_ticks,
     wake_after_completion_is_a_no_op,
 ];
 
@@ -85,6 +86,41 @@ async fn self_waking_task_cannot_freeze_the_frame() -> Result<(), String> {
     ensure!(polls.get() > 0, "never polled");
     ensure!(polls.get() <= 4 * budget, "polled {} times in 3 frames; budget is {budget} per flush", polls.get());
     drop(handle);
+    Ok(())
+}
+
+/// Physics ticks flush too; with many of them per frame, a self-waking task still gets at most the budget's
+/// rounds per frame in all.
+async fn round_budget_is_per_frame_even_with_many_physics_ticks() -> Result<(), String> {
+    use godot::classes::Engine;
+    use godot::obj::Singleton;
+    const BUDGET: u32 = 8;
+    const FRAMES: u32 = 10;
+    let ticks = Engine::singleton().get_physics_ticks_per_second();
+    let steps = Engine::singleton().get_max_physics_steps_per_frame();
+    Engine::singleton().set_physics_ticks_per_second(2000);
+    Engine::singleton().set_max_physics_steps_per_frame(8);
+    godot_tasks::runtime::set_round_budget(BUDGET);
+    godot_tasks::time::next_physics_frame().await; // the physics hook runs from here on
+    let polls = Rc::new(Cell::new(0u32));
+    let counter = polls.clone();
+    let spinner = godot_tasks::spawn(std::future::poll_fn(move |cx| {
+        counter.set(counter.get() + 1);
+        cx.waker().wake_by_ref();
+        Poll::<()>::Pending
+    }))
+    .cancel_on_drop();
+    let start = frame();
+    frames(FRAMES).await;
+    let (polled, elapsed) = (polls.get(), frame() - start);
+    drop(spinner);
+    godot_tasks::runtime::set_round_budget(godot_tasks::runtime::DEFAULT_ROUND_BUDGET);
+    Engine::singleton().set_physics_ticks_per_second(ticks);
+    Engine::singleton().set_max_physics_steps_per_frame(steps);
+    // The frame it was spawned in may have had a budget of its own left.
+    let most = BUDGET * (elapsed as u32 + 1);
+    ensure!(polled <= most, "{polled} polls in {elapsed} frames: more than the budget of {BUDGET} per frame");
+    ensure!(polled >= BUDGET * (elapsed as u32 - 1), "{polled} polls in {elapsed} frames: the budget was not used");
     Ok(())
 }
 
