@@ -5,6 +5,7 @@
 //! `cargo xtask test` runs each scenario several times and checks each exit status and output.
 
 use std::cell::Cell;
+use std::future::Future;
 use std::time::Duration;
 
 use godot::classes::{SceneTree, Script, Timer};
@@ -160,6 +161,27 @@ fn destructor_spawns(tree: Gd<SceneTree>, quit: Quit) {
     quit_after(tree, 0.05, quit, "a task whose destructor spawns is pending");
 }
 
+/// Holds a signal future outside any task and polls it twice when freed, after the runtime stopped at exit:
+/// the future, whose hub was closed, must stay pending both times (it once panicked the second time).
+#[derive(GodotClass)]
+#[class(init, base = Node)]
+pub struct ExitPoller {
+    future: Option<godot_tasks::signal::NextEmission<(i64,)>>,
+    base: Base<Node>,
+}
+
+impl Drop for ExitPoller {
+    fn drop(&mut self) {
+        let Some(mut future) = self.future.take() else { return };
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        for _ in 0..2 {
+            if std::pin::Pin::new(&mut future).poll(&mut cx).is_ready() {
+                eprintln!("exit-scenario: a signal future resolved after engine exit");
+            }
+        }
+    }
+}
+
 /// 10,000 pending tasks of every wait kind, and a GDScript coroutine awaiting Rust.
 fn pending_tasks(tree: Gd<SceneTree>, quit: Quit) {
     // A timer in the tree that never fires, and a RefCounted emitter kept alive only by the tasks that await
@@ -200,6 +222,9 @@ fn pending_tasks(tree: Gd<SceneTree>, quit: Quit) {
         })
         .detach();
     }
+    let mut poller = ExitPoller::new_alloc();
+    poller.bind_mut().future = Some(emitter.signals().count().next_emission());
+    tree.get_root().expect("a root window").add_child(&poller);
     // A GDScript coroutine awaiting a Rust awaitable that never ends.
     let mut script = Node::new_alloc();
     script.set_script(&load::<Script>("res://bridge.gd"));

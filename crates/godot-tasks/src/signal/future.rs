@@ -100,7 +100,8 @@ impl<A: SignalArgs> FusedFuture for TryNextEmission<A> {
 /// [`TypedSignalExt::next_emission`](super::TypedSignalExt::next_emission). Behaves like
 /// [`TryNextEmission`], but where that gives an error this panics with the error's message and the place the
 /// future was made. A panic inside a task ends only that task: its handle reports it and Godot's output shows
-/// it. While the engine shuts down it never panics (it stays pending and is dropped with its task).
+/// it. While the engine shuts down it never panics: it stays pending (also when polled again) and is dropped
+/// with its task.
 ///
 /// Like [`TryNextEmission`], not cancellation-safe: an emission already received is dropped with it.
 ///
@@ -124,11 +125,14 @@ impl<A: SignalArgs> FusedFuture for TryNextEmission<A> {
 pub struct NextEmission<A> {
     inner: TryNextEmission<A>,
     made_at: &'static Location<'static>,
+    /// Set when it failed during engine exit: from then on it stays pending (and terminated) without
+    /// touching the finished inner future again.
+    dead: bool,
 }
 
 impl<A: SignalArgs> NextEmission<A> {
     pub(super) fn new(signal: &Signal, made_at: &'static Location<'static>) -> Self {
-        Self { inner: TryNextEmission::new(signal), made_at }
+        Self { inner: TryNextEmission::new(signal), made_at, dead: false }
     }
 }
 
@@ -136,11 +140,17 @@ impl<A: SignalArgs> Future for NextEmission<A> {
     type Output = A;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<A> {
+        if self.dead {
+            return Poll::Pending;
+        }
         match Pin::new(&mut self.inner).poll(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Ok(args)) => Poll::Ready(args),
             // Emitters die in any order during teardown; the task is about to be dropped anyway.
-            Poll::Ready(Err(_)) if runtime::engine_exiting() => Poll::Pending,
+            Poll::Ready(Err(_)) if runtime::engine_exiting() => {
+                self.dead = true;
+                Poll::Pending
+            }
             Poll::Ready(Err(error)) => panic!("{error} (signal future made at {})", self.made_at),
         }
     }
