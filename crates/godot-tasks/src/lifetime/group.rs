@@ -8,6 +8,7 @@ use std::task::{Context, Poll};
 use futures_core::Stream;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
+use std::collections::VecDeque;
 
 use crate::{JoinError, JoinHandle};
 
@@ -41,8 +42,9 @@ use crate::{JoinError, JoinHandle};
 /// ```
 pub struct TaskGroup<T: 'static> {
     tasks: FuturesUnordered<Numbered<T>>,
-    /// Outcomes collected by a `join_all` that was dropped before it finished, handed out first.
-    collected: Vec<(usize, Result<T, JoinError>)>,
+    /// Outcomes collected by a `join_all` that was dropped before it finished, in finishing order; handed
+    /// out first.
+    collected: VecDeque<(usize, Result<T, JoinError>)>,
     added: usize,
     cancel_on_drop: bool,
 }
@@ -77,7 +79,7 @@ impl<T: 'static> TaskGroup<T> {
     /// let group: godot_tasks::TaskGroup<()> = godot_tasks::TaskGroup::new();
     /// ```
     pub fn new() -> Self {
-        Self { tasks: FuturesUnordered::new(), collected: Vec::new(), added: 0, cancel_on_drop: true }
+        Self { tasks: FuturesUnordered::new(), collected: VecDeque::new(), added: 0, cancel_on_drop: true }
     }
 
     /// Makes dropping the group detach its tasks instead of cancelling them.
@@ -185,7 +187,7 @@ impl<T: 'static> TaskGroup<T> {
     /// # }
     /// ```
     pub async fn next(&mut self) -> Option<Result<T, JoinError>> {
-        if let Some((_, outcome)) = self.collected.pop() {
+        if let Some((_, outcome)) = self.collected.pop_front() {
             return Some(outcome);
         }
         self.tasks.next().await.map(|(_, outcome)| outcome)
@@ -203,9 +205,9 @@ impl<T: 'static> TaskGroup<T> {
     pub async fn join_all(&mut self) -> Vec<Result<T, JoinError>> {
         // Outcomes are kept in the group as they arrive, so dropping this future loses none.
         while let Some(numbered) = self.tasks.next().await {
-            self.collected.push(numbered);
+            self.collected.push_back(numbered);
         }
-        let mut outcomes = std::mem::take(&mut self.collected);
+        let mut outcomes = Vec::from(std::mem::take(&mut self.collected));
         outcomes.sort_by_key(|(number, _)| *number);
         outcomes.into_iter().map(|(_, outcome)| outcome).collect()
     }
@@ -218,7 +220,7 @@ impl<T: 'static> Stream for TaskGroup<T> {
     type Item = Result<T, JoinError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if let Some((_, outcome)) = self.collected.pop() {
+        if let Some((_, outcome)) = self.collected.pop_front() {
             return Poll::Ready(Some(outcome));
         }
         Pin::new(&mut self.tasks).poll_next(cx).map(|next| next.map(|(_, outcome)| outcome))

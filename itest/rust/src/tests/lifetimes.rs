@@ -33,6 +33,7 @@ tests![
     binding_to_a_freed_object_or_a_node_outside_the_tree_cancels_at_once,
     bind_after_bind_to_tree_binds_only_the_object,
     interrupted_join_all_loses_no_outcome,
+    next_after_an_interrupted_join_all_keeps_finishing_order,
 ];
 
 /// Counts drops, and whether each happened on the main thread.
@@ -407,6 +408,26 @@ async fn interrupted_join_all_loses_no_outcome() -> Result<(), String> {
             _ = time::frames(4).fuse() => {}
         }
         Ok(group.join_all().await.into_iter().map(Result::ok).collect::<Vec<_>>())
+    })
+    .await??;
+    ensure_eq!(outcomes, vec![Some(1), Some(2), Some(3)]);
+    Ok(())
+}
+
+/// Outcomes an interrupted `join_all` collected come out of `next` in the order the tasks finished.
+async fn next_after_an_interrupted_join_all_keeps_finishing_order() -> Result<(), String> {
+    // Added in the order 3, 1, 2; they finish 1, 2, 3.
+    let mut group = delayed_group(&[(3, 8), (1, 1), (2, 2)]);
+    let outcomes = run_task(async move {
+        select! {
+            _ = group.join_all().fuse() => return Err("join_all finished before the timeout".to_owned()),
+            _ = time::frames(4).fuse() => {}
+        }
+        let mut outcomes = Vec::new();
+        while let Some(outcome) = group.next().await {
+            outcomes.push(outcome.ok());
+        }
+        Ok(outcomes)
     })
     .await??;
     ensure_eq!(outcomes, vec![Some(1), Some(2), Some(3)]);
