@@ -23,7 +23,7 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-use godot::builtin::{Signal, StringName, Variant};
+use godot::builtin::{Callable, Signal, StringName, Variant};
 use godot::classes::{Node, Object};
 use godot::obj::{Gd, InstanceId, Singleton};
 use slab::Slab;
@@ -73,6 +73,8 @@ struct Hub {
     emitter: String,
     /// False once the engine dropped the connection (the emitter was freed).
     open: bool,
+    /// Equal to the connected callable but inert: asks the engine whether the connection is still there.
+    lookup: Callable,
     waiters: Waiters<Waiter>,
     /// Whether the hub is in `Hubs::idle`.
     listed_idle: bool,
@@ -128,17 +130,25 @@ impl Hubs {
     fn insert_hub(&mut self, key: SignalKey, emitter: String) -> HubId {
         let serial = self.next_serial;
         self.next_serial += 1;
-        let index = self.hubs.insert(Hub {
+        let entry = self.hubs.vacant_entry();
+        let id = HubId { index: u32::try_from(entry.key()).expect("more than 4 billion signal hubs"), serial };
+        entry.insert(Hub {
             serial,
             key: key.clone(),
             emitter,
             open: true,
+            lookup: connection::lookup(id),
             waiters: Waiters::new(),
             listed_idle: false,
         });
-        let id = HubId { index: u32::try_from(index).expect("more than 4 billion signal hubs"), serial };
         self.by_signal.insert(key, id);
         id
+    }
+
+    /// The open hub serving `key`, and the callable to check its connection with.
+    fn open_hub(&self, key: &SignalKey) -> Option<(HubId, Callable)> {
+        let id = *self.by_signal.get(key)?;
+        self.get(id).filter(|hub| hub.open).map(|hub| (id, hub.lookup.clone()))
     }
 
     /// Removes a hub if it still exists; the caller disconnects it (if open) outside the borrow.
@@ -208,8 +218,17 @@ impl Subscription {
             ));
         };
         let key = (object_id, name);
-        if let Some(subscription) = with_hubs(|hubs| Self::join(hubs, &key, wants)).flatten() {
-            return Ok(subscription);
+        // An open hub serves it if its connection is still in place: code that saves an object's connections,
+        // disconnects them and reconnects them later may have disconnected ours meanwhile. Then the old hub
+        // keeps its subscribers (a reconnection reaches them), and new ones get a connection of their own.
+        if let Some((hub, lookup)) = with_hubs(|hubs| hubs.open_hub(&key)).flatten() {
+            if signal.is_connected(&lookup) {
+                if let Some(subscription) = with_hubs(|hubs| Self::join(hubs, hub, wants)).flatten() {
+                    return Ok(subscription);
+                }
+            } else {
+                let _ = with_hubs(|hubs| hubs.by_signal.remove(&key));
+            }
         }
         let hub = connect(signal, key)?;
         let waiter = with_hubs(|hubs| hubs.get_mut(hub).map(|hub| hub.waiters.insert(new_waiter(wants))))
@@ -218,8 +237,7 @@ impl Subscription {
         Ok(Self { hub, waiter, _main_thread_only: PhantomData })
     }
 
-    fn join(hubs: &mut Hubs, key: &SignalKey, wants: Wants) -> Option<Self> {
-        let hub = *hubs.by_signal.get(key)?;
+    fn join(hubs: &mut Hubs, hub: HubId, wants: Wants) -> Option<Self> {
         let entry = hubs.get_mut(hub).filter(|hub| hub.open)?;
         let waiter = entry.waiters.insert(new_waiter(wants));
         Some(Self { hub, waiter, _main_thread_only: PhantomData })
@@ -450,15 +468,12 @@ fn release_idle() {
 }
 
 fn disconnect(hub: Hub) {
-    let id = HubId { index: 0, serial: hub.serial };
     let (object_id, name) = hub.key;
     let Ok(mut object) = Gd::<Object>::try_from_instance_id(object_id) else {
         return; // The emitter is gone, and its connections with it.
     };
-    // Equal to the connected callable (same hub serial), but inert: dropping it closes nothing.
-    let lookup = connection::lookup(id);
-    if object.is_connected(&name, &lookup) {
-        object.disconnect(&name, &lookup);
+    if object.is_connected(&name, &hub.lookup) {
+        object.disconnect(&name, &hub.lookup);
     }
 }
 

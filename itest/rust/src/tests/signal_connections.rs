@@ -15,6 +15,7 @@ tests![
     connections_return_to_start_after_churn,
     idle_connection_is_released_by_the_next_frame_hook,
     connection_is_protected_from_hot_reload_like_other_rust_callables,
+    a_future_made_after_our_connection_was_disconnected_by_hand_is_connected,
 ];
 
 async fn ten_thousand_waiters_share_one_connection() -> Result<(), String> {
@@ -87,5 +88,36 @@ async fn connection_is_protected_from_hot_reload_like_other_rust_callables() -> 
     let callable = connections.at(0).get("callable").ok_or("no callable")?.to::<Callable>();
     ensure!(callable.is_rust_callable());
     ensure!(callable.is_valid());
+    Ok(())
+}
+
+/// The "save the connections, disconnect, reconnect later" idiom: someone else disconnects our connection
+/// (keeping a copy of its callable). A future made afterwards still gets the next emission, and reconnecting
+/// the saved copy later breaks nothing.
+async fn a_future_made_after_our_connection_was_disconnected_by_hand_is_connected() -> Result<(), String> {
+    let mut emitter = Emitter::new_gd();
+    let first = godot_tasks::spawn(emitter.signals().count().try_next_emission());
+    let saved: Vec<Callable> = emitter
+        .get_signal_connection_list("count")
+        .iter_shared()
+        .map(|connection| connection.get("callable").expect("a callable").to::<Callable>())
+        .collect();
+    ensure_eq!(saved.len(), 1);
+    for callable in &saved {
+        emitter.disconnect("count", callable);
+    }
+    let second = godot_tasks::spawn(emitter.signals().count().try_next_emission());
+    next_frame().await;
+    emitter.signals().count().emit(7);
+    wait_until(3, "the future made after the disconnection resumed", || second.is_finished()).await?;
+    ensure_eq!(second.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?, (7,));
+    ensure!(!first.is_finished(), "the disconnected connection still delivered");
+    // Reconnecting the saved copy is harmless: the future that waited on it gets the next emission.
+    for callable in &saved {
+        emitter.connect("count", callable);
+    }
+    emitter.signals().count().emit(8);
+    wait_until(3, "the first future resumed after the reconnection", || first.is_finished()).await?;
+    ensure_eq!(first.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?, (8,));
     Ok(())
 }
