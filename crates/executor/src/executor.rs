@@ -427,14 +427,16 @@ impl Executor {
     /// budget (see [`set_round_budget`](Self::set_round_budget)).
     ///
     /// Call it once per frame from the host's frame hook, before that frame's flushes, and every frame, also
-    /// when nothing is ready. It runs nothing and requests no flush: if
-    /// [`has_ready_work`](Self::has_ready_work) says so afterwards (work left over by the last frame's budget),
-    /// flush.
+    /// when nothing is ready (the calls also pace the giving back of memory, see [Memory](Self#memory)). It
+    /// runs nothing and requests no flush: if [`has_ready_work`](Self::has_ready_work) says so afterwards (work
+    /// left over by the last frame's budget), flush.
     ///
     /// The first call switches the executor from a budget per flush (what a host gets that never calls it) to
     /// a budget per frame, for good. With it, a task that wakes itself gets the same number of polls per
     /// frame however often the host flushes (a deferred flush, then one per physics tick, say), instead of
-    /// more polls exactly when frames are slow and the engine runs more ticks each.
+    /// more polls exactly when frames are slow and the engine runs more ticks each. So once it has called
+    /// `start_frame`, a host must go on calling it every frame for as long as it flushes: without a new frame,
+    /// a spent budget is never renewed, and flushes run nothing.
     ///
     /// # Example
     ///
