@@ -84,6 +84,13 @@ pub enum SignalErrorKind {
         /// The type of the emitted argument.
         emitted: VariantType,
     },
+    /// The engine refused to connect to the signal (`Object.connect` returned an error). The signal exists,
+    /// so this does not happen through the public API today; it is reported rather than panicking in the
+    /// code that made the future.
+    ConnectRefused {
+        /// What `Object.connect` returned.
+        error: godot::global::Error,
+    },
 }
 
 impl SignalError {
@@ -162,6 +169,11 @@ impl fmt::Display for SignalError {
                  argument {index} is {emitted:?}, which must not cross threads (only numbers, bools, vectors, \
                  colours, math types and RIDs do); the argument was left untouched. Emit the signal on the main \
                  thread (for example with `call_deferred`), or pass plain values across threads"
+            ),
+            SignalErrorKind::ConnectRefused { error } => write!(
+                f,
+                "the engine refused to connect to signal '{signal}' of {emitter} ({error:?}); Godot's output \
+                 above says why"
             ),
         }
     }

@@ -347,7 +347,7 @@ fn connect(signal: &Signal, key: SignalKey) -> Result<HubId, SignalError> {
     let error = object.connect(&key.1, &connection::callable(hub));
     if error != godot::global::Error::OK {
         let _ = with_hubs(|hubs| hubs.remove_hub(hub)); // (dropping the callable may have removed it already)
-        panic!("godot-tasks: connecting to signal '{name}' of {emitter} failed with {error:?}");
+        return Err(SignalError::new(SignalErrorKind::ConnectRefused { error }, &emitter, &name));
     }
     Ok(hub)
 }
