@@ -105,10 +105,10 @@ async fn call_ended<T: 'static>(call: JoinHandle<Result<T, CallError>>) -> Resul
     call.await.map_err(|e| e.to_string())
 }
 
-/// Starts the Rust awaitable `method` of a new `BridgeProbe`: its signal and its `RustTask`.
+/// Starts the Rust awaitable `method` of a new `BridgeProbe`: its signal and its task object.
 fn start_awaitable(method: &str) -> Result<(Signal, Gd<Object>), String> {
     let pending: Signal = BridgeProbe::new_gd().upcast::<Object>().call(method, &[]).to();
-    let task = pending.object().ok_or("the signal has its RustTask")?;
+    let task = pending.object().ok_or("the signal has its task object")?;
     Ok((pending, task))
 }
 
