@@ -55,6 +55,7 @@ const EXIT_SCENARIOS: &[&str] = &[
     "exit-blocking-job-running",
     "exit-compute-job-running",
     "exit-tokio-job-running",
+    "exit-long-job-warns",
     "exit-idle-pools",
     "exit-destructor-spawns",
 ];
@@ -84,6 +85,13 @@ fn exit_matrix(bin: &Path, project: &Path, results: &mut Results) -> Result<(), 
                 && !output.contains("exit-scenario: 10000 of 10000 futures dropped on the main thread")
             {
                 failures.push(format!("run {run} (quit by {quit}): not every future was dropped on the main thread"));
+            }
+            if *scenario == "exit-long-job-warns"
+                && !output.contains(
+                    "godot-tasks: waiting for 1 job(s) still running on the blocking pool (offloaded at itest/rust/src/exit_scenario.rs",
+                )
+            {
+                failures.push(format!("run {run} (quit by {quit}): no warning named the job that delayed the exit"));
             }
             if *scenario == "exit-destructor-spawns" && !output.contains("exit-scenario: 4 of 4 destructors ran") {
                 failures

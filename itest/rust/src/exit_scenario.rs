@@ -57,6 +57,9 @@ pub fn start(tree: Gd<SceneTree>, scenario: &str, quit: &str) -> bool {
             job_running(threads::spawn_compute(|| std::thread::sleep(Duration::from_millis(400))), tree, quit)
         }
         "exit-tokio-job-running" => tokio_job_running(tree, quit),
+        "exit-long-job-warns" => {
+            job_running(threads::spawn_blocking(|| std::thread::sleep(Duration::from_millis(1200))), tree, quit)
+        }
         "exit-idle-pools" => idle_pools(tree, quit),
         "exit-destructor-spawns" => destructor_spawns(tree, quit),
         _ => return false,

@@ -22,6 +22,7 @@ tests![
     eight_threads_waking_100000_times_each_lose_no_wake,
     tokio_tcp_echo_round_trip,
     tokio_timer_is_awaited_from_the_main_thread,
+    shutdown_drops_queued_jobs_waits_for_running_ones_and_joins_every_pool_thread,
 ];
 
 async fn blocking_work_runs_on_a_worker_and_resumes_on_the_main_thread() -> Result<(), String> {
@@ -302,5 +303,65 @@ async fn tokio_timer_is_awaited_from_the_main_thread() -> Result<(), String> {
     })
     .await?;
     ensure!(waited >= Duration::from_millis(20), "{waited:?}");
+    Ok(())
+}
+
+/// The names of this process's threads that godot-tasks started (Linux keeps 15 bytes of a name).
+fn pool_threads() -> Vec<String> {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return Vec::new() };
+    tasks
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .map(|name| name.trim().to_owned())
+        .filter(|name| name.starts_with("godot-tasks"))
+        .collect()
+}
+
+/// `runtime::shutdown()` stops the pools: a job still queued never runs (its future, held outside any task,
+/// resolves to an error that is not a panic), the running ones finish first, and no pool thread is left.
+/// The pools start again on the next job.
+async fn shutdown_drops_queued_jobs_waits_for_running_ones_and_joins_every_pool_thread() -> Result<(), String> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let finished = Arc::new(AtomicU64::new(0));
+    let started = Arc::new(AtomicU64::new(0));
+    // Occupy every compute thread, and one blocking thread, for a while.
+    let mut running = Vec::new();
+    for _ in 0..cores {
+        let (started, finished) = (started.clone(), finished.clone());
+        running.push(spawn_compute(move || {
+            started.fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(200));
+            finished.fetch_add(1, Ordering::SeqCst);
+        }));
+    }
+    let (blocking_started, blocking_finished) = (started.clone(), finished.clone());
+    let blocking = spawn_blocking(move || {
+        blocking_started.fetch_add(1, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(200));
+        blocking_finished.fetch_add(1, Ordering::SeqCst);
+    });
+    let _tokio = spawn_tokio(async { tokio::time::sleep(Duration::from_secs(3600)).await });
+    let all = cores as u64 + 1;
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while started.load(Ordering::SeqCst) < all && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    ensure_eq!(started.load(Ordering::SeqCst), all);
+    let queued_ran = Arc::new(AtomicBool::new(false));
+    let ran = queued_ran.clone();
+    let queued = spawn_compute(move || ran.store(true, Ordering::SeqCst));
+    ensure!(!pool_threads().is_empty(), "no pool thread is running");
+
+    godot_tasks::runtime::shutdown();
+    ensure_eq!(finished.load(Ordering::SeqCst), all); // waited for
+    ensure!(!queued_ran.load(Ordering::SeqCst), "a job still queued at shutdown ran");
+    ensure_eq!(pool_threads(), Vec::<String>::new());
+    let dropped = run_task(queued).await?;
+    ensure!(dropped.as_ref().is_err_and(|error| !error.is_panic()), "{dropped:?}");
+    drop((running, blocking));
+
+    // The next jobs start the pools again.
+    ensure_eq!(run_task(spawn_compute(|| 6 * 7)).await?, Ok(42));
+    ensure_eq!(run_task(spawn_blocking(|| 6 * 7)).await?, Ok(42));
+    ensure_eq!(run_task(spawn_tokio(async { 6 * 7 })).await?.map_err(|e| e.to_string())?, 42);
     Ok(())
 }
