@@ -11,7 +11,7 @@ use godot::global::godot_error;
 use godot::prelude::*;
 use pin_project_lite::pin_project;
 
-use super::rust_task::{Cancellation, TaskObject};
+use super::task_object::{Cancellation, TaskObject};
 use crate::{TaskBuilder, runtime};
 
 /// Spawns `future` as a task and returns a `Signal` that GDScript can `await` for its value: the body of

@@ -82,15 +82,15 @@
 mod awaitable;
 mod call;
 mod names;
-mod rust_task;
+mod task_object;
 
 pub use awaitable::awaitable;
 pub use call::{Call, CallError, CallErrorKind, call};
 
-pub(crate) use rust_task::resume_unloaded;
+pub(crate) use task_object::resume_unloaded;
 
 /// Releases the engine objects the bridge caches (at engine exit or unload).
 pub(crate) fn release_engine_objects() {
     names::release_engine_objects();
-    rust_task::release_engine_objects();
+    task_object::release_engine_objects();
 }

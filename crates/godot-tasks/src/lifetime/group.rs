@@ -1,5 +1,6 @@
 //! Task groups: spawn many, await all or the next, cancel all; dropping a group cancels its tasks.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
@@ -8,7 +9,6 @@ use std::task::{Context, Poll};
 use futures_core::Stream;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use std::collections::VecDeque;
 
 use crate::{JoinError, JoinHandle};
 

@@ -1,108 +1,11 @@
-//! The executor's host in Godot, and the relay every per-frame engine call goes through.
-//!
-//! Flush requests become one deferred engine call, and the frame and physics hooks are connections to the
-//! scene tree's signals. Neither may point at a Rust callable directly: Godot keeps copies of what it will
-//! call (a deferred call in its message queue; the connections of a signal being emitted, for as long as
-//! the emission lasts) and calls or releases them after the extension was unloaded if the unload happened
-//! meanwhile, for example when a GDScript coroutine resumed by `process_frame` hot-reloads the extension.
-//! A released Rust callable whose code is gone crashes the engine.
-//!
-//! So they all go through a relay: a plain engine object with user signals (`flush`, `frame`, `physics`),
-//! reached through engine-made callables (`relay.emit_signal(NAME)`), and only the relay's own signals are
-//! connected to Rust callables. When the runtime stops, those connections are removed and the relay freed:
-//! whatever Godot still holds then points at a freed engine object, which it skips silently.
-
-use std::cell::RefCell;
+//! The executor's host in Godot: flush requests become one deferred engine call (through the relay).
 
 use godot::prelude::*;
 use godot_tasks_executor::{Host, PanicReport};
 
+use super::relay::with_relay;
+
 pub(super) struct GodotHost;
-
-/// What Godot calls on the relay.
-#[derive(Clone, Copy, Debug)]
-pub(super) enum Relayed {
-    Flush,
-    Frame,
-    Physics,
-}
-
-impl Relayed {
-    fn signal(self) -> &'static str {
-        match self {
-            Relayed::Flush => "flush",
-            Relayed::Frame => "frame",
-            Relayed::Physics => "physics",
-        }
-    }
-}
-
-struct Relay {
-    /// A plain `Object` with one user signal per [`Relayed`].
-    object: Gd<Object>,
-    /// `object.emit_signal("flush")`: what a flush request defers.
-    request_flush: Callable,
-    /// The Rust callables connected to the relay's signals.
-    connected: Vec<(Relayed, Callable)>,
-}
-
-thread_local! {
-    /// The relay, made on first use and freed when the runtime stops.
-    static RELAY: RefCell<super::LeakAtThreadExit<Relay>> = const { RefCell::new(super::LeakAtThreadExit(None)) };
-}
-
-impl Relay {
-    fn new() -> Self {
-        let mut object = Object::new_alloc();
-        for relayed in [Relayed::Flush, Relayed::Frame, Relayed::Physics] {
-            object.add_user_signal(relayed.signal());
-        }
-        let request_flush = emitter(&object, Relayed::Flush);
-        let mut relay = Self { object, request_flush, connected: Vec::new() };
-        relay.connect(Relayed::Flush, Callable::from_fn("godot_tasks::flush", |_args| super::flush()));
-        relay
-    }
-
-    /// Connects `ours` to the signal `relayed`, replacing what was connected to it before.
-    fn connect(&mut self, relayed: Relayed, ours: Callable) {
-        let signal = relayed.signal();
-        for (_, old) in self.connected.extract_if(.., |(kind, _)| kind.signal() == signal) {
-            self.object.disconnect(signal, &old);
-        }
-        self.object.connect(signal, &ours);
-        self.connected.push((relayed, ours));
-    }
-}
-
-/// The engine-made callable `object.emit_signal(NAME)`.
-fn emitter(object: &Gd<Object>, relayed: Relayed) -> Callable {
-    Callable::from_object_method(object, "emit_signal").bindv(&varray![relayed.signal()])
-}
-
-fn with_relay<R>(f: impl FnOnce(&mut Relay) -> R) -> R {
-    RELAY.with_borrow_mut(|relay| f(relay.0.get_or_insert_with(Relay::new)))
-}
-
-/// Connects `hook` to the relay's signal `relayed` and returns the engine-made callable that emits it: the
-/// callable to connect to the engine's signal (it holds no Rust code).
-pub(super) fn relay(relayed: Relayed, hook: Callable) -> Callable {
-    with_relay(|relay| {
-        relay.connect(relayed, hook);
-        emitter(&relay.object, relayed)
-    })
-}
-
-/// Disconnects and frees the relay (when the runtime stops): what Godot still holds reaches nothing.
-pub(super) fn release_engine_objects() {
-    let relay = RELAY.try_with(|relay| relay.borrow_mut().0.take()).ok().flatten();
-    if let Some(Relay { mut object, request_flush, connected }) = relay {
-        for (relayed, ours) in &connected {
-            object.disconnect(relayed.signal(), ours);
-        }
-        object.free();
-        drop((request_flush, connected));
-    }
-}
 
 impl Host for GodotHost {
     fn request_flush(&self) {

@@ -1,0 +1,178 @@
+//! The engine connections that drive the runtime: the frame and physics hooks (through the relay), the
+//! exit hook and the unload hook. Attached lazily to the current `SceneTree`, never by the user.
+
+use godot::classes::{Engine, GDExtensionManager, SceneTree, Window};
+use godot::prelude::*;
+
+use super::relay::{self, Relayed};
+use super::stop::{Stop, stop};
+use super::{RUNTIME, engine_exiting, executor, flush};
+
+/// The engine connections that drive the executor.
+pub(super) struct Hooks {
+    tree: Gd<SceneTree>,
+    root: Gd<Window>,
+    frame: Callable,
+    exit: Callable,
+    /// Connected to `GDExtensionManager.extension_unloading`.
+    unload: Callable,
+    /// Attached once the time module is in use.
+    physics: Option<Callable>,
+}
+
+/// Attaches the frame hook to the current runtime if it can, and says whether one runs. False without a
+/// runtime, without a scene tree, during engine exit, and while the thread's locals are torn down.
+pub(crate) fn ensure_frame_hook() -> bool {
+    if engine_exiting() || RUNTIME.try_with(|_| ()).is_err() {
+        return false;
+    }
+    attach_hooks();
+    RUNTIME
+        .try_with(|runtime| runtime.try_borrow().is_ok_and(|r| r.0.as_ref().is_some_and(|r| r.hooks.is_some())))
+        .unwrap_or(false)
+}
+
+/// Makes sure the hooks that count time run: the frame hook and the physics hook.
+pub(crate) fn ensure_time_hooks() {
+    let attached = RUNTIME
+        .with_borrow(|runtime| runtime.0.as_ref().and_then(|r| r.hooks.as_ref()).is_some_and(|h| h.physics.is_some()));
+    if attached {
+        return; // The common case, on every time wait: one borrow.
+    }
+    let _ = executor();
+    attach_hooks();
+}
+
+/// What the time module needs to know about the frame or tick that starts.
+fn frame_info(physics: bool) -> Option<crate::time::FrameInfo> {
+    if !crate::time::is_active() {
+        return None;
+    }
+    let (tree, root) = RUNTIME.with_borrow(|runtime| {
+        runtime.0.as_ref().and_then(|r| r.hooks.as_ref()).map(|h| (h.tree.clone(), h.root.clone()))
+    })?;
+    let delta = if physics { root.get_physics_process_delta_time() } else { root.get_process_delta_time() };
+    Some(crate::time::FrameInfo { paused: tree.is_paused(), delta, time_scale: Engine::singleton().get_time_scale() })
+}
+
+fn on_physics_frame() {
+    if let Some(tick) = frame_info(true) {
+        crate::time::on_physics_frame(&tick);
+    }
+    flush_if_ready();
+}
+
+fn on_frame() {
+    // The round budget is per frame: the flushes of this frame hook, of deferred calls and of the physics
+    // ticks before the next frame share it.
+    if let Some(executor) = RUNTIME.with_borrow(|runtime| runtime.0.as_ref().map(|r| r.executor.clone())) {
+        executor.start_frame();
+    }
+    crate::signal::on_frame();
+    if let Some(frame) = frame_info(false) {
+        crate::time::on_process_frame(&frame);
+    }
+    flush_if_ready();
+}
+
+/// Flushes if tasks are ready: woken by the hook's own work, from other threads, or left by the round budget.
+fn flush_if_ready() {
+    let ready = RUNTIME.with_borrow(|runtime| runtime.0.as_ref().is_some_and(|r| r.executor.has_ready_work()));
+    if ready {
+        flush();
+    }
+}
+
+fn on_engine_exit() {
+    stop(Stop::EngineExit);
+}
+
+/// At `GDExtensionManager.extension_unloading(extension)`: stops the runtime if `extension` is this one.
+fn on_extension_unloading(args: &[&Variant]) {
+    let Some(extension) = args.first().and_then(|arg| arg.try_to::<Gd<Object>>().ok()) else { return };
+    if is_this_extension(&extension) {
+        stop(Stop::Unload);
+    }
+}
+
+/// Whether `extension` (a `GDExtension`) is the extension this library was loaded as.
+#[allow(unsafe_code)]
+fn is_this_extension(extension: &Gd<Object>) -> bool {
+    // SAFETY: `get_library` needs the binding initialized (it is: the engine calls into this library through
+    // a callable, long after initialization) and the main thread (signal callables made with `from_fn` are
+    // only called there). The library pointer Godot hands an extension at load is its `GDExtension` object,
+    // which starts with its `Object` base (single inheritance), so the two pointers are equal.
+    let library = unsafe { godot::sys::get_library() };
+    std::ptr::eq(extension.obj_sys().cast::<std::ffi::c_void>(), library.cast::<std::ffi::c_void>())
+}
+
+pub(super) fn attach_hooks() {
+    if engine_exiting() {
+        return;
+    }
+    let (hooks_attached, physics_attached) = RUNTIME.with_borrow(|runtime| match &runtime.0 {
+        None => (true, true), // no runtime: nothing to drive
+        Some(r) => (r.hooks.is_some(), r.hooks.as_ref().is_some_and(|h| h.physics.is_some())),
+    });
+    if !hooks_attached {
+        let Some(hooks) = Hooks::attach() else {
+            return; // No scene tree yet; the next flush tries again.
+        };
+        RUNTIME.with_borrow_mut(|runtime| match &mut runtime.0 {
+            Some(runtime) if runtime.hooks.is_none() => runtime.hooks = Some(hooks),
+            _ => hooks.detach(),
+        });
+    }
+    // The time module counts physics ticks from its first use on, across runtime restarts.
+    if !physics_attached && crate::time::is_active() {
+        let tree = RUNTIME.with_borrow(|runtime| {
+            runtime.0.as_ref().and_then(|r| r.hooks.as_ref()).filter(|h| h.physics.is_none()).map(|h| h.tree.clone())
+        });
+        if let Some(tree) = tree {
+            let physics = relay::relay(
+                Relayed::Physics,
+                Callable::from_fn("godot_tasks::physics_hook", |_args| on_physics_frame()),
+            );
+            Signal::from_object_signal(&tree, "physics_frame").connect(&physics);
+            RUNTIME.with_borrow_mut(|runtime| match runtime.0.as_mut().and_then(|r| r.hooks.as_mut()) {
+                Some(hooks) if hooks.physics.is_none() => hooks.physics = Some(physics),
+                _ => Signal::from_object_signal(&tree, "physics_frame").disconnect(&physics),
+            });
+        }
+    }
+}
+
+impl Hooks {
+    fn attach() -> Option<Self> {
+        let tree = Engine::singleton().get_main_loop()?.try_cast::<SceneTree>().ok()?;
+        let root = tree.get_root()?;
+        let frame = relay::relay(Relayed::Frame, Callable::from_fn("godot_tasks::frame_hook", |_args| on_frame()));
+        let exit = Callable::from_fn("godot_tasks::exit_hook", |_args| on_engine_exit());
+        let unload = Callable::from_fn("godot_tasks::unload_hook", on_extension_unloading);
+        Signal::from_object_signal(&tree, "process_frame").connect(&frame);
+        Signal::from_object_signal(&root, "tree_exiting").connect(&exit);
+        Signal::from_object_signal(&GDExtensionManager::singleton(), "extension_unloading").connect(&unload);
+        Some(Self { tree, root, frame, exit, unload, physics: None })
+    }
+
+    pub(super) fn detach(&self) {
+        let process_frame = Signal::from_object_signal(&self.tree, "process_frame");
+        if process_frame.is_connected(&self.frame) {
+            process_frame.disconnect(&self.frame);
+        }
+        let tree_exiting = Signal::from_object_signal(&self.root, "tree_exiting");
+        if tree_exiting.is_connected(&self.exit) {
+            tree_exiting.disconnect(&self.exit);
+        }
+        let unloading = Signal::from_object_signal(&GDExtensionManager::singleton(), "extension_unloading");
+        if unloading.is_connected(&self.unload) {
+            unloading.disconnect(&self.unload);
+        }
+        if let Some(physics) = &self.physics {
+            let physics_frame = Signal::from_object_signal(&self.tree, "physics_frame");
+            if physics_frame.is_connected(physics) {
+                physics_frame.disconnect(physics);
+            }
+        }
+    }
+}

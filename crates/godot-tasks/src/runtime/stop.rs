@@ -1,0 +1,57 @@
+//! How the runtime stops: one sequence for `shutdown()`, engine exit and unload (see the module docs).
+
+use godot::prelude::*;
+
+use super::{CLOSED, GENERATION, RUNTIME, relay};
+
+/// Why the runtime stops.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Stop {
+    /// [`shutdown`]: the next `spawn` starts a fresh runtime.
+    Shutdown,
+    /// The engine tears the scene tree down for good.
+    EngineExit,
+    /// The editor unloads (or hot-reloads) this extension: its code goes away while the engine lives on.
+    Unload,
+}
+
+/// Stops the runtime (see the module docs for the order). Called on the main thread.
+pub(crate) fn stop(reason: Stop) {
+    if reason != Stop::Shutdown {
+        CLOSED.set(Some(reason));
+    }
+    // After an engine exit or unload the closed executor stays installed, so that spawns during the rest of
+    // the teardown are refused; after a shutdown the next spawn starts a fresh runtime.
+    let (executor, hooks, removed) = RUNTIME.with_borrow_mut(|slot| {
+        let mut removed = if reason == Stop::Shutdown { slot.0.take() } else { None };
+        let Some(runtime) = removed.as_mut().or(slot.0.as_mut()) else { return (None, None, None) };
+        (Some(runtime.executor.clone()), runtime.hooks.take(), removed)
+    });
+    if reason == Stop::Shutdown {
+        GENERATION.set(GENERATION.get() + 1);
+    }
+    if let Some(hooks) = hooks {
+        hooks.detach();
+    }
+    // Before the tasks are dropped: a destructor that spawns into the next runtime (after a shutdown) makes
+    // that runtime's own relay.
+    relay::release_engine_objects();
+    if let Some(executor) = executor {
+        // Outside the borrow: destructors of the futures may spawn (refused, or into the next runtime) or cancel.
+        executor.shutdown();
+    }
+    drop(removed);
+    match reason {
+        Stop::Shutdown => crate::signal::on_shutdown(),
+        Stop::EngineExit | Stop::Unload => crate::signal::on_engine_exit(),
+    }
+    crate::time::on_shutdown();
+    crate::threads::stop_all(reason != Stop::Shutdown, &|warning| godot_warn!("{warning}"));
+    if reason != Stop::Shutdown {
+        relay::release_engine_objects(); // in case a destructor asked for a flush of the closed runtime
+        if reason == Stop::Unload {
+            crate::gdscript::resume_unloaded();
+        }
+        crate::gdscript::release_engine_objects();
+    }
+}
