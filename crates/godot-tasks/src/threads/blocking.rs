@@ -11,12 +11,11 @@ use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::outcome::{Offloaded, Pool};
 use super::pool::{Gate, Job};
-use super::running::Running;
+use super::workers::{Worker, join_all, run_job};
 
 /// The most threads the blocking pool runs at once; later jobs wait in its queue.
 const MAX_THREADS: usize = 512;
@@ -120,7 +119,6 @@ struct Shared {
     state: Mutex<State>,
     /// Notified when a job is queued, and when the pool stops.
     work: Condvar,
-    running: Running,
 }
 
 struct State {
@@ -128,7 +126,7 @@ struct State {
     /// Threads waiting for a job.
     idle: usize,
     /// Every thread started and not yet joined (some may have ended after their idle timeout).
-    threads: Vec<JoinHandle<()>>,
+    threads: Vec<Worker>,
     stopping: bool,
 }
 
@@ -144,10 +142,7 @@ impl Shared {
         loop {
             if let Some(job) = state.jobs.pop_front() {
                 drop(state);
-                {
-                    let _running = self.running.enter(job.offloaded_at);
-                    job.run();
-                }
+                run_job(job.offloaded_at, || job.run());
                 state = self.lock();
                 continue;
             }
@@ -177,7 +172,6 @@ pub(super) fn run(job: Job) -> Result<(), Job> {
             Arc::new(Shared {
                 state: Mutex::new(State { jobs: VecDeque::new(), idle: 0, threads: Vec::new(), stopping: false }),
                 work: Condvar::new(),
-                running: Running::new(),
             })
         }))
     };
@@ -190,7 +184,7 @@ pub(super) fn run(job: Job) -> Result<(), Job> {
     if state.jobs.len() > state.idle && state.threads.len() < MAX_THREADS {
         state.threads.retain(|thread| !thread.is_finished());
         let pool = Arc::clone(&shared);
-        let spawned = std::thread::Builder::new().name("godot-tasks-blocking".into()).spawn(move || pool.work());
+        let spawned = Worker::spawn("godot-tasks-blocking".into(), move || pool.work());
         match spawned {
             Ok(thread) => state.threads.push(thread),
             // Out of threads: the job waits for one of the running threads, as it would past MAX_THREADS.
@@ -223,9 +217,6 @@ pub(super) fn stop(gate: Gate, warn: &dyn Fn(&str)) {
         std::mem::take(&mut state.jobs)
     };
     drop(queued);
-    shared.running.wait_until_idle("blocking", warn);
     let threads = std::mem::take(&mut shared.lock().threads);
-    for thread in threads {
-        let _ = thread.join();
-    }
+    join_all(threads, "blocking", warn);
 }

@@ -3,13 +3,13 @@
 //! The pool is a rayon `ThreadPool` built here (not rayon's global pool, whose threads can never be joined):
 //! its threads are started by us, so stopping the pool can join them before the library is unloaded.
 
+use std::panic::Location;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
 
 use super::outcome::{Offloaded, Pool};
-use super::pool::{Gate, Job};
-use super::running::Running;
+use super::pool::Gate;
+use super::workers::{Worker, join_all, run_job};
 
 /// Runs `work` on the compute pool (one thread per core) and returns its result as a future for a
 /// main-thread task. A panic in `work` comes back as a [`OffloadError`](super::OffloadError).
@@ -59,37 +59,27 @@ static CLOSED: AtomicBool = AtomicBool::new(false);
 
 struct ComputePool {
     pool: rayon_core::ThreadPool,
-    shared: Arc<Shared>,
-    threads: Arc<Mutex<Vec<JoinHandle<()>>>>,
-}
-
-/// What the jobs of one pool share.
-struct Shared {
     /// Set when the pool stops: jobs that have not started are dropped unrun.
-    stopping: AtomicBool,
-    running: Running,
+    stopping: Arc<AtomicBool>,
+    workers: Arc<Mutex<Vec<Worker>>>,
 }
 
-/// Runs `job` on the compute pool, starting the pool if needed. Returns the job if the library has stopped
-/// for good (the caller drops it).
-pub(super) fn run(job: Job) -> Result<(), Job> {
-    let pool = {
+/// Runs `job`, offloaded at `at`, on the compute pool, starting the pool if needed. Gives the job back if the
+/// library has stopped for good (the caller drops it).
+pub(super) fn run<J: FnOnce() + Send + 'static>(at: &'static Location<'static>, job: J) -> Result<(), J> {
+    let (pool, stopping) = {
         let mut slot = POOL.lock().unwrap_or_else(PoisonError::into_inner);
         if CLOSED.load(Ordering::Acquire) {
             return Err(job);
         }
-        match &*slot {
-            Some(pool) => Arc::clone(pool),
-            None => Arc::clone(slot.insert(Arc::new(ComputePool::start()))),
-        }
+        let pool = slot.get_or_insert_with(|| Arc::new(ComputePool::start()));
+        (Arc::clone(pool), Arc::clone(&pool.stopping))
     };
-    let shared = Arc::clone(&pool.shared);
     pool.pool.spawn(move || {
-        if shared.stopping.load(Ordering::Acquire) {
+        if stopping.load(Ordering::Acquire) {
             return; // dropped unrun, on this worker
         }
-        let _running = shared.running.enter(job.offloaded_at);
-        job.run();
+        run_job(at, job);
     });
     Ok(())
 }
@@ -106,35 +96,29 @@ pub(super) fn stop(gate: Gate, warn: &dyn Fn(&str)) {
         slot.take()
     };
     let Some(pool) = pool else { return };
-    pool.shared.stopping.store(true, Ordering::Release);
-    pool.shared.running.wait_until_idle("compute", warn);
-    // Jobs that are still queued only check the flag and return; rayon's threads end once the pool is gone
-    // (a thread that is offloading at this moment may hold it a little longer: the joins wait for that).
-    let threads = Arc::clone(&pool.threads);
+    pool.stopping.store(true, Ordering::Release);
+    // Queued jobs now only check the flag and return; rayon's threads end once the pool is gone and their
+    // job is done (a thread that is offloading at this moment may hold the pool a little longer).
+    let workers = Arc::clone(&pool.workers);
     drop(pool);
-    let threads = std::mem::take(&mut *threads.lock().unwrap_or_else(PoisonError::into_inner));
-    for thread in threads {
-        let _ = thread.join();
-    }
+    let workers = std::mem::take(&mut *workers.lock().unwrap_or_else(PoisonError::into_inner));
+    join_all(workers, "compute", warn);
 }
 
 impl ComputePool {
     fn start() -> Self {
-        let threads = Arc::new(Mutex::new(Vec::new()));
-        let spawned = Arc::clone(&threads);
+        let workers = Arc::new(Mutex::new(Vec::new()));
+        let spawned = Arc::clone(&workers);
         let pool = rayon_core::ThreadPoolBuilder::new()
             .thread_name(|index| format!("godot-tasks-compute-{index}"))
             .spawn_handler(move |thread| {
-                let mut builder = std::thread::Builder::new();
-                if let Some(name) = thread.name() {
-                    builder = builder.name(name.to_owned());
-                }
-                let handle = builder.spawn(move || thread.run())?;
-                spawned.lock().unwrap_or_else(PoisonError::into_inner).push(handle);
+                let name = thread.name().unwrap_or("godot-tasks-compute").to_owned();
+                let worker = Worker::spawn(name, move || thread.run())?;
+                spawned.lock().unwrap_or_else(PoisonError::into_inner).push(worker);
                 Ok(())
             })
             .build()
             .expect("godot-tasks: could not start the compute pool's threads");
-        Self { pool, shared: Arc::new(Shared { stopping: AtomicBool::new(false), running: Running::new() }), threads }
+        Self { pool, stopping: Arc::new(AtomicBool::new(false)), workers }
     }
 }

@@ -87,9 +87,9 @@ mod blocking;
 mod compute;
 mod outcome;
 mod pool;
-mod running;
 #[cfg(feature = "tokio")]
 mod tokio;
+mod workers;
 
 pub(crate) use pool::stop_all;
 

@@ -147,12 +147,14 @@ impl Pool {
     /// Runs `job` on this pool. A panic anywhere in it (including in drops) stays on the worker. Once the
     /// library has stopped for good (engine exit, unload), the job is dropped here, unrun.
     fn run(self, offloaded_at: &'static Location<'static>, job: impl FnOnce() + Send + 'static) {
-        let job = Job::new(offloaded_at, job);
-        let refused = match self {
-            Pool::Compute => super::compute::run(job),
-            Pool::Blocking => super::blocking::run(job),
+        let job = move || {
+            let _ = catch_unwind(AssertUnwindSafe(job));
         };
-        drop(refused);
+        // A job the pool refuses (the library stopped for good) is dropped here.
+        let _refused = match self {
+            Pool::Compute => super::compute::run(offloaded_at, job).map_err(drop),
+            Pool::Blocking => super::blocking::run(Job::new(offloaded_at, job)).map_err(drop),
+        };
     }
 
     /// Queues `work` and returns the future of its outcome. The work is skipped if that future is dropped

@@ -1,8 +1,8 @@
 //! What the pools share: the job they run, and how the runtime stops them.
 
-use std::panic::{AssertUnwindSafe, Location, catch_unwind};
+use std::panic::Location;
 
-/// A unit of work for a pool, with the place it was offloaded (named if it delays a stop).
+/// A unit of work for the blocking pool's queue, with the place it was offloaded (named if it delays a stop).
 pub(super) struct Job {
     pub(super) offloaded_at: &'static Location<'static>,
     work: Box<dyn FnOnce() + Send>,
@@ -13,9 +13,9 @@ impl Job {
         Self { offloaded_at, work: Box::new(work) }
     }
 
-    /// Runs the work; a panic anywhere in it (including in drops) stays on this worker.
+    /// Runs the work (which catches its own panics: see `Pool::run`).
     pub(super) fn run(self) {
-        let _ = catch_unwind(AssertUnwindSafe(self.work));
+        (self.work)();
     }
 }
 

@@ -9,13 +9,30 @@ use std::task::{Context, Poll};
 
 use tokio::runtime::{Builder, Handle, Runtime};
 
+use slab::Slab;
+
 use super::pool::Gate;
-use super::running::Running;
+use super::workers::wait_with_grace;
 
 /// The runtime `spawn_tokio` uses.
 static CHOSEN: Mutex<Chosen> = Mutex::new(Chosen::None);
-/// The `spawn_tokio` futures that have not ended yet (on the runtime godot-tasks started).
-static RUNNING: Running = Running::new();
+/// Where each `spawn_tokio` future that has not ended yet was started.
+static RUNNING: Mutex<Slab<&'static Location<'static>>> = Mutex::new(Slab::new());
+
+/// A future's entry in [`RUNNING`], removed when the future ends or is dropped.
+struct Running(usize);
+
+impl Running {
+    fn enter(at: &'static Location<'static>) -> Self {
+        Self(RUNNING.lock().unwrap_or_else(PoisonError::into_inner).insert(at))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        RUNNING.lock().unwrap_or_else(PoisonError::into_inner).remove(self.0);
+    }
+}
 
 enum Chosen {
     /// None yet: the first `spawn_tokio` starts one.
@@ -87,8 +104,10 @@ pub(super) fn stop(gate: Gate, warn: &dyn Fn(&str)) {
     // Dropping a runtime blocks until its threads end; do that on a helper thread so that this one can name
     // the futures that keep it waiting. The scope joins the helper before returning.
     std::thread::scope(|scope| {
-        scope.spawn(move || drop(runtime));
-        RUNNING.wait_until_idle("tokio", warn);
+        let dropping = scope.spawn(move || drop(runtime));
+        let late =
+            || RUNNING.lock().unwrap_or_else(PoisonError::into_inner).iter().map(|(_, at)| at.to_string()).collect();
+        wait_with_grace(|| dropping.is_finished(), late, "tokio", warn);
     });
 }
 
@@ -213,7 +232,7 @@ where
     let handle = handle().map(|handle| {
         handle.spawn(async move {
             // Counted while it exists, so that stopping the runtime can name what it waits for.
-            let _running = RUNNING.enter(started_at);
+            let _running = Running::enter(started_at);
             future.await
         })
     });
