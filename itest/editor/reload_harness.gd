@@ -14,6 +14,9 @@ func _ready() -> void:
 func _run() -> void:
 	var probe: Node = ClassDB.instantiate("ReloadProbe")
 	add_child(probe)
+	# The second extension's runtime must not notice the first one's reloads.
+	var second = ClassDB.instantiate("SecondProbe")
+	var second_pending: Signal = second.slow()
 	for round in ROUNDS:
 		var works = await probe.check_works()
 		print("reload-harness: round %d: works: %s" % [round, works])
@@ -26,6 +29,9 @@ func _run() -> void:
 		await get_tree().create_timer(1.0).timeout
 	var works = await probe.check_works()
 	print("reload-harness: after %d reloads: works: %s" % [ROUNDS, works])
+	var second_task = second_pending.get_object()
+	print("reload-harness: the other extension's task is still running: %s" % (not second_task.is_done()))
+	print("reload-harness: the other extension works: %s" % (await second.doubled_later(21)))
 	probe.queue_free()
 	get_tree().quit()
 

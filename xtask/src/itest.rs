@@ -149,6 +149,11 @@ fn editor_hot_reload(bin: &Path, results: &mut Results) -> Result<(), String> {
     if position(&format!("reload-harness: after {ROUNDS} reloads: works: ok")).is_none() {
         failures.push("after the last reload, tasks, signals, time, threads or the bridge did not work".into());
     }
+    if position("reload-harness: the other extension's task is still running: true").is_none()
+        || position("reload-harness: the other extension works: 42").is_none()
+    {
+        failures.push("reloading one extension disturbed the other extension's runtime".into());
+    }
     for line in &lines {
         if ERROR_MARKERS.iter().any(|m| line.contains(m))
             || line.contains("off the main thread")

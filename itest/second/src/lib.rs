@@ -9,9 +9,10 @@ struct SecondExtension;
 #[gdextension(entry_symbol = gdext_second_init)]
 unsafe impl ExtensionLibrary for SecondExtension {}
 
-/// Async funcs of the second extension, awaited from GDScript by the itest runner.
+/// Async funcs of the second extension, awaited from GDScript by the itest runner and, in the editor
+/// hot-reload test, while the first extension is reloaded.
 #[derive(GodotClass)]
-#[class(init, base = RefCounted)]
+#[class(tool, init, base = RefCounted)]
 pub struct SecondProbe {
     base: Base<RefCounted>,
 }

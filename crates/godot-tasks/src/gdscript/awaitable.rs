@@ -105,7 +105,7 @@ impl TaskBuilder {
         F::Output: ToGodot,
     {
         let label = Label { name: self.name.clone(), spawned_at: Location::caller() };
-        let mut task = TaskObject::start();
+        let task = TaskObject::start();
         let signal = task.completed_signal();
         let delivering = Delivering { future, task: Some(task.clone()), label, generation: runtime::generation() };
         let handle = self.spawn(delivering);

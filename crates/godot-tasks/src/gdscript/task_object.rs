@@ -3,33 +3,42 @@
 //! Why a script and not a registered class: a class name is global in Godot, and every extension that links
 //! godot-tasks would register the same one (the second extension then fails to load). A script made at run
 //! time has no global name, and its state lives in the engine, so it stays valid across an editor hot reload
-//! of the extension; the only pointer into the library it holds, the cancel callable, is cleared as soon as
-//! the task ends (and every task ends before the library is unloaded).
+//! of the extension. Its only way into the library is one callable shared by every task object (a static
+//! variable of the script), which the runtime clears when it stops for good.
+//!
+//! Cost matters here (every `await` of a Rust func from GDScript makes one): a task object costs its
+//! creation, one entry in [`TASKS`] while it runs, and one script call when it ends.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::panic::Location;
+use std::sync::Arc;
 
 use godot::classes::GDScript;
+use godot::obj::InstanceId;
 use godot::prelude::*;
 use godot_tasks_executor::CancelHandle;
 
 use crate::JoinHandle;
 use crate::runtime::{self, LeakAtThreadExit};
 
-/// The script of every task object. Its fields are set from Rust only; GDScript reads them through the
-/// methods. See the [module docs](super#what-gdscript-sees) for what each method does.
-const SOURCE: &str = r#"extends RefCounted
+/// The script of every task object (`@tool`: in the editor, a script without it does not run, so tool
+/// classes could not be awaited). Its fields are set from Rust only (through `_end`); GDScript reads them
+/// through the methods. See the [module docs](super#what-gdscript-sees) for what each method does.
+const SOURCE: &str = r#"@tool
+extends RefCounted
 ## A Rust task that GDScript can await (made by godot-tasks): await `completed`, or `await wait()`.
 
 signal completed(result)
 
+## The Rust side: `_rust.call(op, task)`, op 0 cancels, op 1 names the task. Cleared when it goes away.
+static var _rust := Callable()
+
 var _done := false
 var _cancelled := false
-var _cancel_requested := false
 var _result = null
 var _error := ""
 var _name := ""
-var _cancel := Callable()
 
 
 func is_done() -> bool:
@@ -49,19 +58,31 @@ func get_error() -> String:
 
 
 func get_task_name() -> String:
+	if not _done and _rust.is_valid():
+		return _rust.call(1, self)
 	return _name
 
 
 func cancel() -> void:
-	if not _done and not _cancel_requested:
-		_cancel_requested = true
-		_cancel.call()
+	if not _done and _rust.is_valid():
+		_rust.call(0, self)
 
 
 func wait():
 	if _done:
 		return _result
 	return completed
+
+
+# Called by Rust when the task ends.
+func _end(result, error: String, cancelled: bool, name: String, emit: bool) -> void:
+	_done = true
+	_result = result
+	_error = error
+	_cancelled = cancelled
+	_name = name
+	if emit:
+		completed.emit(result)
 
 
 # Deferred by Rust after a cancellation; the argument (this object) keeps it alive until then.
@@ -80,59 +101,103 @@ pub(super) enum Cancellation {
     Shutdown,
 }
 
-/// The names of the script's fields and signal, made once per engine run.
-struct Names {
+/// The script and the names the bridge calls, made once per engine run.
+struct Script {
     script: Gd<GDScript>,
     completed: StringName,
+    end: StringName,
     emit_null: StringName,
-    done: StringName,
-    cancelled: StringName,
-    cancel_requested: StringName,
-    result: StringName,
-    error: StringName,
-    name: StringName,
-    cancel: StringName,
+    rust: StringName,
+}
+
+/// A running task, as the script's Rust side knows it.
+struct Running {
+    cancel: CancelHandle,
+    /// Whether GDScript called `cancel()` (which is then not reported as an error).
+    cancel_requested: bool,
+    name: Option<Arc<str>>,
+    spawned_at: &'static Location<'static>,
 }
 
 thread_local! {
-    static NAMES: RefCell<LeakAtThreadExit<Names>> = const { RefCell::new(LeakAtThreadExit(None)) };
+    static SCRIPT: RefCell<LeakAtThreadExit<Script>> = const { RefCell::new(LeakAtThreadExit(None)) };
+    /// The running tasks that have a task object, by the object's id.
+    static TASKS: RefCell<LeakAtThreadExit<HashMap<InstanceId, Running>>> =
+        const { RefCell::new(LeakAtThreadExit(None)) };
     /// Tasks cancelled because the extension is being unloaded, resumed at the end of the unload's stop.
     static UNLOADED: RefCell<LeakAtThreadExit<Vec<TaskObject>>> = const { RefCell::new(LeakAtThreadExit(None)) };
 }
 
-impl Names {
-    fn new() -> Self {
+impl Script {
+    /// The script, connected to the Rust side if `connected`. Only the cached script is: once the runtime has
+    /// stopped for good nothing may point into the library any more (a GDScript resource can outlive its
+    /// last reference from here).
+    fn new(connected: bool) -> Self {
         let mut script = GDScript::new_gd();
         script.set_source_code(SOURCE);
         let compiled = script.reload();
         assert_eq!(compiled, godot::global::Error::OK, "godot-tasks: the task object's script did not compile");
-        Self {
-            script,
-            completed: "completed".into(),
-            emit_null: "_emit_null".into(),
-            done: "_done".into(),
-            cancelled: "_cancelled".into(),
-            cancel_requested: "_cancel_requested".into(),
-            result: "_result".into(),
-            error: "_error".into(),
-            name: "_name".into(),
-            cancel: "_cancel".into(),
+        let rust = StringName::from("_rust");
+        if connected {
+            script.set(&rust, &Callable::from_fn("godot_tasks::task_object", from_gdscript).to_variant());
         }
+        Self { script, completed: "completed".into(), end: "_end".into(), emit_null: "_emit_null".into(), rust }
+    }
+
+    fn cached() -> Self {
+        Self::new(true)
     }
 }
 
-/// Runs `f` with the cached script and names; with ones made for this use only once the runtime stopped for
-/// good (the cache is released then, and must not fill again) and once the thread-local is gone.
-fn with_names<R>(f: impl FnOnce(&Names) -> R) -> R {
+/// A name the bridge calls, from the cached script, or made for this use once the runtime stopped for good.
+fn script_name(pick: fn(&Script) -> &StringName, fallback: &str) -> StringName {
     if runtime::engine_exiting() {
-        return f(&Names::new());
+        return StringName::from(fallback);
     }
-    let mut f = Some(f);
-    let mut call = |names: &Names| f.take().expect("called once")(names);
-    match runtime::with_registry(&NAMES, "task script cache", Names::new, |names| call(names)) {
-        Some(result) => result,
-        None => call(&Names::new()),
+    runtime::with_registry(&SCRIPT, "task script cache", Script::cached, |script| pick(script).clone())
+        .unwrap_or_else(|| StringName::from(fallback))
+}
+
+/// `_rust.call(op, task)` from the script: 0 cancels the task, 1 names it.
+fn from_gdscript(args: &[&Variant]) -> Variant {
+    let (Some(op), Some(task)) = (args.first(), args.get(1)) else { return Variant::nil() };
+    let Ok(task) = task.try_to::<Gd<Object>>() else { return Variant::nil() };
+    let id = task.instance_id();
+    match op.try_to::<i64>() {
+        Ok(0) => {
+            let cancel = with_tasks(|tasks| {
+                let running = tasks.get_mut(&id)?;
+                running.cancel_requested = true;
+                Some(running.cancel.clone())
+            });
+            // Outside the registry: the task's future is dropped in this call, and its drop reads it.
+            if let Some(cancel) = cancel.flatten() {
+                cancel.cancel();
+            }
+            Variant::nil()
+        }
+        Ok(1) => {
+            with_tasks(|tasks| tasks.get(&id).map(|running| label_name(running.name.as_deref(), running.spawned_at)))
+                .flatten()
+                .unwrap_or_default()
+                .to_variant()
+        }
+        _ => Variant::nil(),
     }
+}
+
+fn with_tasks<R>(f: impl FnOnce(&mut HashMap<InstanceId, Running>) -> R) -> Option<R> {
+    runtime::with_registry(&TASKS, "task object registry", HashMap::new, f)
+}
+
+/// The cached script; one made for this use only, and not connected to the Rust side, once the runtime
+/// stopped for good (the cache is released then, and must not fill again) and once the thread-local is gone.
+fn script() -> Gd<GDScript> {
+    if runtime::engine_exiting() {
+        return Script::new(false).script;
+    }
+    runtime::with_registry(&SCRIPT, "task script cache", Script::cached, |script| script.script.clone())
+        .unwrap_or_else(|| Script::new(false).script)
 }
 
 /// Resumes the GDScript awaits of the tasks that the unload cancelled, with null: called at the end of the
@@ -144,10 +209,16 @@ pub(crate) fn resume_unloaded() {
     }
 }
 
-/// Releases the script and names while the engine is still alive (at engine exit or unload).
+/// Releases the script while the engine is still alive (at engine exit or unload), after clearing its way
+/// into the library: task objects (and with them the script) may outlive the library.
 pub(crate) fn release_engine_objects() {
-    let names = NAMES.try_with(|names| names.borrow_mut().0.take()).ok().flatten();
-    drop(names);
+    let script = SCRIPT.try_with(|script| script.borrow_mut().0.take()).ok().flatten();
+    if let Some(mut script) = script {
+        let rust = script.rust.clone();
+        script.script.set(&rust, &Callable::invalid().to_variant());
+    }
+    let tasks = TASKS.try_with(|tasks| tasks.borrow_mut().0.take()).ok().flatten();
+    drop(tasks);
 }
 
 /// A task object, seen from Rust.
@@ -158,47 +229,40 @@ impl TaskObject {
     /// A running task, not yet attached to its Rust task.
     pub(super) fn start() -> Self {
         let mut object = RefCounted::new_gd();
-        with_names(|names| object.set_script(&names.script));
+        object.set_script(&script());
         Self(object)
     }
 
     /// The signal GDScript awaits.
     pub(super) fn completed_signal(&self) -> Signal {
-        with_names(|names| Signal::from_object_signal(&self.0, &names.completed))
+        Signal::from_object_signal(&self.0, &script_name(|script| &script.completed, "completed"))
     }
 
     /// Ties the object to the Rust task of `handle` (before that task first runs): `cancel()` cancels it.
-    pub(super) fn attach<T: 'static>(&mut self, handle: &JoinHandle<T>) {
-        let cancel: CancelHandle = handle.cancel_handle();
-        let cancel = Callable::from_fn("godot_tasks::cancel", move |_args| cancel.cancel());
-        let name = label_name(handle.name(), handle.spawned_at());
-        with_names(|names| {
-            self.0.set(&names.cancel, &cancel.to_variant());
-            self.0.set(&names.name, &name.to_variant());
-        });
+    pub(super) fn attach<T: 'static>(&self, handle: &JoinHandle<T>) {
+        let running = Running {
+            cancel: handle.cancel_handle(),
+            cancel_requested: false,
+            name: handle.name().map(Arc::from),
+            spawned_at: handle.spawned_at(),
+        };
+        let _ = with_tasks(|tasks| tasks.insert(self.0.instance_id(), running));
     }
 
     /// Whether GDScript called `cancel()` while the task ran.
     pub(super) fn cancel_requested(&self) -> bool {
-        with_names(|names| self.0.get(&names.cancel_requested).try_to::<bool>().unwrap_or(false))
+        with_tasks(|tasks| tasks.get(&self.0.instance_id()).is_some_and(|running| running.cancel_requested))
+            .unwrap_or(false)
     }
 
     /// Records the task's value and emits `completed` with it; GDScript resumes inside this call.
     pub(super) fn finish(mut self, value: &Variant) {
-        with_names(|names| {
-            self.end(names);
-            self.0.set(&names.result, value);
-        });
-        self.emit_now(value);
+        self.end(value, "", false, true);
     }
 
     /// Records a panic and emits `completed` with null; GDScript resumes inside this call.
     pub(super) fn panicked(mut self, message: &str) {
-        with_names(|names| {
-            self.end(names);
-            self.0.set(&names.error, &format!("panicked: {message}").to_variant());
-        });
-        self.emit_now(&Variant::nil());
+        self.end(&Variant::nil(), &format!("panicked: {message}"), false, true);
     }
 
     /// Records a cancellation; `completed` is emitted with null by the engine's deferred calls, later in
@@ -211,31 +275,30 @@ impl TaskObject {
             Cancellation::Rust => "cancelled",
             Cancellation::Shutdown => "cancelled: the runtime shut down",
         };
-        let unloading = runtime::unloading();
-        with_names(|names| {
-            self.end(names);
-            self.0.set(&names.cancelled, &true.to_variant());
-            self.0.set(&names.error, &error.to_variant());
-            if !unloading {
-                let this = self.0.to_variant();
-                self.0.call_deferred(&names.emit_null, &[this]);
-            }
-        });
-        if unloading {
+        self.end(&Variant::nil(), error, true, false);
+        if runtime::unloading() {
             // The editor reloads scripts around an unload, which loses this script's methods before a deferred
             // call would run: resume GDScript at the end of the stop instead.
             let _ = UNLOADED.try_with(|unloaded| unloaded.borrow_mut().0.get_or_insert_with(Vec::new).push(self));
+        } else {
+            let emit_null = script_name(|script| &script.emit_null, "_emit_null");
+            let this = self.0.to_variant();
+            self.0.call_deferred(&emit_null, &[this]);
         }
     }
 
-    /// Marks the task done and drops its cancel callable (the object may outlive the library).
-    fn end(&mut self, names: &Names) {
-        self.0.set(&names.done, &true.to_variant());
-        self.0.set(&names.cancel, &Callable::invalid().to_variant());
+    /// Records the outcome (and emits `completed` with `result` if `emit`), forgetting the running task.
+    fn end(&mut self, result: &Variant, error: &str, cancelled: bool, emit: bool) {
+        let running = with_tasks(|tasks| tasks.remove(&self.0.instance_id())).flatten();
+        let name = running.map_or_else(String::new, |running| label_name(running.name.as_deref(), running.spawned_at));
+        let end = script_name(|script| &script.end, "_end");
+        let args = [result.clone(), error.to_variant(), cancelled.to_variant(), name.to_variant(), emit.to_variant()];
+        // GDScript resumes inside this call when `emit` is set.
+        self.0.call(&end, &args);
     }
 
     fn emit_now(mut self, result: &Variant) {
-        let completed = with_names(|names| names.completed.clone());
+        let completed = script_name(|script| &script.completed, "completed");
         self.0.emit_signal(&completed, std::slice::from_ref(result));
     }
 }
