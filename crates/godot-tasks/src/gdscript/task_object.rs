@@ -23,8 +23,8 @@ use crate::JoinHandle;
 use crate::runtime::{self, LeakAtThreadExit};
 
 /// The script of every task object (`@tool`: in the editor, a script without it does not run, so tool
-/// classes could not be awaited). Its fields are set from Rust only (through `_end`); GDScript reads them
-/// through the methods. See the [module docs](super#what-gdscript-sees) for what each method does.
+/// classes could not be awaited). Its one field is set from Rust only (through `_end`); GDScript reads it
+/// through the methods. One field, not one per value: every field costs each task object's creation. See the [module docs](super#what-gdscript-sees) for what each method does.
 const SOURCE: &str = r#"@tool
 extends RefCounted
 ## A Rust task that GDScript can await (made by godot-tasks): await `completed`, or `await wait()`.
@@ -34,53 +34,46 @@ signal completed(result)
 ## The Rust side: `_rust.call(op, task)`, op 0 cancels, op 1 names the task. Cleared when it goes away.
 static var _rust := Callable()
 
-var _done := false
-var _cancelled := false
-var _result = null
-var _error := ""
-var _name := ""
+## Null while the task runs; then [result, error, cancelled, name].
+var _end_state = null
 
 
 func is_done() -> bool:
-	return _done
+	return _end_state != null
 
 
 func is_cancelled() -> bool:
-	return _cancelled
+	return _end_state != null and _end_state[2]
 
 
 func get_result():
-	return _result
+	return null if _end_state == null else _end_state[0]
 
 
 func get_error() -> String:
-	return _error
+	return "" if _end_state == null else _end_state[1]
 
 
 func get_task_name() -> String:
-	if not _done and _rust.is_valid():
-		return _rust.call(1, self)
-	return _name
+	if _end_state == null:
+		return _rust.call(1, self) if _rust.is_valid() else ""
+	return _end_state[3]
 
 
 func cancel() -> void:
-	if not _done and _rust.is_valid():
+	if _end_state == null and _rust.is_valid():
 		_rust.call(0, self)
 
 
 func wait():
-	if _done:
-		return _result
-	return completed
+	if _end_state == null:
+		return completed
+	return _end_state[0]
 
 
 # Called by Rust when the task ends.
 func _end(result, error: String, cancelled: bool, name: String, emit: bool) -> void:
-	_done = true
-	_result = result
-	_error = error
-	_cancelled = cancelled
-	_name = name
+	_end_state = [result, error, cancelled, name]
 	if emit:
 		completed.emit(result)
 
@@ -228,9 +221,7 @@ pub(super) struct TaskObject(Gd<RefCounted>);
 impl TaskObject {
     /// A running task, not yet attached to its Rust task.
     pub(super) fn start() -> Self {
-        let mut object = RefCounted::new_gd();
-        object.set_script(&script());
-        Self(object)
+        Self(script().call("new", &[]).to())
     }
 
     /// The signal GDScript awaits.
