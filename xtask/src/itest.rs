@@ -214,12 +214,13 @@ fn run_godot_status(bin: &Path, project: &Path, user_args: &[&str]) -> Result<(E
 fn import_extensions(project: &Path) -> Result<(), String> {
     let dir = project.join(".godot");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let list: Vec<String> = std::fs::read_dir(project)
+    let mut list: Vec<String> = std::fs::read_dir(project)
         .map_err(|e| e.to_string())?
         .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
         .filter(|name| name.ends_with(".gdextension"))
         .map(|name| format!("res://{name}"))
         .collect();
+    list.sort(); // the same file whatever order the directory lists them in
     std::fs::write(dir.join("extension_list.cfg"), list.join("\n") + "\n").map_err(|e| e.to_string())
 }
 

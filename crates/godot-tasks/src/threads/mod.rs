@@ -18,12 +18,16 @@
 //! Why these pools and not Godot's own `WorkerThreadPool` (measured side by side in one Godot process by
 //! `cargo xtask bench`, rows "worker pool burst" and "worker pool latency", on a 2-core machine):
 //!
-//! - **Bursts:** 10,000 tiny jobs at once cost about 0.5–0.8 µs per job on the compute pool, 0.9–1.5 µs
-//!   on `WorkerThreadPool` (high priority), and 8–9 µs on the `blocking` pool, which starts threads while
+//! - **Bursts:** 10,000 tiny jobs at once cost about 0.8–0.9 µs per job on the compute pool, 0.8–1.4 µs
+//!   on `WorkerThreadPool` (high priority), and 5–12 µs on the blocking pool, which starts threads while
 //!   its queue is long: the right behaviour for work that waits, the wrong one for many small computations.
-//! - **Waking an idle pool** (one job per frame): a median of about 75–135 µs on the compute pool, against
-//!   25–60 µs for `WorkerThreadPool` and the `blocking` pool. All of them are far inside a frame, and the
+//! - **Waking an idle pool** (one job per frame): a median of about 75–90 µs on the compute pool, against
+//!   25–35 µs for `WorkerThreadPool` and the blocking pool. All of them are far inside a frame, and the
 //!   awaiting task resumes in the next frame either way.
+//!
+//! Both pools are godot-tasks' own (a rayon thread pool whose threads it starts, and a small elastic pool),
+//! not rayon's global pool or the `blocking` crate's: those threads can never be joined, and a thread still
+//! running the extension's code when Godot unloads it crashes the game at exit or the editor at hot reload.
 //! - **What the numbers do not show:** from Rust without `experimental-threads`, each `WorkerThreadPool`
 //!   job has to be a custom callable made through the raw GDExtension interface, jobs can be queued only
 //!   from the main thread, and every task must be waited for from the main thread. Rust pools need none
