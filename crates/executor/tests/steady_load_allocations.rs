@@ -1,45 +1,17 @@
 //! A steady load does not make the executor shrink and regrow its buffers: once warm, every frame allocates
 //! exactly what its new tasks need and nothing else.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Poll;
 
-use godot_tasks_executor::{Capacities, Executor, Host};
+use godot_tasks_executor::{Capacities, Executor};
 
-struct CountingAllocator;
+#[path = "common/counting_allocator.rs"]
+mod counting_allocator;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards every call unchanged to the system allocator; counting has no effect on the memory.
-#[allow(unsafe_code)] // A counting allocator needs `unsafe impl GlobalAlloc`.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, which `System` shares.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` was allocated by `System` through `alloc` (or `realloc`) here, with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract, which `System` shares.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use counting_allocator::{CountingAllocator, NoopHost, allocations};
 
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
-
-struct NoopHost;
-
-impl Host for NoopHost {
-    fn request_flush(&self) {}
-}
 
 /// Returns `Pending` once (waking itself first), then `Ready`.
 fn yield_once() -> impl Future<Output = ()> {
@@ -65,7 +37,7 @@ fn steady_load_allocates_only_its_tasks_every_frame() {
     let mut allocations_per_frame = Vec::with_capacity(frames);
 
     for _ in 0..frames + 1 {
-        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        let before = allocations();
         executor.start_frame();
         for _ in 0..tasks_per_frame {
             executor.spawn(yield_once()).detach();
@@ -74,7 +46,7 @@ fn steady_load_allocates_only_its_tasks_every_frame() {
         let _ = executor.flush(); // two physics ticks, with nothing to do
         let _ = executor.flush();
         assert_eq!(executor.task_count(), 0);
-        allocations_per_frame.push(ALLOCATIONS.load(Ordering::Relaxed) - before);
+        allocations_per_frame.push(allocations() - before);
     }
 
     // The first frame warms the buffers up. Every later one allocates a task cell and a waker per task.

@@ -55,17 +55,10 @@ async fn spawn_from_a_destructor_works() -> Result<(), String> {
 
 /// `set_round_budget` configures the runtime, not one executor: the next runtime after a shutdown has it too.
 async fn round_budget_survives_a_shutdown() -> Result<(), String> {
-    use std::task::Poll;
     const BUDGET: u32 = 3;
     godot_tasks::runtime::set_round_budget(BUDGET);
     godot_tasks::runtime::shutdown();
-    let polls = Rc::new(Cell::new(0u32));
-    let counter = polls.clone();
-    let spinner = godot_tasks::spawn(std::future::poll_fn(move |cx| {
-        counter.set(counter.get() + 1);
-        cx.waker().wake_by_ref();
-        Poll::<()>::Pending
-    }));
+    let (spinner, polls) = super::support::spinner();
     let start = crate::harness::frame();
     crate::harness::frames(4).await;
     let (polled, elapsed) = (polls.get(), crate::harness::frame() - start);

@@ -92,3 +92,15 @@ impl<F: FnMut()> Drop for OnDrop<F> {
         (self.0)();
     }
 }
+
+/// A task that wakes itself at every poll (never finishing), counting its polls in the returned cell.
+pub fn spinner() -> (godot_tasks::JoinHandle<()>, Rc<Cell<u32>>) {
+    let polls = Rc::new(Cell::new(0u32));
+    let counter = polls.clone();
+    let handle = godot_tasks::spawn(std::future::poll_fn(move |cx| {
+        counter.set(counter.get() + 1);
+        cx.waker().wake_by_ref();
+        Poll::<()>::Pending
+    }));
+    (handle, polls)
+}

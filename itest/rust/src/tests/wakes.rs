@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Poll, Waker};
 
-use super::support::SharedWaker;
+use super::support::{SharedWaker, spinner};
 use crate::harness::{frame, frames, next_frame, wait_until};
 use crate::{ensure, ensure_eq, tests};
 
@@ -73,14 +73,8 @@ async fn wake_from_another_thread_resumes_on_the_main_thread() -> Result<(), Str
 }
 
 async fn self_waking_task_cannot_freeze_the_frame() -> Result<(), String> {
-    let polls = Rc::new(Cell::new(0u32));
-    let counter = polls.clone();
-    let handle = godot_tasks::spawn(std::future::poll_fn(move |cx| {
-        counter.set(counter.get() + 1);
-        cx.waker().wake_by_ref();
-        Poll::<()>::Pending
-    }))
-    .cancel_on_drop();
+    let (handle, polls) = spinner();
+    let handle = handle.cancel_on_drop();
     frames(3).await;
     let budget = godot_tasks::runtime::DEFAULT_ROUND_BUDGET;
     ensure!(polls.get() > 0, "never polled");
@@ -102,14 +96,8 @@ async fn round_budget_is_per_frame_even_with_many_physics_ticks() -> Result<(), 
     Engine::singleton().set_max_physics_steps_per_frame(8);
     godot_tasks::runtime::set_round_budget(BUDGET);
     godot_tasks::time::next_physics_frame().await; // the physics hook runs from here on
-    let polls = Rc::new(Cell::new(0u32));
-    let counter = polls.clone();
-    let spinner = godot_tasks::spawn(std::future::poll_fn(move |cx| {
-        counter.set(counter.get() + 1);
-        cx.waker().wake_by_ref();
-        Poll::<()>::Pending
-    }))
-    .cancel_on_drop();
+    let (spinner, polls) = spinner();
+    let spinner = spinner.cancel_on_drop();
     let start = frame();
     frames(FRAMES).await;
     let (polled, elapsed) = (polls.get(), frame() - start);
