@@ -57,6 +57,7 @@ const EXIT_SCENARIOS: &[&str] = &[
     "exit-tokio-job-running",
     "exit-long-job-warns",
     "exit-idle-pools",
+    "exit-jobs-without-tasks",
     "exit-destructor-spawns",
 ];
 /// How each run of a scenario quits: a task calls `quit()`, GDScript does, or the window is asked to close.

@@ -61,6 +61,7 @@ pub fn start(tree: Gd<SceneTree>, scenario: &str, quit: &str) -> bool {
             job_running(threads::spawn_blocking(|| std::thread::sleep(Duration::from_millis(1200))), tree, quit)
         }
         "exit-idle-pools" => idle_pools(tree, quit),
+        "exit-jobs-without-tasks" => jobs_without_tasks(tree),
         "exit-destructor-spawns" => destructor_spawns(tree, quit),
         _ => return false,
     }
@@ -116,6 +117,15 @@ fn tokio_job_running(tree: Gd<SceneTree>, quit: Quit) {
     })
     .detach();
     quit_after(tree, 0.1, quit, "tokio futures are running");
+}
+
+/// Jobs offloaded by code that never spawns a task (their futures kept outside any task, here leaked), and a
+/// quit in the same frame: the pools must still be stopped and joined at exit.
+fn jobs_without_tasks(mut tree: Gd<SceneTree>) {
+    std::mem::forget(threads::spawn_blocking(|| std::thread::sleep(Duration::from_millis(400))));
+    std::mem::forget(threads::spawn_compute(|| std::thread::sleep(Duration::from_millis(400))));
+    println!("exit-scenario: jobs run, no task was ever spawned; quitting");
+    tree.quit();
 }
 
 /// Every pool ran jobs earlier and is idle (its threads wait for work) when the engine exits.

@@ -43,6 +43,21 @@ pub(crate) fn ensure_time_hooks() {
     attach_hooks();
 }
 
+/// Makes sure the runtime will hear of the engine's exit and of an unload, on the main thread (elsewhere it
+/// does nothing): the worker pools call it when they start work, since code that offloads without ever
+/// spawning a task must still have the pools stopped before the library goes away.
+pub(crate) fn ensure_stop_hooks() {
+    if !super::on_main_thread() || engine_exiting() {
+        return;
+    }
+    let attached =
+        RUNTIME.try_with(|runtime| runtime.try_borrow().is_ok_and(|r| r.0.as_ref().is_some_and(|r| r.hooks.is_some())));
+    if attached == Ok(false) {
+        let _ = executor();
+        attach_hooks();
+    }
+}
+
 /// What the time module needs to know about the frame or tick that starts.
 fn frame_info(physics: bool) -> Option<crate::time::FrameInfo> {
     if !crate::time::is_active() {

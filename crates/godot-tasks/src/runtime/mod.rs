@@ -50,7 +50,7 @@ pub use godot_tasks_executor::DEFAULT_ROUND_BUDGET;
 use godot_tasks_executor::Executor;
 
 use hooks::{Hooks, attach_hooks};
-pub(crate) use hooks::{ensure_frame_hook, ensure_time_hooks};
+pub(crate) use hooks::{ensure_frame_hook, ensure_stop_hooks, ensure_time_hooks};
 use host::GodotHost;
 use stop::{Stop, stop};
 

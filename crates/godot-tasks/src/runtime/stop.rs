@@ -7,7 +7,7 @@ use super::{CLOSED, GENERATION, RUNTIME, relay};
 /// Why the runtime stops.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Stop {
-    /// [`shutdown`]: the next `spawn` starts a fresh runtime.
+    /// [`shutdown`](super::shutdown): the next `spawn` starts a fresh runtime.
     Shutdown,
     /// The engine tears the scene tree down for good.
     EngineExit,

@@ -162,6 +162,7 @@ impl Pool {
     #[track_caller]
     pub(super) fn offload<R: Send + 'static>(self, work: impl FnOnce() -> R + Send + 'static) -> Offloaded<R> {
         let started_at = Location::caller();
+        crate::runtime::ensure_stop_hooks();
         let (sender, receiver) = oneshot::channel();
         self.run(started_at, move || {
             if sender.is_canceled() {

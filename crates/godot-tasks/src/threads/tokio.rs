@@ -229,6 +229,7 @@ where
     F::Output: Send + 'static,
 {
     let started_at = Location::caller();
+    crate::runtime::ensure_stop_hooks();
     let handle = handle().map(|handle| {
         handle.spawn(async move {
             // Counted while it exists, so that stopping the runtime can name what it waits for.
