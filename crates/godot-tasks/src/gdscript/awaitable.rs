@@ -104,12 +104,17 @@ impl TaskBuilder {
         F: Future + 'static,
         F::Output: ToGodot,
     {
-        let label = Label { name: self.name.clone(), spawned_at: Location::caller() };
+        let spawned_at = Location::caller();
+        runtime::assert_main_thread("gdscript::awaitable()", spawned_at);
+        let label = Label { name: self.name.clone(), spawned_at };
         let task = TaskObject::start();
         let signal = task.completed_signal();
         let delivering = Delivering { future, task: Some(task.clone()), label, generation: runtime::generation() };
         let handle = self.spawn(delivering);
-        task.attach(&handle);
+        // A spawn refused during engine exit or an unload has already ended the task.
+        if !handle.is_finished() {
+            task.attach(&handle);
+        }
         handle.detach();
         signal
     }
@@ -119,6 +124,16 @@ impl TaskBuilder {
 struct Label {
     name: Option<Arc<str>>,
     spawned_at: &'static Location<'static>,
+}
+
+impl Label {
+    /// What GDScript's `get_task_name()` gives: the name, or where the task was spawned.
+    fn to_name(&self) -> String {
+        match &self.name {
+            Some(name) => name.to_string(),
+            None => format!("task spawned at {}", self.spawned_at),
+        }
+    }
 }
 
 impl fmt::Display for Label {
@@ -172,12 +187,12 @@ where
         // GDScript resumes inside these calls, as it does inside any emission.
         match outcome {
             // GDScript asked for a cancellation, which the task outran: it still gets what it asked for.
-            Ok(_) if task.cancel_requested() => task.cancelled(Cancellation::Requested),
-            Ok(value) => task.finish(&value),
+            Ok(_) if task.cancel_requested() => task.cancelled(Cancellation::Requested, &this.label.to_name()),
+            Ok(value) => task.finish(&value, &this.label.to_name()),
             Err(payload) => {
                 let message = godot_tasks_executor::payload_message(&*payload);
                 godot_error!("godot-tasks: {} panicked: {message}", this.label);
-                task.panicked(&message);
+                task.panicked(&message, &this.label.to_name());
             }
         }
         Poll::Ready(())
@@ -202,5 +217,5 @@ fn cancelled(task: TaskObject, label: &Label, generation: u64) {
     if by == Cancellation::Rust {
         godot_error!("godot-tasks: {label} was cancelled, so GDScript's await on it resumes with null");
     }
-    task.cancelled(by);
+    task.cancelled(by, &label.to_name());
 }

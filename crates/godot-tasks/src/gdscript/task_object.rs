@@ -163,7 +163,7 @@ fn from_gdscript(args: &[&Variant]) -> Variant {
                 running.cancel_requested = true;
                 Some(running.cancel.clone())
             });
-            // Outside the registry: the task's future is dropped in this call, and its drop reads it.
+            // Outside the registry: cancelling may drop the task's future, whose drop reads the registry.
             if let Some(cancel) = cancel.flatten() {
                 cancel.cancel();
             }
@@ -196,9 +196,14 @@ fn script() -> Gd<GDScript> {
 /// Resumes the GDScript awaits of the tasks that the unload cancelled, with null: called at the end of the
 /// unload's stop, when no task runs any more (GDScript resuming here can no longer spawn).
 pub(crate) fn resume_unloaded() {
-    let unloaded = UNLOADED.try_with(|unloaded| unloaded.borrow_mut().0.take()).ok().flatten();
-    for task in unloaded.into_iter().flatten() {
-        task.emit_now(&Variant::nil());
+    // GDScript resumed here may start awaitables again, which the closed runtime ends at once (and lists
+    // here): resume those too, a bounded number of rounds.
+    for _ in 0..64 {
+        let unloaded = UNLOADED.try_with(|unloaded| unloaded.borrow_mut().0.take()).ok().flatten();
+        let Some(unloaded) = unloaded.filter(|tasks| !tasks.is_empty()) else { return };
+        for task in unloaded {
+            task.emit_now(&Variant::nil());
+        }
     }
 }
 
@@ -247,26 +252,26 @@ impl TaskObject {
     }
 
     /// Records the task's value and emits `completed` with it; GDScript resumes inside this call.
-    pub(super) fn finish(mut self, value: &Variant) {
-        self.end(value, "", false, true);
+    pub(super) fn finish(mut self, value: &Variant, name: &str) {
+        self.end(value, "", false, name, true);
     }
 
     /// Records a panic and emits `completed` with null; GDScript resumes inside this call.
-    pub(super) fn panicked(mut self, message: &str) {
-        self.end(&Variant::nil(), &format!("panicked: {message}"), false, true);
+    pub(super) fn panicked(mut self, message: &str, name: &str) {
+        self.end(&Variant::nil(), &format!("panicked: {message}"), false, name, true);
     }
 
     /// Records a cancellation; `completed` is emitted with null by the engine's deferred calls, later in
     /// this frame: never inside the call that cancelled (GDScript may await right after `cancel()`), and
     /// whether or not the library is still loaded by then. The deferred call holds a reference to the object
     /// until then (nothing else may).
-    pub(super) fn cancelled(mut self, by: Cancellation) {
+    pub(super) fn cancelled(mut self, by: Cancellation, name: &str) {
         let error = match by {
             Cancellation::Requested => "cancelled by cancel()",
             Cancellation::Rust => "cancelled",
             Cancellation::Shutdown => "cancelled: the runtime shut down",
         };
-        self.end(&Variant::nil(), error, true, false);
+        self.end(&Variant::nil(), error, true, name, false);
         if runtime::unloading() {
             // The editor reloads scripts around an unload, which loses this script's methods before a deferred
             // call would run: resume GDScript at the end of the stop instead.
@@ -279,9 +284,9 @@ impl TaskObject {
     }
 
     /// Records the outcome (and emits `completed` with `result` if `emit`), forgetting the running task.
-    fn end(&mut self, result: &Variant, error: &str, cancelled: bool, emit: bool) {
+    fn end(&mut self, result: &Variant, error: &str, cancelled: bool, name: &str, emit: bool) {
         let running = with_tasks(|tasks| tasks.remove(&self.0.instance_id())).flatten();
-        let name = running.map_or_else(String::new, |running| label_name(running.name.as_deref(), running.spawned_at));
+        drop(running); // (a cancel handle: nothing of the task's own runs in its drop)
         let end = script_name(|script| &script.end, "_end");
         let args = [result.clone(), error.to_variant(), cancelled.to_variant(), name.to_variant(), emit.to_variant()];
         // GDScript resumes inside this call when `emit` is set.

@@ -134,7 +134,13 @@ pub(super) fn attach_hooks() {
             return; // No scene tree yet; the next flush tries again.
         };
         RUNTIME.with_borrow_mut(|runtime| match &mut runtime.0 {
-            Some(runtime) if runtime.hooks.is_none() => runtime.hooks = Some(hooks),
+            Some(runtime) if runtime.hooks.is_none() => {
+                runtime.hooks = Some(hooks);
+                // The frame hook renews the round budget every frame from now on: budget per frame, not per
+                // flush. (Without a frame hook, for example under a main loop that is not a SceneTree, the
+                // budget stays per flush, since nothing would renew it.)
+                runtime.executor.start_frame();
+            }
             _ => hooks.detach(),
         });
     }
@@ -144,10 +150,8 @@ pub(super) fn attach_hooks() {
             runtime.0.as_ref().and_then(|r| r.hooks.as_ref()).filter(|h| h.physics.is_none()).map(|h| h.tree.clone())
         });
         if let Some(tree) = tree {
-            let physics = relay::relay(
-                Relayed::Physics,
-                Callable::from_fn("godot_tasks::physics_hook", |_args| on_physics_frame()),
-            );
+            let hook = Callable::from_fn("godot_tasks::physics_hook", |_args| on_physics_frame());
+            let Some(physics) = relay::relay(Relayed::Physics, hook) else { return };
             Signal::from_object_signal(&tree, "physics_frame").connect(&physics);
             RUNTIME.with_borrow_mut(|runtime| match runtime.0.as_mut().and_then(|r| r.hooks.as_mut()) {
                 Some(hooks) if hooks.physics.is_none() => hooks.physics = Some(physics),
@@ -161,7 +165,7 @@ impl Hooks {
     fn attach() -> Option<Self> {
         let tree = Engine::singleton().get_main_loop()?.try_cast::<SceneTree>().ok()?;
         let root = tree.get_root()?;
-        let frame = relay::relay(Relayed::Frame, Callable::from_fn("godot_tasks::frame_hook", |_args| on_frame()));
+        let frame = relay::relay(Relayed::Frame, Callable::from_fn("godot_tasks::frame_hook", |_args| on_frame()))?;
         let exit = Callable::from_fn("godot_tasks::exit_hook", |_args| on_engine_exit());
         let unload = Callable::from_fn("godot_tasks::unload_hook", on_extension_unloading);
         Signal::from_object_signal(&tree, "process_frame").connect(&frame);

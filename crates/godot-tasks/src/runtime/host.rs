@@ -9,7 +9,8 @@ pub(super) struct GodotHost;
 
 impl Host for GodotHost {
     fn request_flush(&self) {
-        with_relay(|relay| relay.request_flush.call_deferred(&[]));
+        // Once the runtime stopped for good there is nothing to flush: the executor is shut down.
+        let _ = with_relay(|relay| relay.request_flush.call_deferred(&[]));
     }
 
     // Wakes from other threads are picked up by the frame hook, at the latest one frame later: calling into

@@ -133,7 +133,6 @@ pub(crate) fn executor() -> Executor {
         let runtime = runtime.0.get_or_insert_with(|| {
             let executor = Executor::new(GodotHost);
             executor.set_round_budget(ROUND_BUDGET.get());
-            executor.start_frame(); // budgeted per frame from the start, not per flush until the frame hook
             Runtime { executor, hooks: None }
         });
         runtime.executor.clone()
@@ -173,6 +172,11 @@ pub(crate) fn unloading() -> bool {
 
 /// Drops every task now (their handles report a cancellation) and detaches from the engine; the next
 /// [`spawn`](crate::spawn) starts a fresh runtime.
+///
+/// It also stops the worker pools ([`crate::threads`]): queued jobs are dropped unrun, `spawn_send` futures
+/// still waiting are dropped, and the call **blocks until the jobs already running have ended** and every
+/// pool thread is joined (the pools start again with the next job). GDScript awaiting Rust tasks resumes
+/// with `null`.
 ///
 /// The engine exit does this by itself; call it yourself to reset all async work, for example before
 /// reloading a game state from scratch.

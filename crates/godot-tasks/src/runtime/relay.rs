@@ -9,8 +9,12 @@
 //!
 //! So they all go through a relay: a plain engine object with user signals (`flush`, `frame`, `physics`),
 //! reached through engine-made callables (`relay.emit_signal(NAME)`), and only the relay's own signals are
-//! connected to Rust callables. When the runtime stops, those connections are removed and the relay freed:
-//! whatever Godot still holds then points at a freed engine object, which it skips silently.
+//! connected to Rust callables. When the runtime stops, those connections are removed and the relay
+//! released: whatever Godot still holds then points at a freed engine object, which it skips silently.
+//!
+//! The relay is reference-counted: every flush runs inside one of its emissions, and a task may stop the
+//! runtime (`runtime::shutdown()`) from there. Godot holds a reference for the length of an emission, so the
+//! relay goes away only once that emission is over.
 
 use std::cell::RefCell;
 
@@ -35,8 +39,8 @@ impl Relayed {
 }
 
 pub(super) struct Relay {
-    /// A plain `Object` with one user signal per [`Relayed`].
-    object: Gd<Object>,
+    /// A plain `RefCounted` with one user signal per [`Relayed`].
+    object: Gd<RefCounted>,
     /// `object.emit_signal("flush")`: what a flush request defers.
     pub(super) request_flush: Callable,
     /// The Rust callables connected to the relay's signals.
@@ -50,7 +54,7 @@ thread_local! {
 
 impl Relay {
     fn new() -> Self {
-        let mut object = Object::new_alloc();
+        let mut object = RefCounted::new_gd();
         for relayed in [Relayed::Flush, Relayed::Frame, Relayed::Physics] {
             object.add_user_signal(relayed.signal());
         }
@@ -72,31 +76,36 @@ impl Relay {
 }
 
 /// The engine-made callable `object.emit_signal(NAME)`.
-fn emitter(object: &Gd<Object>, relayed: Relayed) -> Callable {
+fn emitter(object: &Gd<RefCounted>, relayed: Relayed) -> Callable {
     Callable::from_object_method(object, "emit_signal").bindv(&varray![relayed.signal()])
 }
 
-pub(super) fn with_relay<R>(f: impl FnOnce(&mut Relay) -> R) -> R {
-    RELAY.with_borrow_mut(|relay| f(relay.0.get_or_insert_with(Relay::new)))
+/// Runs `f` on the relay, made on first use; `None` once the runtime stopped for good (nothing may point
+/// into the library any more) or the thread's locals are gone.
+pub(super) fn with_relay<R>(f: impl FnOnce(&mut Relay) -> R) -> Option<R> {
+    if super::engine_exiting() {
+        return None;
+    }
+    RELAY.try_with(|relay| f(relay.borrow_mut().0.get_or_insert_with(Relay::new))).ok()
 }
 
 /// Connects `hook` to the relay's signal `relayed` and returns the engine-made callable that emits it: the
-/// callable to connect to the engine's signal (it holds no Rust code).
-pub(super) fn relay(relayed: Relayed, hook: Callable) -> Callable {
+/// callable to connect to the engine's signal (it holds no Rust code). `None` once the runtime stopped for
+/// good.
+pub(super) fn relay(relayed: Relayed, hook: Callable) -> Option<Callable> {
     with_relay(|relay| {
         relay.connect(relayed, hook);
         emitter(&relay.object, relayed)
     })
 }
 
-/// Disconnects and frees the relay (when the runtime stops): what Godot still holds reaches nothing.
+/// Disconnects and releases the relay (when the runtime stops): what Godot still holds reaches nothing.
 pub(super) fn release_engine_objects() {
     let relay = RELAY.try_with(|relay| relay.borrow_mut().0.take()).ok().flatten();
     if let Some(Relay { mut object, request_flush, connected }) = relay {
         for (relayed, ours) in &connected {
             object.disconnect(relayed.signal(), ours);
         }
-        object.free();
-        drop((request_flush, connected));
+        drop((object, request_flush, connected));
     }
 }

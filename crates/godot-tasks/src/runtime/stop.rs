@@ -47,11 +47,12 @@ pub(crate) fn stop(reason: Stop) {
     }
     crate::time::on_shutdown();
     crate::threads::stop_all(reason != Stop::Shutdown, &|warning| godot_warn!("{warning}"));
+    if reason == Stop::Unload {
+        // GDScript resumes here and may call Rust again: every spawn is refused now, and every pool closed.
+        crate::gdscript::resume_unloaded();
+    }
     if reason != Stop::Shutdown {
         relay::release_engine_objects(); // in case a destructor asked for a flush of the closed runtime
-        if reason == Stop::Unload {
-            crate::gdscript::resume_unloaded();
-        }
         crate::gdscript::release_engine_objects();
     }
 }

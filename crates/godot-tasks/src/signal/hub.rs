@@ -222,7 +222,9 @@ impl Subscription {
         // disconnects them and reconnects them later may have disconnected ours meanwhile. Then the old hub
         // keeps its subscribers (a reconnection reaches them), and new ones get a connection of their own.
         if let Some((hub, lookup)) = with_hubs(|hubs| hubs.open_hub(&key)).flatten() {
-            if signal.is_connected(&lookup) {
+            // (A freed emitter is asked nothing: in the editor its hub stays open until the next frame.)
+            let connected = signal.object().is_some_and(|object| object.is_connected(&key.1, &lookup));
+            if connected {
                 if let Some(subscription) = with_hubs(|hubs| Self::join(hubs, hub, wants)).flatten() {
                     return Ok(subscription);
                 }

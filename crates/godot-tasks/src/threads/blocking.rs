@@ -62,6 +62,9 @@ where
 /// Runs a `Send` future on a worker thread (driven there until it completes) and returns its output as a
 /// future for a main-thread task; a panic comes back as a [`OffloadError`](super::OffloadError).
 ///
+/// When the runtime stops (see [the threads module](super#stopping)) a future still waiting is dropped at
+/// once, on its worker, and this resolves to an [`OffloadError`](super::OffloadError) that is not a panic.
+///
 /// For async work that never touches the engine, such as a computation written with `async` helpers. Each
 /// such future occupies a worker thread while it runs.
 ///
@@ -79,11 +82,12 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    Pool::Blocking.offload(move || block_on(future))
+    Pool::Blocking.offload_until_stopped(move || block_on(future))
 }
 
-/// Drives `future` to completion on this (worker) thread, parking between wakes.
-fn block_on<F: Future>(future: F) -> F::Output {
+/// Drives `future` to completion on this (worker) thread, parking between wakes; gives up (`None`, dropping
+/// the future here) when the pools stop meanwhile, which unparks every pool thread.
+fn block_on<F: Future>(future: F) -> Option<F::Output> {
     use std::sync::Arc;
     use std::task::Wake;
     use std::thread::{self, Thread};
@@ -98,14 +102,18 @@ fn block_on<F: Future>(future: F) -> F::Output {
         }
     }
 
+    let stops = super::pool::stops();
     let waker = Arc::new(Unpark(thread::current())).into();
     let mut cx = Context::from_waker(&waker);
     let mut future = std::pin::pin!(future);
     loop {
         if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return output;
+            return Some(output);
         }
         thread::park();
+        if super::pool::stops() != stops {
+            return None;
+        }
     }
 }
 
@@ -127,6 +135,8 @@ struct State {
     idle: usize,
     /// Every thread started and not yet joined (some may have ended after their idle timeout).
     threads: Vec<Worker>,
+    /// Threads still in their work loop.
+    live: usize,
     stopping: bool,
 }
 
@@ -147,6 +157,7 @@ impl Shared {
                 continue;
             }
             if state.stopping {
+                state.live -= 1;
                 return;
             }
             state.idle += 1;
@@ -154,7 +165,8 @@ impl Shared {
             state = next;
             state.idle -= 1;
             if timeout.timed_out() && state.jobs.is_empty() && !state.stopping {
-                return; // idle too long; its handle is joined later
+                state.live -= 1;
+                return; // idle too long; its handle is joined by the next `run` that starts a thread, or `stop`
             }
         }
     }
@@ -170,7 +182,13 @@ pub(super) fn run(job: Job) -> Result<(), Job> {
         }
         Arc::clone(slot.get_or_insert_with(|| {
             Arc::new(Shared {
-                state: Mutex::new(State { jobs: VecDeque::new(), idle: 0, threads: Vec::new(), stopping: false }),
+                state: Mutex::new(State {
+                    jobs: VecDeque::new(),
+                    idle: 0,
+                    threads: Vec::new(),
+                    live: 0,
+                    stopping: false,
+                }),
                 work: Condvar::new(),
             })
         }))
@@ -181,14 +199,19 @@ pub(super) fn run(job: Job) -> Result<(), Job> {
     }
     state.jobs.push_back(job);
     // Waiting jobs that the idle threads cannot all take at once get a new thread.
-    if state.jobs.len() > state.idle && state.threads.len() < MAX_THREADS {
-        state.threads.retain(|thread| !thread.is_finished());
+    if state.jobs.len() > state.idle && state.live < MAX_THREADS {
+        // Threads that ended after their idle timeout are joined here (their handles would pile up).
+        for ended in state.threads.extract_if(.., |thread| thread.is_finished()).collect::<Vec<_>>() {
+            ended.join();
+        }
         let pool = Arc::clone(&shared);
-        let spawned = Worker::spawn("godot-tasks-blocking".into(), move || pool.work());
-        match spawned {
-            Ok(thread) => state.threads.push(thread),
+        match Worker::spawn("godot-tasks-blocking".into(), move || pool.work()) {
+            Ok(thread) => {
+                state.threads.push(thread);
+                state.live += 1;
+            }
             // Out of threads: the job waits for one of the running threads, as it would past MAX_THREADS.
-            Err(_) if !state.threads.is_empty() => {}
+            Err(_) if state.live > 0 => {}
             Err(error) => panic!("godot-tasks: could not start a blocking-pool thread: {error}"),
         }
     }

@@ -51,6 +51,10 @@
 //! - every pool thread is joined. After `runtime::shutdown()` the next job starts the pools again; after an
 //!   engine exit or unload, later jobs are dropped unrun.
 //!
+//! The runtime hears of the exit and of an unload through hooks it attaches to the scene tree on the main
+//! thread, the first time a task is spawned or work is offloaded there. Work offloaded only from other
+//! threads, by a program that never touches godot-tasks on the main thread, is not stopped.
+//!
 //! The tokio runtime that `spawn_tokio` starts on demand stops the same way; a runtime you handed over with
 //! `use_tokio_runtime` is yours to stop.
 //!

@@ -91,8 +91,9 @@ impl std::error::Error for OffloadError {}
 /// whether or not this is awaited.
 ///
 /// Dropping it (for example because its task was cancelled) before the work starts skips the work. After
-/// that, the work runs to its end and its value is dropped on a worker thread, never on the main thread,
-/// even if the value was already waiting to be picked up. Not cancellation-safe in `select!`: a dropped
+/// that, the work runs to its end and its value is dropped on a worker thread, not on the main thread,
+/// even if the value was already waiting to be picked up. (Only while the runtime stops can such a value,
+/// or a job that will never run, be dropped on the thread that stops it.) Not cancellation-safe in `select!`: a dropped
 /// `Offloaded` loses its value.
 ///
 /// # Example
@@ -147,6 +148,8 @@ impl Pool {
     /// Runs `job` on this pool. A panic anywhere in it (including in drops) stays on the worker. Once the
     /// library has stopped for good (engine exit, unload), the job is dropped here, unrun.
     fn run(self, offloaded_at: &'static Location<'static>, job: impl FnOnce() + Send + 'static) {
+        // Code that offloads without ever spawning a task must still have the pools stopped at exit.
+        crate::runtime::ensure_stop_hooks();
         let job = move || {
             let _ = catch_unwind(AssertUnwindSafe(job));
         };
@@ -161,15 +164,27 @@ impl Pool {
     /// before the work starts.
     #[track_caller]
     pub(super) fn offload<R: Send + 'static>(self, work: impl FnOnce() -> R + Send + 'static) -> Offloaded<R> {
+        self.offload_until_stopped(move || Some(work()))
+    }
+
+    /// As [`offload`](Self::offload), for work that may give up because its pool stops (`None`): its future
+    /// then resolves as if the job had been dropped unrun.
+    #[track_caller]
+    pub(super) fn offload_until_stopped<R: Send + 'static>(
+        self,
+        work: impl FnOnce() -> Option<R> + Send + 'static,
+    ) -> Offloaded<R> {
         let started_at = Location::caller();
-        crate::runtime::ensure_stop_hooks();
         let (sender, receiver) = oneshot::channel();
         self.run(started_at, move || {
             if sender.is_canceled() {
                 return; // nobody awaits the outcome any more
             }
-            let outcome = catch_unwind(AssertUnwindSafe(work))
-                .map_err(|payload| godot_tasks_executor::payload_message(&*payload));
+            let outcome = match catch_unwind(AssertUnwindSafe(work)) {
+                Ok(Some(value)) => Ok(value),
+                Ok(None) => return, // gave up: the sender is dropped unsent
+                Err(payload) => Err(godot_tasks_executor::payload_message(&*payload)),
+            };
             // Sending fails only if the future was dropped meanwhile; the value is then dropped here.
             let _ = sender.send(outcome);
         });

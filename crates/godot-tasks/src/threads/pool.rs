@@ -1,6 +1,14 @@
 //! What the pools share: the job they run, and how the runtime stops them.
 
 use std::panic::Location;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// How many times the pools were stopped: work that waits (a `spawn_send` future) gives up when it changes.
+static STOPS: AtomicU64 = AtomicU64::new(0);
+
+pub(super) fn stops() -> u64 {
+    STOPS.load(Ordering::Acquire)
+}
 
 /// A unit of work for the blocking pool's queue, with the place it was offloaded (named if it delays a stop).
 pub(super) struct Job {
@@ -33,6 +41,7 @@ pub(super) enum Gate {
 /// Called on the main thread when the runtime stops.
 pub(crate) fn stop_all(close: bool, warn: &dyn Fn(&str)) {
     let gate = if close { Gate::Close } else { Gate::Reopen };
+    STOPS.fetch_add(1, Ordering::AcqRel); // pool threads are unparked below, and look
     super::compute::stop(gate, warn);
     super::blocking::stop(gate, warn);
     #[cfg(feature = "tokio")]

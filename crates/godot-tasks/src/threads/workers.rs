@@ -57,6 +57,11 @@ impl Worker {
     pub(super) fn is_finished(&self) -> bool {
         self.handle.is_finished()
     }
+
+    /// Waits until the thread has exited entirely (also its thread-local destructors, library code too).
+    pub(super) fn join(self) {
+        let _ = self.handle.join();
+    }
 }
 
 /// Runs `job`, offloaded at `at`, publishing `at` in this thread's slot meanwhile.
@@ -83,6 +88,10 @@ pub(super) fn run_job(at: &'static Location<'static>, job: impl FnOnce()) {
 /// Joins `workers` once their threads end (the caller made sure they will: no more jobs are handed out).
 /// After [`GRACE`], warns once through `warn` naming where the jobs still running were offloaded.
 pub(super) fn join_all(workers: Vec<Worker>, pool: &str, warn: &dyn Fn(&str)) {
+    // A thread parked inside a job (a `spawn_send` future waiting) wakes and sees that the pools stop.
+    for worker in &workers {
+        worker.handle.thread().unpark();
+    }
     wait_with_grace(
         || workers.iter().all(Worker::is_finished),
         || {
@@ -97,7 +106,7 @@ pub(super) fn join_all(workers: Vec<Worker>, pool: &str, warn: &dyn Fn(&str)) {
         warn,
     );
     for worker in workers {
-        let _ = worker.handle.join();
+        worker.join();
     }
 }
 

@@ -1,7 +1,7 @@
 //! GDScript and Rust awaiting each other: `gdscript::awaitable` funcs awaited from GDScript (`bridge.gd`),
 //! and GDScript methods and signals awaited from Rust with `gdscript::call` and `SignalExt`.
 
-use godot::classes::{Logger, Os, Script};
+use godot::classes::Script;
 use godot::meta::FromGodot;
 use godot::obj::Singleton;
 use godot::prelude::*;
@@ -9,6 +9,7 @@ use godot_tasks::JoinHandle;
 use godot_tasks::gdscript::{self, CallError, CallErrorKind};
 use godot_tasks::signal::SignalExt;
 
+use super::support::ErrorLog;
 use crate::bridge::BridgeProbe;
 use crate::emitter::EmitterNode;
 use crate::harness::{frame, frames, next_frame, run_task, tree, wait_until};
@@ -47,36 +48,6 @@ fn array_of(value: Variant) -> Variant {
     let mut array = VarArray::new();
     array.push(&value);
     array.to_variant()
-}
-
-/// Collects the errors Godot reports while it lives (a GDScript `Logger`).
-struct ErrorLog(Gd<Logger>);
-
-impl ErrorLog {
-    fn start() -> Self {
-        let mut logger = Logger::new_gd();
-        logger.set_script(&load::<Script>("res://error_log.gd"));
-        Os::singleton().add_logger(&logger);
-        Self(logger)
-    }
-
-    /// Fails unless one error contains every one of `parts`.
-    fn expect_error(&self, parts: &[&str]) -> Result<(), String> {
-        let errors = self.errors();
-        let found = errors.iter().any(|error| parts.iter().all(|part| error.contains(part)));
-        if found { Ok(()) } else { Err(format!("no error contains all of {parts:?}: {errors:?}")) }
-    }
-
-    fn errors(&self) -> Vec<String> {
-        let errors: PackedStringArray = self.0.clone().upcast::<Object>().call("errors", &[]).to();
-        errors.as_slice().iter().map(GString::to_string).collect()
-    }
-}
-
-impl Drop for ErrorLog {
-    fn drop(&mut self) {
-        Os::singleton().remove_logger(&self.0);
-    }
 }
 
 /// The GDScript method `method` of `node` called with `args` and awaited from a task, as a `T`.

@@ -11,6 +11,7 @@ tests![
     shutdown_drops_every_task_and_the_runtime_starts_again,
     spawn_from_a_destructor_works,
     round_budget_survives_a_shutdown,
+    a_task_may_shut_the_runtime_down,
     runtime_settings_refuse_other_threads,
 ];
 
@@ -83,5 +84,25 @@ async fn runtime_settings_refuse_other_threads() -> Result<(), String> {
     let count = message(count.err().ok_or("task_count worked on another thread")?);
     ensure!(budget.contains("set_round_budget()") && budget.contains("main thread"), "{budget}");
     ensure!(count.contains("task_count()") && count.contains("main thread"), "{count}");
+    Ok(())
+}
+
+/// A task may stop the runtime it runs in: the flush polling it (inside an emission of the runtime's relay)
+/// ends cleanly, nothing is freed under it, and the next spawn starts a fresh runtime.
+async fn a_task_may_shut_the_runtime_down() -> Result<(), String> {
+    let log = super::support::ErrorLog::start();
+    let (probe, _polls, dropped) = Probe::new();
+    let waiting = godot_tasks::spawn(probe);
+    let stopper = godot_tasks::spawn(async {
+        godot_tasks::runtime::shutdown();
+        "stopped"
+    });
+    crate::harness::frames(2).await;
+    ensure!(waiting.is_finished() && dropped.get() == Some(true), "the other task was not dropped");
+    ensure!(stopper.is_finished(), "the task that stopped the runtime is still held");
+    let again = godot_tasks::spawn(async { 8 });
+    crate::harness::frames(2).await;
+    ensure_eq!(again.await.map_err(|e| e.to_string())?, 8);
+    ensure!(log.errors().is_empty(), "errors: {:?}", log.errors());
     Ok(())
 }

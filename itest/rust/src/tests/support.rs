@@ -1,6 +1,10 @@
 //! Small futures the tests steer by hand.
 
 use std::cell::{Cell, RefCell};
+
+use godot::classes::{Logger, Os, Script};
+use godot::obj::Singleton;
+use godot::prelude::*;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -103,4 +107,34 @@ pub fn spinner() -> (godot_tasks::JoinHandle<()>, Rc<Cell<u32>>) {
         Poll::<()>::Pending
     }));
     (handle, polls)
+}
+
+/// Collects the errors Godot reports while it lives (a GDScript `Logger`).
+pub struct ErrorLog(Gd<Logger>);
+
+impl ErrorLog {
+    pub fn start() -> Self {
+        let mut logger = Logger::new_gd();
+        logger.set_script(&load::<Script>("res://error_log.gd"));
+        Os::singleton().add_logger(&logger);
+        Self(logger)
+    }
+
+    /// Fails unless one error contains every one of `parts`.
+    pub fn expect_error(&self, parts: &[&str]) -> Result<(), String> {
+        let errors = self.errors();
+        let found = errors.iter().any(|error| parts.iter().all(|part| error.contains(part)));
+        if found { Ok(()) } else { Err(format!("no error contains all of {parts:?}: {errors:?}")) }
+    }
+
+    pub fn errors(&self) -> Vec<String> {
+        let errors: PackedStringArray = self.0.clone().upcast::<Object>().call("errors", &[]).to();
+        errors.as_slice().iter().map(GString::to_string).collect()
+    }
+}
+
+impl Drop for ErrorLog {
+    fn drop(&mut self) {
+        Os::singleton().remove_logger(&self.0);
+    }
 }

@@ -23,6 +23,7 @@ tests![
     tokio_tcp_echo_round_trip,
     tokio_timer_is_awaited_from_the_main_thread,
     shutdown_drops_queued_jobs_waits_for_running_ones_and_joins_every_pool_thread,
+    shutdown_drops_a_send_future_still_waiting,
 ];
 
 async fn blocking_work_runs_on_a_worker_and_resumes_on_the_main_thread() -> Result<(), String> {
@@ -363,5 +364,30 @@ async fn shutdown_drops_queued_jobs_waits_for_running_ones_and_joins_every_pool_
     ensure_eq!(run_task(spawn_compute(|| 6 * 7)).await?, Ok(42));
     ensure_eq!(run_task(spawn_blocking(|| 6 * 7)).await?, Ok(42));
     ensure_eq!(run_task(spawn_tokio(async { 6 * 7 })).await?.map_err(|e| e.to_string())?, 42);
+    Ok(())
+}
+
+/// A `spawn_send` future that waits (here for a channel nobody sends on) does not keep `runtime::shutdown()`
+/// waiting: it is dropped on its worker, and its own future resolves to an error that is not a panic.
+async fn shutdown_drops_a_send_future_still_waiting() -> Result<(), String> {
+    struct DropFlag(Arc<AtomicBool>);
+    impl Drop for DropFlag {
+        fn drop(&mut self) {
+            self.0.store(!godot::init::is_main_thread(), Ordering::SeqCst);
+        }
+    }
+    let dropped_on_worker = Arc::new(AtomicBool::new(false));
+    let flag = DropFlag(dropped_on_worker.clone());
+    let (_sender, receiver) = futures_channel::oneshot::channel::<u8>();
+    // Held outside any task, so that only the pool's stop can end it.
+    let waiting = spawn_send(async move {
+        let _flag = flag;
+        receiver.await.ok()
+    });
+    std::thread::sleep(Duration::from_millis(50)); // the future is parked on its worker by now
+    godot_tasks::runtime::shutdown();
+    ensure!(dropped_on_worker.load(Ordering::SeqCst), "the waiting future was not dropped on its worker");
+    let outcome = run_task(waiting).await?;
+    ensure!(outcome.as_ref().is_err_and(|error| !error.is_panic()), "{outcome:?}");
     Ok(())
 }
