@@ -1,8 +1,6 @@
 //! A steady load does not make the executor shrink and regrow its buffers: once warm, every frame allocates
 //! exactly what its new tasks need and nothing else.
 
-use std::task::Poll;
-
 use godot_tasks_executor::{Capacities, Executor};
 
 #[path = "common/counting_allocator.rs"]
@@ -10,21 +8,11 @@ mod counting_allocator;
 
 use counting_allocator::{CountingAllocator, NoopHost, allocations};
 
+mod common;
+use common::yield_now;
+
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
-
-/// Returns `Pending` once (waking itself first), then `Ready`.
-fn yield_once() -> impl Future<Output = ()> {
-    let mut yielded = false;
-    std::future::poll_fn(move |cx| {
-        if yielded {
-            return Poll::Ready(());
-        }
-        yielded = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    })
-}
 
 #[test]
 #[cfg_attr(miri, ignore = "a quarter of a million spawns; the trimming code runs under miri in tests/memory.rs")]
@@ -40,7 +28,7 @@ fn steady_load_allocates_only_its_tasks_every_frame() {
         let before = allocations();
         executor.start_frame();
         for _ in 0..tasks_per_frame {
-            executor.spawn(yield_once()).detach();
+            executor.spawn(yield_now()).detach();
         }
         let _ = executor.flush(); // the deferred flush: every task runs to its end
         let _ = executor.flush(); // two physics ticks, with nothing to do
