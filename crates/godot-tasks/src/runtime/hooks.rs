@@ -152,7 +152,7 @@ pub(super) fn attach_hooks() {
         if let Some(tree) = tree {
             let hook = Callable::from_fn("godot_tasks::physics_hook", |_args| on_physics_frame());
             let Some(physics) = relay::relay(Relayed::Physics, hook) else { return };
-            Signal::from_object_signal(&tree, "physics_frame").connect(&physics);
+            super::connect_untracked(&mut tree.clone().upcast(), &"physics_frame".into(), &physics);
             RUNTIME.with_borrow_mut(|runtime| match runtime.0.as_mut().and_then(|r| r.hooks.as_mut()) {
                 Some(hooks) if hooks.physics.is_none() => hooks.physics = Some(physics),
                 _ => Signal::from_object_signal(&tree, "physics_frame").disconnect(&physics),
@@ -168,9 +168,10 @@ impl Hooks {
         let frame = relay::relay(Relayed::Frame, Callable::from_fn("godot_tasks::frame_hook", |_args| on_frame()))?;
         let exit = Callable::from_fn("godot_tasks::exit_hook", |_args| on_engine_exit());
         let unload = Callable::from_fn("godot_tasks::unload_hook", on_extension_unloading);
-        Signal::from_object_signal(&tree, "process_frame").connect(&frame);
-        Signal::from_object_signal(&root, "tree_exiting").connect(&exit);
-        Signal::from_object_signal(&GDExtensionManager::singleton(), "extension_unloading").connect(&unload);
+        super::connect_untracked(&mut tree.clone().upcast(), &"process_frame".into(), &frame);
+        super::connect_untracked(&mut root.clone().upcast(), &"tree_exiting".into(), &exit);
+        let mut manager = GDExtensionManager::singleton().upcast::<Object>();
+        super::connect_untracked(&mut manager, &"extension_unloading".into(), &unload);
         Some(Self { tree, root, frame, exit, unload, physics: None })
     }
 

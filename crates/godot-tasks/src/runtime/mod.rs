@@ -46,6 +46,8 @@ mod stop;
 use std::cell::{Cell, RefCell};
 use std::panic::Location;
 
+use godot::prelude::*;
+
 pub use godot_tasks_executor::DEFAULT_ROUND_BUDGET;
 use godot_tasks_executor::Executor;
 
@@ -94,6 +96,21 @@ pub(crate) fn with_registry<T: 'static, R>(
 struct Runtime {
     executor: Executor,
     hooks: Option<Hooks>,
+}
+
+/// Connects `callable` to `object`'s signal `signal` with the engine's own `connect`, returning its error.
+///
+/// The `godot` crate's typed `connect` also records every connection to a Rust callable, in the editor, so
+/// that it can cut them before a hot reload, and then warns about it in the editor's output at every reload.
+/// godot-tasks disconnects its own connections when the runtime stops (before any unload), so it connects
+/// through the engine's method and spares users that warning.
+pub(crate) fn connect_untracked(
+    object: &mut Gd<Object>,
+    signal: &StringName,
+    callable: &Callable,
+) -> godot::global::Error {
+    let error = object.call("connect", &[signal.to_variant(), callable.to_variant()]);
+    godot::global::Error::from_godot(error.try_to::<i32>().unwrap_or(godot::global::Error::FAILED.ord()))
 }
 
 /// Whether this is Godot's main thread, remembered per thread (asking the `godot` crate takes a copy of

@@ -70,7 +70,7 @@ impl Relay {
         for (_, old) in self.connected.extract_if(.., |(kind, _)| kind.signal() == signal) {
             self.object.disconnect(signal, &old);
         }
-        self.object.connect(signal, &ours);
+        super::connect_untracked(&mut self.object.clone().upcast(), &StringName::from(signal), &ours);
         self.connected.push((relayed, ours));
     }
 }

@@ -346,7 +346,7 @@ fn connect(signal: &Signal, key: SignalKey) -> Result<HubId, SignalError> {
     }
     let hub = with_hubs(|hubs| hubs.insert_hub(key.clone(), emitter.clone()))
         .expect("godot-tasks: signals awaited while the thread exits");
-    let error = object.connect(&key.1, &connection::callable(hub));
+    let error = runtime::connect_untracked(&mut object, &key.1, &connection::callable(hub));
     if error != godot::global::Error::OK {
         let _ = with_hubs(|hubs| hubs.remove_hub(hub)); // (dropping the callable may have removed it already)
         return Err(SignalError::new(SignalErrorKind::ConnectRefused { error }, &emitter, &name));
