@@ -106,6 +106,9 @@ mod spawn;
 pub mod threads;
 pub mod time;
 
+/// The services the runtime drives, in the order their hooks run (see `runtime/service.rs`).
+const SERVICES: [&runtime::Service; 4] = [&signal::SERVICE, &time::SERVICE, &threads::SERVICE, &gdscript::SERVICE];
+
 pub use godot_tasks_executor::{CancelHandle, CancelOnDrop, JoinError, JoinHandle};
 pub use lifetime::{CancelToken, Cancelled, TaskBuilder, TaskGroup};
 pub use spawn::{spawn, task};

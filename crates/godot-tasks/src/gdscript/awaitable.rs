@@ -21,7 +21,8 @@ use crate::{TaskBuilder, runtime};
 /// `()`). If the task panics or is cancelled, the `await` still resumes, with `null`, and Godot's output
 /// shows an error naming the task (except for a cancellation GDScript asked for with `cancel()`). The
 /// signal belongs to a task object (see [what GDScript sees](super#what-gdscript-sees)), which GDScript
-/// reaches with `get_object()` to query or cancel the task. Use [`task()`](crate::task)`.name(..).bind(..).awaitable(..)` to name the task or bind it to
+/// reaches with `get_object()` to query or cancel the task. Use
+/// [`task()`](crate::task)`.name(..).bind(..).awaitable(..)` to name the task or bind it to
 /// an object's life.
 ///
 /// Await the signal right away (`await node.method()`). To start the task now and await it later, keep its

@@ -87,10 +87,18 @@ mod task_object;
 pub use awaitable::awaitable;
 pub use call::{Call, CallError, CallErrorKind, call};
 
-pub(crate) use task_object::resume_unloaded;
-
-/// Releases the engine objects the bridge caches (at engine exit or unload).
-pub(crate) fn release_engine_objects() {
-    names::release_engine_objects();
-    task_object::release_engine_objects();
-}
+/// The bridge's hooks: when the extension is unloaded, GDScript awaits resume with null (every spawn is
+/// refused by then, and every pool closed); at exit and unload the engine objects it caches are released.
+pub(crate) const SERVICE: crate::runtime::Service = crate::runtime::Service {
+    stop: |reason| {
+        use crate::runtime::Stop;
+        if reason == Stop::Unload {
+            task_object::resume_unloaded();
+        }
+        if reason != Stop::Shutdown {
+            names::release_engine_objects();
+            task_object::release_engine_objects();
+        }
+    },
+    ..crate::runtime::Service::NONE
+};

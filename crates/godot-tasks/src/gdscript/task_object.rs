@@ -24,7 +24,8 @@ use crate::runtime::{self, LeakAtThreadExit};
 
 /// The script of every task object (`@tool`: in the editor, a script without it does not run, so tool
 /// classes could not be awaited). Its one field is set from Rust only (through `_end`); GDScript reads it
-/// through the methods. One field, not one per value: every field costs each task object's creation. See the [module docs](super#what-gdscript-sees) for what each method does.
+/// through the methods. One field, not one per value: every field costs each task object's creation. See
+/// the [module docs](super#what-gdscript-sees) for what each method does.
 const SOURCE: &str = r#"@tool
 extends RefCounted
 ## A Rust task that GDScript can await (made by godot-tasks): await `completed`, or `await wait()`.

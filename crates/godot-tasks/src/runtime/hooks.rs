@@ -5,6 +5,7 @@ use godot::classes::{Engine, GDExtensionManager, SceneTree, Window};
 use godot::prelude::*;
 
 use super::relay::{self, Relayed};
+use super::service::FrameInfo;
 use super::stop::{Stop, stop};
 use super::{RUNTIME, engine_exiting, executor, flush};
 
@@ -58,21 +59,18 @@ pub(crate) fn ensure_stop_hooks() {
     }
 }
 
-/// What the time module needs to know about the frame or tick that starts.
-fn frame_info(physics: bool) -> Option<crate::time::FrameInfo> {
-    if !crate::time::is_active() {
-        return None;
-    }
+/// The frame (or physics tick, if `physics`) that starts, as the engine reports it; `None` without hooks.
+pub(crate) fn frame_info(physics: bool) -> Option<FrameInfo> {
     let (tree, root) = RUNTIME.with_borrow(|runtime| {
         runtime.0.as_ref().and_then(|r| r.hooks.as_ref()).map(|h| (h.tree.clone(), h.root.clone()))
     })?;
     let delta = if physics { root.get_physics_process_delta_time() } else { root.get_process_delta_time() };
-    Some(crate::time::FrameInfo { paused: tree.is_paused(), delta, time_scale: Engine::singleton().get_time_scale() })
+    Some(FrameInfo { paused: tree.is_paused(), delta, time_scale: Engine::singleton().get_time_scale() })
 }
 
 fn on_physics_frame() {
-    if let Some(tick) = frame_info(true) {
-        crate::time::on_physics_frame(&tick);
+    for service in crate::SERVICES {
+        (service.physics)();
     }
     flush_if_ready();
 }
@@ -83,9 +81,8 @@ fn on_frame() {
     if let Some(executor) = RUNTIME.with_borrow(|runtime| runtime.0.as_ref().map(|r| r.executor.clone())) {
         executor.start_frame();
     }
-    crate::signal::on_frame();
-    if let Some(frame) = frame_info(false) {
-        crate::time::on_process_frame(&frame);
+    for service in crate::SERVICES {
+        (service.frame)();
     }
     flush_if_ready();
 }
@@ -144,8 +141,8 @@ pub(super) fn attach_hooks() {
             _ => hooks.detach(),
         });
     }
-    // The time module counts physics ticks from its first use on, across runtime restarts.
-    if !physics_attached && crate::time::is_active() {
+    // A service that counts physics ticks (time) wants them from its first use on, across runtime restarts.
+    if !physics_attached && crate::SERVICES.iter().any(|service| (service.wants_physics)()) {
         let tree = RUNTIME.with_borrow(|runtime| {
             runtime.0.as_ref().and_then(|r| r.hooks.as_ref()).filter(|h| h.physics.is_none()).map(|h| h.tree.clone())
         });

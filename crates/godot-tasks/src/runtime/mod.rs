@@ -9,11 +9,12 @@
 //!   call. It and the frame and physics hooks go through an engine-side relay (`relay.rs`).
 //! - **frame hook** (`SceneTree.process_frame`): once per frame, one atomic load checks for work that was
 //!   woken from other threads, or left over when a flush spent its round budget, and flushes it. The same
-//!   hook hands signal emissions from other threads to their tasks and releases signal connections that
-//!   nobody awaits any more ([`crate::signal`]), and, once [`crate::time`] is used, advances its clocks and
-//!   frame counts and wakes the waits that end.
-//! - **physics hook** (`SceneTree.physics_frame`, attached once [`crate::time`] is used): advances the physics
-//!   clocks and tick counts and flushes the tasks whose waits ended.
+//!   hook runs every service's frame hook first (`service.rs`): signals hand emissions from other threads
+//!   to their tasks and release connections nobody awaits any more ([`crate::signal`]), and, once
+//!   [`crate::time`] is used, time advances its clocks and frame counts and wakes the waits that end.
+//! - **physics hook** (`SceneTree.physics_frame`, attached once a service wants it: [`crate::time`] once it
+//!   is used): runs the services' physics hooks (the physics clocks and tick counts) and flushes the tasks
+//!   whose waits ended.
 //! - **exit hook** (the root window's `tree_exiting`, emitted while the engine tears the scene tree down at
 //!   exit, whether a task, GDScript or the window asked to quit).
 //! - **unload hook** (`GDExtensionManager.extension_unloading`, emitted by editor builds before an extension
@@ -26,14 +27,14 @@
 //!
 //! 1. every hook is disconnected, so no engine signal calls into the library any more;
 //! 2. every task is cancelled and its future dropped (destructors may still use the engine);
-//! 3. signal connections are released (all of them at exit and unload, since the emitters outlive us),
-//!    and the time service drops the wakers it holds;
-//! 4. the worker pools stop: queued jobs are dropped unrun, running ones are waited for, threads are joined
-//!    ([`crate::threads`]);
-//! 5. the engine objects the runtime keeps (the relay, cached names) are released, so that a deferred flush
+//! 3. each service stops, in the order of `SERVICES` at the crate root (`service.rs`): signal connections are
+//!    released (all of them at exit and unload, since the emitters outlive us), the time service drops the
+//!    wakers it holds, the worker pools stop (queued jobs dropped unrun, running ones waited for, threads
+//!    joined: [`crate::threads`]), and the GDScript bridge resumes awaits an unload cancelled and releases
+//!    its engine objects;
+//! 4. the engine objects the runtime keeps (the relay, cached names) are released, so that a deferred flush
 //!    still queued, or an emission of `process_frame` still under way, reaches nothing (the relay goes
-//!    first, before the tasks are dropped; see `relay.rs`). GDScript awaits that an unload cancelled
-//!    resume with null last.
+//!    first, before the tasks are dropped; see `relay.rs`).
 //!
 //! After an engine exit or unload the runtime stays closed: `spawn` refuses new tasks. After [`shutdown`]
 //! the next `spawn` starts a fresh runtime.
@@ -41,6 +42,7 @@
 mod hooks;
 mod host;
 mod relay;
+mod service;
 mod stop;
 
 use std::cell::{Cell, RefCell};
@@ -52,9 +54,11 @@ pub use godot_tasks_executor::DEFAULT_ROUND_BUDGET;
 use godot_tasks_executor::Executor;
 
 use hooks::{Hooks, attach_hooks};
-pub(crate) use hooks::{ensure_frame_hook, ensure_stop_hooks, ensure_time_hooks};
+pub(crate) use hooks::{ensure_frame_hook, ensure_stop_hooks, ensure_time_hooks, frame_info};
 use host::GodotHost;
-use stop::{Stop, stop};
+pub(crate) use service::{FrameInfo, Service};
+pub(crate) use stop::Stop;
+use stop::stop;
 
 thread_local! {
     static RUNTIME: RefCell<LeakAtThreadExit<Runtime>> = const { RefCell::new(LeakAtThreadExit(None)) };

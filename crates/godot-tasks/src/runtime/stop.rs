@@ -1,7 +1,5 @@
 //! How the runtime stops: one sequence for `shutdown()`, engine exit and unload (see the module docs).
 
-use godot::prelude::*;
-
 use super::{CLOSED, GENERATION, RUNTIME, relay};
 
 /// Why the runtime stops.
@@ -41,18 +39,10 @@ pub(crate) fn stop(reason: Stop) {
         executor.shutdown();
     }
     drop(removed);
-    match reason {
-        Stop::Shutdown => crate::signal::on_shutdown(),
-        Stop::EngineExit | Stop::Unload => crate::signal::on_engine_exit(),
-    }
-    crate::time::on_shutdown();
-    crate::threads::stop_all(reason != Stop::Shutdown, &|warning| godot_warn!("{warning}"));
-    if reason == Stop::Unload {
-        // GDScript resumes here and may call Rust again: every spawn is refused now, and every pool closed.
-        crate::gdscript::resume_unloaded();
+    for service in crate::SERVICES {
+        (service.stop)(reason);
     }
     if reason != Stop::Shutdown {
-        relay::release_engine_objects(); // in case a destructor asked for a flush of the closed runtime
-        crate::gdscript::release_engine_objects();
+        relay::release_engine_objects(); // in case a destructor or a service asked for a flush of the closed runtime
     }
 }

@@ -88,7 +88,19 @@ use godot_core::meta::ParamTuple;
 pub use args::SignalArgs;
 pub use error::{SignalError, SignalErrorKind};
 pub use future::{NextEmission, TryNextEmission};
-pub(crate) use hub::{describe, on_engine_exit, on_frame, on_shutdown};
+pub(crate) use hub::describe;
+
+/// The signal service's hooks: each frame, emissions from other threads are delivered and idle connections
+/// released; when the runtime stops, connections are released (all of them at exit and unload, since the
+/// emitters outlive the library).
+pub(crate) const SERVICE: crate::runtime::Service = crate::runtime::Service {
+    frame: hub::on_frame,
+    stop: |reason| match reason {
+        crate::runtime::Stop::Shutdown => hub::on_shutdown(),
+        crate::runtime::Stop::EngineExit | crate::runtime::Stop::Unload => hub::on_engine_exit(),
+    },
+    ..crate::runtime::Service::NONE
+};
 pub use stream::{Emissions, Next, TryEmissions};
 
 use crate::runtime::assert_main_thread;

@@ -99,7 +99,14 @@ mod pool;
 mod tokio;
 mod workers;
 
-pub(crate) use pool::stop_all;
+/// The threads service's hooks: the pools stop when the runtime stops (closed for good at exit and unload).
+pub(crate) const SERVICE: crate::runtime::Service = crate::runtime::Service {
+    stop: |reason| {
+        let close = reason != crate::runtime::Stop::Shutdown;
+        pool::stop_all(close, &|warning| godot::global::godot_warn!("{warning}"));
+    },
+    ..crate::runtime::Service::NONE
+};
 
 pub use blocking::{spawn_blocking, spawn_send};
 pub use compute::spawn_compute;

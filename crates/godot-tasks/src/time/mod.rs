@@ -47,7 +47,7 @@ use std::time::Duration;
 
 pub use clock::Clock;
 pub use interval::{Interval, MissedTicks};
-pub(crate) use service::{FrameInfo, is_active, on_physics_frame, on_process_frame, on_shutdown};
+pub(crate) use service::SERVICE;
 pub use timeout::{Elapsed, Timeout};
 pub use wait::{FrameWait, Sleep};
 pub use wait_until::WaitUntil;

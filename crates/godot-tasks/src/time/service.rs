@@ -17,7 +17,7 @@ use std::time::Instant;
 use slab::Slab;
 
 use super::timeline::{Timeline, WaiterKey};
-use crate::runtime::{self, LeakAtThreadExit};
+use crate::runtime::{self, FrameInfo, LeakAtThreadExit};
 
 /// One of the timelines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,13 +46,24 @@ impl Line {
     }
 }
 
-/// What the runtime knows about the frame that starts.
-pub(crate) struct FrameInfo {
-    pub(crate) paused: bool,
-    /// The frame's (or tick's) delta as the engine computed it, scaled by `Engine.time_scale`.
-    pub(crate) delta: f64,
-    pub(crate) time_scale: f64,
-}
+/// The time service's hooks: clocks and frame counts advance at every frame and physics tick once time is
+/// used; the waiters' wakers are dropped when the runtime stops.
+pub(crate) const SERVICE: runtime::Service = runtime::Service {
+    frame: || {
+        if is_active()
+            && let Some(frame) = runtime::frame_info(false)
+        {
+            on_process_frame(&frame);
+        }
+    },
+    physics: || {
+        if let Some(tick) = runtime::frame_info(true) {
+            on_physics_frame(&tick);
+        }
+    },
+    wants_physics: is_active,
+    stop: |_| on_shutdown(),
+};
 
 struct Waiter {
     generation: u64,
@@ -237,7 +248,7 @@ pub(crate) fn release(key: WaiterKey) {
 }
 
 /// At the start of every process frame (before tasks run).
-pub(crate) fn on_process_frame(frame: &FrameInfo) {
+fn on_process_frame(frame: &FrameInfo) {
     let mut wakers = Vec::new();
     let counted = with_timers(|timers| {
         if !timers.active {
@@ -291,7 +302,7 @@ fn wake_and_keep_buffer(mut wakers: Vec<Waker>) {
 }
 
 /// At every physics tick (once the physics hook is attached).
-pub(crate) fn on_physics_frame(tick: &FrameInfo) {
+fn on_physics_frame(tick: &FrameInfo) {
     let mut wakers = Vec::new();
     let _ = with_timers(|timers| {
         timers.in_physics = true;
@@ -312,7 +323,7 @@ pub(crate) fn on_physics_frame(tick: &FrameInfo) {
 
 /// At engine exit, after every task was dropped: drops the wakers of waits polled outside tasks, while the
 /// engine is alive.
-pub(crate) fn on_shutdown() {
+fn on_shutdown() {
     let wakers: Vec<Waker> =
         with_timers(|timers| timers.waiters.iter_mut().filter_map(|(_, waiter)| waiter.waker.take()).collect())
             .unwrap_or_default();
