@@ -4,10 +4,11 @@
 use godot::classes::{Engine, GDExtensionManager, SceneTree, Window};
 use godot::prelude::*;
 
+use super::context::{current_executor, with_context, with_runtime};
 use super::relay::{self, Relayed};
 use super::service::FrameInfo;
 use super::stop::{Stop, stop};
-use super::{RUNTIME, engine_exiting, executor, flush};
+use super::{engine_exiting, executor, flush};
 
 /// The engine connections that drive the executor.
 pub(super) struct Hooks {
@@ -24,19 +25,16 @@ pub(super) struct Hooks {
 /// Attaches the frame hook to the current runtime if it can, and says whether one runs. False without a
 /// runtime, without a scene tree, during engine exit, and while the thread's locals are torn down.
 pub(crate) fn ensure_frame_hook() -> bool {
-    if engine_exiting() || RUNTIME.try_with(|_| ()).is_err() {
+    if engine_exiting() {
         return false;
     }
     attach_hooks();
-    RUNTIME
-        .try_with(|runtime| runtime.try_borrow().is_ok_and(|r| r.0.as_ref().is_some_and(|r| r.hooks.is_some())))
-        .unwrap_or(false)
+    hooks_attached() == Some(true)
 }
 
 /// Makes sure the hooks that count time run: the frame hook and the physics hook.
 pub(crate) fn ensure_time_hooks() {
-    let attached = RUNTIME
-        .with_borrow(|runtime| runtime.0.as_ref().and_then(|r| r.hooks.as_ref()).is_some_and(|h| h.physics.is_some()));
+    let attached = with_runtime(|r| r.hooks.as_ref().is_some_and(|h| h.physics.is_some())).unwrap_or(false);
     if attached {
         return; // The common case, on every time wait: one borrow.
     }
@@ -51,19 +49,21 @@ pub(crate) fn ensure_stop_hooks() {
     if !super::on_main_thread() || engine_exiting() {
         return;
     }
-    let attached =
-        RUNTIME.try_with(|runtime| runtime.try_borrow().is_ok_and(|r| r.0.as_ref().is_some_and(|r| r.hooks.is_some())));
-    if attached == Ok(false) {
+    if hooks_attached() != Some(true) {
         let _ = executor();
         attach_hooks();
     }
 }
 
+/// Whether the current runtime's hooks are attached: `None` without a runtime (or while the context is
+/// borrowed, or the thread's locals are gone).
+fn hooks_attached() -> Option<bool> {
+    with_context(|cx| cx.runtime.try_borrow().ok().and_then(|r| r.as_ref().map(|r| r.hooks.is_some()))).flatten()
+}
+
 /// The frame (or physics tick, if `physics`) that starts, as the engine reports it; `None` without hooks.
 pub(crate) fn frame_info(physics: bool) -> Option<FrameInfo> {
-    let (tree, root) = RUNTIME.with_borrow(|runtime| {
-        runtime.0.as_ref().and_then(|r| r.hooks.as_ref()).map(|h| (h.tree.clone(), h.root.clone()))
-    })?;
+    let (tree, root) = with_runtime(|r| r.hooks.as_ref().map(|h| (h.tree.clone(), h.root.clone()))).flatten()?;
     let delta = if physics { root.get_physics_process_delta_time() } else { root.get_process_delta_time() };
     Some(FrameInfo { paused: tree.is_paused(), delta, time_scale: Engine::singleton().get_time_scale() })
 }
@@ -78,7 +78,7 @@ fn on_physics_frame() {
 fn on_frame() {
     // The round budget is per frame: the flushes of this frame hook, of deferred calls and of the physics
     // ticks before the next frame share it.
-    if let Some(executor) = RUNTIME.with_borrow(|runtime| runtime.0.as_ref().map(|r| r.executor.clone())) {
+    if let Some(executor) = current_executor() {
         executor.start_frame();
     }
     for service in crate::SERVICES {
@@ -89,8 +89,7 @@ fn on_frame() {
 
 /// Flushes if tasks are ready: woken by the hook's own work, from other threads, or left by the round budget.
 fn flush_if_ready() {
-    let ready = RUNTIME.with_borrow(|runtime| runtime.0.as_ref().is_some_and(|r| r.executor.has_ready_work()));
-    if ready {
+    if with_runtime(|r| r.executor.has_ready_work()) == Some(true) {
         flush();
     }
 }
@@ -122,38 +121,45 @@ pub(super) fn attach_hooks() {
     if engine_exiting() {
         return;
     }
-    let (hooks_attached, physics_attached) = RUNTIME.with_borrow(|runtime| match &runtime.0 {
-        None => (true, true), // no runtime: nothing to drive
-        Some(r) => (r.hooks.is_some(), r.hooks.as_ref().is_some_and(|h| h.physics.is_some())),
-    });
+    let (hooks_attached, physics_attached) =
+        with_runtime(|r| (r.hooks.is_some(), r.hooks.as_ref().is_some_and(|h| h.physics.is_some())))
+            .unwrap_or((true, true)); // no runtime: nothing to drive
     if !hooks_attached {
         let Some(hooks) = Hooks::attach() else {
             return; // No scene tree yet; the next flush tries again.
         };
-        RUNTIME.with_borrow_mut(|runtime| match &mut runtime.0 {
+        let unused = with_context(|cx| match cx.runtime.borrow_mut().as_mut() {
             Some(runtime) if runtime.hooks.is_none() => {
                 runtime.hooks = Some(hooks);
                 // The frame hook renews the round budget every frame from now on: budget per frame, not per
                 // flush. (Without a frame hook, for example under a main loop that is not a SceneTree, the
                 // budget stays per flush, since nothing would renew it.)
                 runtime.executor.start_frame();
+                None
             }
-            _ => hooks.detach(),
+            _ => Some(hooks),
         });
+        if let Some(Some(unused)) = unused {
+            unused.detach(); // outside the borrow: engine calls
+        }
     }
     // A service that counts physics ticks (time) wants them from its first use on, across runtime restarts.
     if !physics_attached && crate::SERVICES.iter().any(|service| (service.wants_physics)()) {
-        let tree = RUNTIME.with_borrow(|runtime| {
-            runtime.0.as_ref().and_then(|r| r.hooks.as_ref()).filter(|h| h.physics.is_none()).map(|h| h.tree.clone())
-        });
+        let tree = with_runtime(|r| r.hooks.as_ref().filter(|h| h.physics.is_none()).map(|h| h.tree.clone())).flatten();
         if let Some(tree) = tree {
             let hook = Callable::from_fn("godot_tasks::physics_hook", |_args| on_physics_frame());
             let Some(physics) = relay::relay(Relayed::Physics, hook) else { return };
             super::connect_untracked(&mut tree.clone().upcast(), &"physics_frame".into(), &physics);
-            RUNTIME.with_borrow_mut(|runtime| match runtime.0.as_mut().and_then(|r| r.hooks.as_mut()) {
-                Some(hooks) if hooks.physics.is_none() => hooks.physics = Some(physics),
-                _ => Signal::from_object_signal(&tree, "physics_frame").disconnect(&physics),
+            let installed = with_context(|cx| match cx.runtime.borrow_mut().as_mut().and_then(|r| r.hooks.as_mut()) {
+                Some(hooks) if hooks.physics.is_none() => {
+                    hooks.physics = Some(physics.clone());
+                    true
+                }
+                _ => false,
             });
+            if installed != Some(true) {
+                Signal::from_object_signal(&tree, "physics_frame").disconnect(&physics);
+            }
         }
     }
 }

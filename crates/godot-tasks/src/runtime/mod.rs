@@ -39,6 +39,7 @@
 //! After an engine exit or unload the runtime stays closed: `spawn` refuses new tasks. After [`shutdown`]
 //! the next `spawn` starts a fresh runtime.
 
+mod context;
 mod hooks;
 mod host;
 mod relay;
@@ -53,22 +54,13 @@ use godot::prelude::*;
 pub use godot_tasks_executor::DEFAULT_ROUND_BUDGET;
 use godot_tasks_executor::Executor;
 
-use hooks::{Hooks, attach_hooks};
+use context::{Runtime, current_executor, with_context, with_runtime};
+use hooks::attach_hooks;
 pub(crate) use hooks::{ensure_frame_hook, ensure_stop_hooks, ensure_time_hooks, frame_info};
 use host::GodotHost;
 pub(crate) use service::{FrameInfo, Service};
 pub(crate) use stop::Stop;
 use stop::stop;
-
-thread_local! {
-    static RUNTIME: RefCell<LeakAtThreadExit<Runtime>> = const { RefCell::new(LeakAtThreadExit(None)) };
-    /// Set when the runtime stopped for good: the engine exits, or the extension is being unloaded.
-    static CLOSED: Cell<Option<Stop>> = const { Cell::new(None) };
-    /// How many times `shutdown()` ran.
-    static GENERATION: Cell<u64> = const { Cell::new(0) };
-    /// The round budget set with `set_round_budget`; kept across `shutdown()`.
-    static ROUND_BUDGET: Cell<u32> = const { Cell::new(DEFAULT_ROUND_BUDGET) };
-}
 
 /// Holds engine-bound values in a thread-local. If the thread-local is destroyed while still holding one (the
 /// process exits without the exit hook having run), the value is leaked: dropping it then would call into an
@@ -95,11 +87,6 @@ pub(crate) fn with_registry<T: 'static, R>(
         f(registry.0.get_or_insert_with(init))
     })
     .ok()
-}
-
-struct Runtime {
-    executor: Executor,
-    hooks: Option<Hooks>,
 }
 
 /// Connects `callable` to `object`'s signal `signal` with the engine's own `connect`, returning its error.
@@ -149,16 +136,22 @@ pub(crate) fn assert_main_thread(what: &str, at: &'static Location<'static>) {
 }
 
 /// The main thread's executor, created on first use.
+///
+/// # Panics
+///
+/// While the thread's locals are being destroyed (the process exits): there is no runtime left to run on.
 pub(crate) fn executor() -> Executor {
-    let executor = RUNTIME.with_borrow_mut(|runtime| {
-        let runtime = runtime.0.get_or_insert_with(|| {
+    let (executor, closed) = with_context(|cx| {
+        let mut runtime = cx.runtime.borrow_mut();
+        let runtime = runtime.get_or_insert_with(|| {
             let executor = Executor::new(GodotHost);
-            executor.set_round_budget(ROUND_BUDGET.get());
+            executor.set_round_budget(cx.round_budget.get());
             Runtime { executor, hooks: None }
         });
-        runtime.executor.clone()
-    });
-    if CLOSED.get().is_some() && !executor.is_shut_down() {
+        (runtime.executor.clone(), cx.closed.get().is_some())
+    })
+    .expect("godot-tasks: the runtime was used while the main thread's locals were being destroyed");
+    if closed && !executor.is_shut_down() {
         executor.shutdown();
     }
     executor
@@ -166,9 +159,7 @@ pub(crate) fn executor() -> Executor {
 
 /// Runs the executor: called from the deferred flush and from the frame hook.
 pub(crate) fn flush() {
-    let Some(executor) = RUNTIME.with_borrow(|runtime| runtime.0.as_ref().map(|r| r.executor.clone())) else {
-        return;
-    };
+    let Some(executor) = current_executor() else { return };
     attach_hooks();
     // Work left over by the round budget stays queued; the frame hook flushes it next frame.
     let _ = executor.flush();
@@ -177,18 +168,18 @@ pub(crate) fn flush() {
 /// Counts `shutdown()` calls: a task spawned in one generation and dropped in a later one was dropped by a
 /// shutdown (even if a destructor has started the next runtime meanwhile).
 pub(crate) fn generation() -> u64 {
-    GENERATION.try_with(Cell::get).unwrap_or(u64::MAX)
+    with_context(|cx| cx.generation.get()).unwrap_or(u64::MAX)
 }
 
 /// Whether the runtime stopped for good: the engine is tearing the scene tree down, the extension is being
 /// unloaded, or the thread's locals are gone.
 pub(crate) fn engine_exiting() -> bool {
-    CLOSED.try_with(|closed| closed.get().is_some()).unwrap_or(true)
+    with_context(|cx| cx.closed.get().is_some()).unwrap_or(true)
 }
 
 /// Whether the extension is being unloaded while the engine lives on (an editor hot reload).
 pub(crate) fn unloading() -> bool {
-    CLOSED.try_with(Cell::get).ok().flatten() == Some(Stop::Unload)
+    with_context(|cx| cx.closed.get()).flatten() == Some(Stop::Unload)
 }
 
 /// Drops every task now (their handles report a cancellation) and detaches from the engine; the next
@@ -237,7 +228,7 @@ pub fn shutdown() {
 #[track_caller]
 pub fn task_count() -> usize {
     assert_main_thread("godot_tasks::runtime::task_count()", Location::caller());
-    RUNTIME.with_borrow(|runtime| runtime.0.as_ref().map_or(0, |r| r.executor.task_count()))
+    with_runtime(|runtime| runtime.executor.task_count()).unwrap_or(0)
 }
 
 /// Sets how many rounds the runtime may run per frame; see [`Executor::set_round_budget`].
@@ -263,6 +254,6 @@ pub fn task_count() -> usize {
 #[track_caller]
 pub fn set_round_budget(rounds: u32) {
     assert_main_thread("godot_tasks::runtime::set_round_budget()", Location::caller());
-    ROUND_BUDGET.set(rounds);
+    let _ = with_context(|cx| cx.round_budget.set(rounds));
     executor().set_round_budget(rounds);
 }

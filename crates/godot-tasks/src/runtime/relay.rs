@@ -16,8 +16,6 @@
 //! runtime (`runtime::shutdown()`) from there. Godot holds a reference for the length of an emission, so the
 //! relay goes away only once that emission is over.
 
-use std::cell::RefCell;
-
 use godot::prelude::*;
 
 /// What Godot calls on the relay.
@@ -45,11 +43,6 @@ pub(super) struct Relay {
     pub(super) request_flush: Callable,
     /// The Rust callables connected to the relay's signals.
     connected: Vec<(Relayed, Callable)>,
-}
-
-thread_local! {
-    /// The relay, made on first use and freed when the runtime stops.
-    static RELAY: RefCell<super::LeakAtThreadExit<Relay>> = const { RefCell::new(super::LeakAtThreadExit(None)) };
 }
 
 impl Relay {
@@ -86,7 +79,7 @@ pub(super) fn with_relay<R>(f: impl FnOnce(&mut Relay) -> R) -> Option<R> {
     if super::engine_exiting() {
         return None;
     }
-    RELAY.try_with(|relay| f(relay.borrow_mut().0.get_or_insert_with(Relay::new))).ok()
+    super::context::with_context(|cx| f(cx.relay.borrow_mut().get_or_insert_with(Relay::new)))
 }
 
 /// Connects `hook` to the relay's signal `relayed` and returns the engine-made callable that emits it: the
@@ -101,7 +94,7 @@ pub(super) fn relay(relayed: Relayed, hook: Callable) -> Option<Callable> {
 
 /// Disconnects and releases the relay (when the runtime stops): what Godot still holds reaches nothing.
 pub(super) fn release_engine_objects() {
-    let relay = RELAY.try_with(|relay| relay.borrow_mut().0.take()).ok().flatten();
+    let relay = super::context::with_context(|cx| cx.relay.borrow_mut().take()).flatten();
     if let Some(Relay { mut object, request_flush, connected }) = relay {
         for (relayed, ours) in &connected {
             object.disconnect(relayed.signal(), ours);

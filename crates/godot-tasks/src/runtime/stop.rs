@@ -1,6 +1,7 @@
 //! How the runtime stops: one sequence for `shutdown()`, engine exit and unload (see the module docs).
 
-use super::{CLOSED, GENERATION, RUNTIME, relay};
+use super::context::with_context;
+use super::relay;
 
 /// Why the runtime stops.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -15,19 +16,20 @@ pub(crate) enum Stop {
 
 /// Stops the runtime (see the module docs for the order). Called on the main thread.
 pub(crate) fn stop(reason: Stop) {
-    if reason != Stop::Shutdown {
-        CLOSED.set(Some(reason));
-    }
     // After an engine exit or unload the closed executor stays installed, so that spawns during the rest of
     // the teardown are refused; after a shutdown the next spawn starts a fresh runtime.
-    let (executor, hooks, removed) = RUNTIME.with_borrow_mut(|slot| {
-        let mut removed = if reason == Stop::Shutdown { slot.0.take() } else { None };
-        let Some(runtime) = removed.as_mut().or(slot.0.as_mut()) else { return (None, None, None) };
+    let (executor, hooks, removed) = with_context(|cx| {
+        if reason == Stop::Shutdown {
+            cx.generation.set(cx.generation.get() + 1);
+        } else {
+            cx.closed.set(Some(reason));
+        }
+        let mut slot = cx.runtime.borrow_mut();
+        let mut removed = if reason == Stop::Shutdown { slot.take() } else { None };
+        let Some(runtime) = removed.as_mut().or(slot.as_mut()) else { return (None, None, None) };
         (Some(runtime.executor.clone()), runtime.hooks.take(), removed)
-    });
-    if reason == Stop::Shutdown {
-        GENERATION.set(GENERATION.get() + 1);
-    }
+    })
+    .unwrap_or((None, None, None));
     if let Some(hooks) = hooks {
         hooks.detach();
     }
