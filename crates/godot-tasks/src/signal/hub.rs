@@ -223,7 +223,7 @@ impl Subscription {
         // keeps its subscribers (a reconnection reaches them), and new ones get a connection of their own.
         if let Some((hub, lookup)) = with_hubs(|hubs| hubs.open_hub(&key)).flatten() {
             // (A freed emitter is asked nothing: in the editor its hub stays open until the next frame.)
-            let connected = signal.object().is_some_and(|object| object.is_connected(&key.1, &lookup));
+            let connected = key.0.lookup_validity() && signal.is_connected(&lookup);
             if connected {
                 if let Some(subscription) = with_hubs(|hubs| Self::join(hubs, hub, wants)).flatten() {
                     return Ok(subscription);
