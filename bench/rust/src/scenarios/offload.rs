@@ -83,7 +83,9 @@ pub async fn run(sizes: Sizes) -> Vec<Measurement> {
             .note(format!("{jobs} jobs, each spawn_compute(..) awaited in its own task; main-thread time")),
         Measurement::new("offload round trip", BY_HAND, "per job", channel_nanos / jobs as f64, jobs as u64)
             .frames_until_resumed(channel_frames)
-            .note("a worker thread fed by a channel, results from a second channel polled in _process; main-thread time"),
+            .note(
+                "a worker thread fed by a channel, results from a second channel polled in _process; main-thread time",
+            ),
     ]
 }
 
