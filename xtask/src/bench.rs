@@ -38,8 +38,10 @@ const NONE: &str = "—";
 /// The chart's title.
 const CHART_TITLE: &str = "godot-tasks speed-up (higher is better)";
 
-/// Builds the bench extension, runs the benchmarks, and writes and prints their results.
-pub fn bench(quick: bool) -> Result<(), String> {
+/// Builds the bench extension, runs the benchmarks `runs` times (each in its own Godot process), and writes
+/// and prints their results: with several runs, each value is the run's median and a second table shows
+/// every value's spread (lowest–highest).
+pub fn bench(quick: bool, runs: usize) -> Result<(), String> {
     let bin = godot::binary()?;
     step("Building the bench extension (release)");
     run(cargo().args(["build", "--release", "-p", "godot-tasks-bench"]))?;
@@ -47,21 +49,28 @@ pub fn bench(quick: bool) -> Result<(), String> {
     let dir = root().join("target/bench");
     fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let json = dir.join("results.json");
-    step(if quick {
-        "Running the benchmarks in headless Godot (--quick: small sizes, timings not meaningful)"
-    } else {
-        "Running the benchmarks in headless Godot"
-    });
-    run_godot(&bin, &json, quick)?;
-
-    let text = fs::read_to_string(&json).map_err(|e| format!("cannot read {}: {e}", json.display()))?;
-    let rows = parse(&text).map_err(|e| format!("{}: {e}", json.display()))?;
+    let mut all_runs = Vec::new();
+    for run_index in 0..runs.max(1) {
+        step(&if quick {
+            "Running the benchmarks in headless Godot (--quick: small sizes, timings not meaningful)".to_owned()
+        } else {
+            format!("Running the benchmarks in headless Godot (run {} of {})", run_index + 1, runs.max(1))
+        });
+        run_godot(&bin, &json, quick)?;
+        let text = fs::read_to_string(&json).map_err(|e| format!("cannot read {}: {e}", json.display()))?;
+        all_runs.push(parse(&text).map_err(|e| format!("{}: {e}", json.display()))?);
+    }
+    let rows = medians(&all_runs)?;
     let scenarios = scenarios(&rows)?;
     let notes = notes(&rows);
 
     step("Results");
     print!("{}", text_table(&scenarios, &notes));
-    let markdown = markdown_table(&scenarios, &notes);
+    let mut markdown = markdown_table(&scenarios, &notes);
+    if all_runs.len() > 1 {
+        let _ =
+            write!(markdown, "\nSpread over {} runs (lowest–highest):\n\n{}", all_runs.len(), spread_table(&all_runs)?);
+    }
     println!("\nMarkdown:\n\n{markdown}");
     let md = dir.join("results.md");
     fs::write(&md, &markdown).map_err(|e| format!("cannot write {}: {e}", md.display()))?;
@@ -98,7 +107,7 @@ fn run_godot(bin: &Path, json: &Path, quick: bool) -> Result<(), String> {
 }
 
 /// One measurement: one scenario with one implementation.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 struct Row {
     scenario: String,
     implementation: String,
@@ -123,6 +132,58 @@ fn parse(json: &str) -> Result<Vec<Row>, String> {
         ));
     }
     Ok(rows)
+}
+
+/// The value a row is compared by: bytes per task for memory rows, else nanoseconds per op.
+fn compared_value(row: &Row) -> Option<f64> {
+    if row.scenario == "memory" || row.unit.contains("byte") { row.bytes_per_task } else { row.ns_per_op }
+}
+
+/// One row per scenario and implementation (in the first run's order): the row of the run whose compared
+/// value is the median of all runs' (the lower middle one for an even count).
+fn medians(runs: &[Vec<Row>]) -> Result<Vec<Row>, String> {
+    let first = runs.first().ok_or("no run")?;
+    let mut merged = Vec::new();
+    for row in first {
+        let mut same: Vec<&Row> = runs
+            .iter()
+            .filter_map(|run| {
+                run.iter().find(|other| other.scenario == row.scenario && other.implementation == row.implementation)
+            })
+            .collect();
+        same.sort_by(|a, b| compared_value(a).partial_cmp(&compared_value(b)).unwrap_or(std::cmp::Ordering::Equal));
+        merged.push(same[(same.len() - 1) / 2].clone());
+    }
+    Ok(merged)
+}
+
+/// A Markdown table of each value's lowest and highest over the runs.
+fn spread_table(runs: &[Vec<Row>]) -> Result<String, String> {
+    let first = runs.first().ok_or("no run")?;
+    let firsts = scenarios(first)?;
+    let mut text = String::new();
+    let _ = writeln!(text, "| scenario | unit | {} |", IMPLEMENTATIONS.join(" | "));
+    let _ = writeln!(text, "| --- | --- |{}", " ---: |".repeat(IMPLEMENTATIONS.len()));
+    for scenario in &firsts {
+        let mut cells = Vec::new();
+        for implementation in IMPLEMENTATIONS {
+            let mut values: Vec<f64> = runs
+                .iter()
+                .filter_map(|run| {
+                    run.iter().find(|row| row.scenario == scenario.name && row.implementation == implementation)
+                })
+                .filter_map(compared_value)
+                .collect();
+            values.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+            let format = |value: f64| if scenario.is_memory() { format_bytes(value) } else { format_duration(value) };
+            cells.push(match (values.first(), values.last()) {
+                (Some(low), Some(high)) => format!("{}–{}", format(*low), format(*high)),
+                _ => NONE.to_owned(),
+            });
+        }
+        let _ = writeln!(text, "| {} | {} | {} |", scenario.name, scenario.unit, cells.join(" | "));
+    }
+    Ok(text)
 }
 
 /// One scenario's rows, one slot per implementation (in [`IMPLEMENTATIONS`] order).

@@ -38,7 +38,7 @@ pub fn test_all() -> Result<(), String> {
     editor_hot_reload(&bin, &mut results)?;
 
     // A smoke test only: small sizes, no timing thresholds; it fails if the bench project does not run through.
-    let smoke = bench::bench(true);
+    let smoke = bench::bench(true, 1);
     results.check(
         "benchmarks run through (cargo xtask bench --quick)",
         smoke.is_ok(),

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
-       cargo xtask bench [--quick]
+       cargo xtask bench [--quick | --runs N]
 
 commands:
   test    every check and test: fmt, clippy, doc, unit and doc tests, integration tests in headless Godot
@@ -18,6 +18,8 @@ commands:
   bench   run the benchmarks side by side with godot::task and GDScript in one headless Godot process
           (release build); writes target/bench/results.{json,md,svg}
           --quick: small sizes, for a smoke test
+          --runs N: N full runs, each in its own Godot process; the table shows each value's median, and a
+                    second table its spread
   miri    run the executor core's tests under miri (needs: rustup component add miri rust-src --toolchain nightly)
   godot   print the Godot 4 binary the other commands use (provisioning it if needed)
 
@@ -30,8 +32,11 @@ fn main() -> ExitCode {
         Some("test") => itest::test_all(),
         Some("demo") => itest::demo(),
         Some("bench") => match &args[1..] {
-            [] => bench::bench(false),
-            [flag] if flag == "--quick" => bench::bench(true),
+            [] => bench::bench(false, 1),
+            [flag] if flag == "--quick" => bench::bench(true, 1),
+            [flag, runs] if flag == "--runs" && runs.parse::<usize>().is_ok_and(|n| n > 0) => {
+                bench::bench(false, runs.parse().expect("checked"))
+            }
             _ => {
                 eprintln!("{USAGE}");
                 return ExitCode::from(2);
