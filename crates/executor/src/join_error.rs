@@ -152,10 +152,23 @@ impl fmt::Display for JoinError {
     }
 }
 
-/// "task spawned at LOCATION", or "task 'NAME' spawned at LOCATION".
-pub(crate) struct TaskLabel<'a> {
-    pub(crate) name: Option<&'a str>,
-    pub(crate) spawned_at: &'static Location<'static>,
+/// How messages name a task: "task spawned at LOCATION", or "task 'NAME' spawned at LOCATION".
+///
+/// # Example
+///
+/// ```
+/// use godot_tasks_executor::TaskLabel;
+///
+/// let at = std::panic::Location::caller();
+/// let label = TaskLabel { name: Some("loader"), spawned_at: at };
+/// assert_eq!(label.to_string(), format!("task 'loader' spawned at {at}"));
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct TaskLabel<'a> {
+    /// The task's name, if it has one.
+    pub name: Option<&'a str>,
+    /// Where the task was spawned.
+    pub spawned_at: &'static Location<'static>,
 }
 
 impl fmt::Display for TaskLabel<'_> {

@@ -59,7 +59,7 @@ mod vacant_slots;
 pub use cancel_handle::CancelHandle;
 pub use executor::{DEFAULT_ROUND_BUDGET, Executor, FlushOutcome, REFUSED_DROP_LIMIT};
 pub use host::Host;
-pub use join_error::JoinError;
+pub use join_error::{JoinError, TaskLabel};
 pub use join_handle::{CancelOnDrop, JoinHandle};
 #[doc(hidden)]
 pub use memory::Capacities;

@@ -9,9 +9,10 @@ use std::task::{Context, Poll};
 
 use godot::global::godot_error;
 use godot::prelude::*;
+use godot_tasks_executor::TaskLabel;
 use pin_project_lite::pin_project;
 
-use super::task_object::{Cancellation, TaskObject};
+use super::task_object::{Cancellation, TaskObject, task_name};
 use crate::{TaskBuilder, runtime};
 
 /// Spawns `future` as a task and returns a `Signal` that GDScript can `await` for its value: the body of
@@ -128,21 +129,15 @@ struct Label {
 }
 
 impl Label {
-    /// What GDScript's `get_task_name()` gives: the name, or where the task was spawned.
+    /// What GDScript's `get_task_name()` gives.
     fn to_name(&self) -> String {
-        match &self.name {
-            Some(name) => name.to_string(),
-            None => format!("task spawned at {}", self.spawned_at),
-        }
+        task_name(self.name.as_deref(), self.spawned_at)
     }
 }
 
 impl fmt::Display for Label {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.name {
-            Some(name) => write!(f, "task '{name}' spawned at {}", self.spawned_at),
-            None => write!(f, "task spawned at {}", self.spawned_at),
-        }
+        TaskLabel { name: self.name.as_deref(), spawned_at: self.spawned_at }.fmt(f)
     }
 }
 

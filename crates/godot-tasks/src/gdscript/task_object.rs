@@ -171,7 +171,7 @@ fn from_gdscript(args: &[&Variant]) -> Variant {
             Variant::nil()
         }
         Ok(1) => {
-            with_tasks(|tasks| tasks.get(&id).map(|running| label_name(running.name.as_deref(), running.spawned_at)))
+            with_tasks(|tasks| tasks.get(&id).map(|running| task_name(running.name.as_deref(), running.spawned_at)))
                 .flatten()
                 .unwrap_or_default()
                 .to_variant()
@@ -301,7 +301,7 @@ impl TaskObject {
 }
 
 /// What `get_task_name()` returns: the Rust name, or where the task was spawned.
-fn label_name(name: Option<&str>, spawned_at: &'static Location<'static>) -> String {
+pub(super) fn task_name(name: Option<&str>, spawned_at: &'static Location<'static>) -> String {
     match name {
         Some(name) => name.to_owned(),
         None => format!("task spawned at {spawned_at}"),
