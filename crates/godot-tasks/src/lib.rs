@@ -105,6 +105,7 @@ pub mod signal;
 mod spawn;
 pub mod threads;
 pub mod time;
+mod wake_buffer;
 
 /// The services the runtime drives, in the order their hooks run (see `runtime/service.rs`).
 const SERVICES: [&runtime::Service; 4] = [&signal::SERVICE, &time::SERVICE, &threads::SERVICE, &gdscript::SERVICE];

@@ -33,6 +33,7 @@ use super::remote::{REMOTE, RemoteEvent};
 use super::waiters::Waiters;
 use super::{SignalError, SignalErrorKind};
 use crate::runtime::{self, LeakAtThreadExit};
+use crate::wake_buffer::WakeBuffer;
 
 /// Names one hub for its whole life; never reused, even after a runtime shutdown.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -88,7 +89,7 @@ struct Hubs {
     /// Shared by every emission without arguments, so that those allocate nothing.
     no_args: Rc<[Variant]>,
     /// Reused between emissions: the wakers to call once the registry is released.
-    wake_buffer: Vec<Waker>,
+    wake_buffer: WakeBuffer,
     /// Whether this runs inside the editor, asked once.
     in_editor: Option<bool>,
 }
@@ -110,7 +111,7 @@ impl Hubs {
             idle: Vec::new(),
             next_serial: 0,
             no_args: Rc::from([]),
-            wake_buffer: Vec::new(),
+            wake_buffer: WakeBuffer::default(),
             in_editor: None,
         }
     }
@@ -162,7 +163,7 @@ impl Hubs {
     }
 
     fn take_wakers(&mut self) -> Vec<Waker> {
-        std::mem::take(&mut self.wake_buffer)
+        self.wake_buffer.take()
     }
 }
 
@@ -184,14 +185,9 @@ fn store_waker(slot: &mut Option<Waker>, cx: &Context<'_>) -> Option<Waker> {
 }
 
 /// Wakes the collected wakers outside the registry, then hands the buffer back for reuse.
-fn wake_all(mut wakers: Vec<Waker>) {
-    for waker in wakers.drain(..) {
-        waker.wake();
-    }
-    let _ = with_hubs(|hubs| {
-        if hubs.wake_buffer.capacity() < wakers.capacity() {
-            hubs.wake_buffer = wakers;
-        }
+fn wake_all(wakers: Vec<Waker>) {
+    crate::wake_buffer::wake_all(wakers, |emptied| {
+        let _ = with_hubs(|hubs| hubs.wake_buffer.keep(emptied));
     });
 }
 

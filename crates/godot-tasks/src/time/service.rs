@@ -18,6 +18,7 @@ use slab::Slab;
 
 use super::timeline::{Timeline, WaiterKey};
 use crate::runtime::{self, FrameInfo, LeakAtThreadExit};
+use crate::wake_buffer::WakeBuffer;
 
 /// One of the timelines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,7 +83,7 @@ struct Timers {
     last_process: Option<Instant>,
     /// Reused between frames.
     due: Vec<WaiterKey>,
-    wake_buffer: Vec<Waker>,
+    wake_buffer: WakeBuffer,
     /// Set by the physics hook, cleared by the process hook: physics runs before process within one engine
     /// iteration, so a process-frame wait made in between must count one more frame.
     in_physics: bool,
@@ -115,7 +116,7 @@ impl Timers {
             started: None,
             last_process: None,
             due: Vec::new(),
-            wake_buffer: Vec::new(),
+            wake_buffer: WakeBuffer::default(),
             in_physics: false,
         }
     }
@@ -255,7 +256,7 @@ fn on_process_frame(frame: &FrameInfo) {
             return false;
         }
         timers.in_physics = false;
-        wakers = std::mem::take(&mut timers.wake_buffer);
+        wakers = timers.wake_buffer.take();
         let now = Instant::now();
         let wall = timers.last_process.map_or(0.0, |last| (now - last).as_secs_f64());
         timers.last_process = Some(now);
@@ -290,14 +291,9 @@ fn on_process_frame(frame: &FrameInfo) {
 }
 
 /// Wakes outside the registry, then hands the emptied buffer back for the next frame.
-fn wake_and_keep_buffer(mut wakers: Vec<Waker>) {
-    for waker in wakers.drain(..) {
-        waker.wake();
-    }
-    let _ = with_timers(|timers| {
-        if timers.wake_buffer.capacity() < wakers.capacity() {
-            timers.wake_buffer = wakers;
-        }
+fn wake_and_keep_buffer(wakers: Vec<Waker>) {
+    crate::wake_buffer::wake_all(wakers, |emptied| {
+        let _ = with_timers(|timers| timers.wake_buffer.keep(emptied));
     });
 }
 
@@ -306,7 +302,7 @@ fn on_physics_frame(tick: &FrameInfo) {
     let mut wakers = Vec::new();
     let _ = with_timers(|timers| {
         timers.in_physics = true;
-        wakers = std::mem::take(&mut timers.wake_buffer);
+        wakers = timers.wake_buffer.take();
         for during_pause in [true, false] {
             if during_pause || !tick.paused {
                 timers.line(Line::PhysicsTicks { during_pause }).advance_by(1.0);
