@@ -1,9 +1,9 @@
 //! Issue 7: which pool should run offloaded work. Three pools, each measured alone (the await on the main
 //! thread would cost the same for all):
-//! - `spawn_compute`'s pool (rayon's, one thread per core): the "godot-tasks" row;
+//! - `spawn_compute`'s pool (godot-tasks' own rayon pool, one thread per core): the "godot-tasks" row;
 //! - Godot's own `WorkerThreadPool`, driven from Rust with a custom callable per job (see `worker_pool.rs`),
 //!   every task waited for with `wait_for_task_completion` as the engine requires: the "by hand" row;
-//! - `spawn_blocking`'s pool (the `blocking` crate's, which grows while its threads are busy): in the note.
+//! - `spawn_blocking`'s pool (godot-tasks' elastic pool, which grows while its threads are busy): in the note.
 //!
 //! Burst: jobs that each increment a counter, all submitted at once, until the main thread has seen them
 //! all finish. Latency: one job per frame (the pool's threads sleep in between, as in a game), the median
