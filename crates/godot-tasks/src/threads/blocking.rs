@@ -8,13 +8,12 @@
 
 use std::collections::VecDeque;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::outcome::{Offloaded, Pool};
-use super::pool::{Gate, Job};
+use super::pool::{Gate, Job, PoolSlot};
 use super::workers::{Worker, join_all, run_job};
 
 /// The most threads the blocking pool runs at once; later jobs wait in its queue.
@@ -118,9 +117,7 @@ fn block_on<F: Future>(future: F) -> Option<F::Output> {
 }
 
 /// The running blocking pool, if any.
-static POOL: Mutex<Option<Arc<Shared>>> = Mutex::new(None);
-/// Set when the library stops for good (engine exit, unload): no pool starts again.
-static CLOSED: AtomicBool = AtomicBool::new(false);
+static POOL: PoolSlot<Shared> = PoolSlot::new();
 
 /// One blocking pool, shared by its threads and by whoever queues jobs.
 struct Shared {
@@ -175,24 +172,11 @@ impl Shared {
 /// Queues `job` on the blocking pool, starting the pool or another thread if needed. Returns the job if the
 /// library has stopped for good (the caller drops it).
 pub(super) fn run(job: Job) -> Result<(), Job> {
-    let shared = {
-        let mut slot = POOL.lock().unwrap_or_else(PoisonError::into_inner);
-        if CLOSED.load(Ordering::Acquire) {
-            return Err(job);
-        }
-        Arc::clone(slot.get_or_insert_with(|| {
-            Arc::new(Shared {
-                state: Mutex::new(State {
-                    jobs: VecDeque::new(),
-                    idle: 0,
-                    threads: Vec::new(),
-                    live: 0,
-                    stopping: false,
-                }),
-                work: Condvar::new(),
-            })
-        }))
+    let start = || Shared {
+        state: Mutex::new(State { jobs: VecDeque::new(), idle: 0, threads: Vec::new(), live: 0, stopping: false }),
+        work: Condvar::new(),
     };
+    let Some(shared) = POOL.get(start) else { return Err(job) };
     let mut state = shared.lock();
     if state.stopping {
         return Err(job); // stopped between the two locks: a `runtime::shutdown()` is under way
@@ -225,14 +209,7 @@ pub(super) fn run(job: Job) -> Result<(), Job> {
 /// (with a warning through `warn` after a grace period), and every pool thread is joined. The next job
 /// starts a new pool, unless `gate` closes the pool for good.
 pub(super) fn stop(gate: Gate, warn: &dyn Fn(&str)) {
-    let shared = {
-        let mut slot = POOL.lock().unwrap_or_else(PoisonError::into_inner);
-        if gate == Gate::Close {
-            CLOSED.store(true, Ordering::Release);
-        }
-        slot.take()
-    };
-    let Some(shared) = shared else { return };
+    let Some(shared) = POOL.take(gate) else { return };
     let queued = {
         let mut state = shared.lock();
         state.stopping = true;

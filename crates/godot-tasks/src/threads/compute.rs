@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::outcome::{Offloaded, Pool};
-use super::pool::Gate;
+use super::pool::{Gate, PoolSlot};
 use super::workers::{Worker, join_all, run_job};
 
 /// Runs `work` on the compute pool (one thread per core) and returns its result as a future for a
@@ -53,9 +53,7 @@ where
 }
 
 /// The running compute pool, if any.
-static POOL: Mutex<Option<Arc<ComputePool>>> = Mutex::new(None);
-/// Set when the library stops for good (engine exit, unload): no pool starts again.
-static CLOSED: AtomicBool = AtomicBool::new(false);
+static POOL: PoolSlot<ComputePool> = PoolSlot::new();
 
 struct ComputePool {
     pool: rayon_core::ThreadPool,
@@ -67,14 +65,8 @@ struct ComputePool {
 /// Runs `job`, offloaded at `at`, on the compute pool, starting the pool if needed. Gives the job back if the
 /// library has stopped for good (the caller drops it).
 pub(super) fn run<J: FnOnce() + Send + 'static>(at: &'static Location<'static>, job: J) -> Result<(), J> {
-    let (pool, stopping) = {
-        let mut slot = POOL.lock().unwrap_or_else(PoisonError::into_inner);
-        if CLOSED.load(Ordering::Acquire) {
-            return Err(job);
-        }
-        let pool = slot.get_or_insert_with(|| Arc::new(ComputePool::start()));
-        (Arc::clone(pool), Arc::clone(&pool.stopping))
-    };
+    let Some(pool) = POOL.get(ComputePool::start) else { return Err(job) };
+    let stopping = Arc::clone(&pool.stopping);
     pool.pool.spawn(move || {
         if stopping.load(Ordering::Acquire) {
             return; // dropped unrun, on this worker
@@ -88,14 +80,7 @@ pub(super) fn run<J: FnOnce() + Send + 'static>(at: &'static Location<'static>, 
 /// through `warn` after a grace period), and every pool thread is joined. The next job starts a new pool,
 /// unless `gate` closes the pool for good.
 pub(super) fn stop(gate: Gate, warn: &dyn Fn(&str)) {
-    let pool = {
-        let mut slot = POOL.lock().unwrap_or_else(PoisonError::into_inner);
-        if gate == Gate::Close {
-            CLOSED.store(true, Ordering::Release);
-        }
-        slot.take()
-    };
-    let Some(pool) = pool else { return };
+    let Some(pool) = POOL.take(gate) else { return };
     pool.stopping.store(true, Ordering::Release);
     // Queued jobs now only check the flag and return; rayon's threads end once the pool is gone and their
     // job is done (a thread that is offloading at this moment may hold the pool a little longer).
