@@ -19,6 +19,7 @@ use godot::obj::InstanceId;
 use godot::prelude::*;
 use godot_tasks_executor::CancelHandle;
 
+use super::names;
 use crate::JoinHandle;
 use crate::runtime::{self, LeakAtThreadExit};
 
@@ -95,14 +96,8 @@ pub(super) enum Cancellation {
     Shutdown,
 }
 
-/// The script and the names the bridge calls, made once per engine run.
-struct Script {
-    script: Gd<GDScript>,
-    completed: StringName,
-    end: StringName,
-    emit_null: StringName,
-    rust: StringName,
-}
+/// The task objects' script, made once per engine run.
+struct Script(Gd<GDScript>);
 
 /// A running task, as the script's Rust side knows it.
 struct Running {
@@ -131,25 +126,15 @@ impl Script {
         script.set_source_code(SOURCE);
         let compiled = script.reload();
         assert_eq!(compiled, godot::global::Error::OK, "godot-tasks: the task object's script did not compile");
-        let rust = StringName::from("_rust");
         if connected {
-            script.set(&rust, &Callable::from_fn("godot_tasks::task_object", from_gdscript).to_variant());
+            script.set(&names::task_rust(), &Callable::from_fn("godot_tasks::task_object", from_gdscript).to_variant());
         }
-        Self { script, completed: "completed".into(), end: "_end".into(), emit_null: "_emit_null".into(), rust }
+        Self(script)
     }
 
     fn cached() -> Self {
         Self::new(true)
     }
-}
-
-/// A name the bridge calls, from the cached script, or made for this use once the runtime stopped for good.
-fn script_name(pick: fn(&Script) -> &StringName, fallback: &str) -> StringName {
-    if runtime::engine_exiting() {
-        return StringName::from(fallback);
-    }
-    runtime::with_registry(&SCRIPT, "task script cache", Script::cached, |script| pick(script).clone())
-        .unwrap_or_else(|| StringName::from(fallback))
 }
 
 /// `_rust.call(op, task)` from the script: 0 cancels the task, 1 names it.
@@ -188,10 +173,10 @@ fn with_tasks<R>(f: impl FnOnce(&mut HashMap<InstanceId, Running>) -> R) -> Opti
 /// stopped for good (the cache is released then, and must not fill again) and once the thread-local is gone.
 fn script() -> Gd<GDScript> {
     if runtime::engine_exiting() {
-        return Script::new(false).script;
+        return Script::new(false).0;
     }
-    runtime::with_registry(&SCRIPT, "task script cache", Script::cached, |script| script.script.clone())
-        .unwrap_or_else(|| Script::new(false).script)
+    runtime::with_registry(&SCRIPT, "task script cache", Script::cached, |script| script.0.clone())
+        .unwrap_or_else(|| Script::new(false).0)
 }
 
 /// Resumes the GDScript awaits of the tasks that the unload cancelled, with null: called at the end of the
@@ -212,9 +197,8 @@ pub(crate) fn resume_unloaded() {
 /// into the library: task objects (and with them the script) may outlive the library.
 pub(crate) fn release_engine_objects() {
     let script = SCRIPT.try_with(|script| script.borrow_mut().0.take()).ok().flatten();
-    if let Some(mut script) = script {
-        let rust = script.rust.clone();
-        script.script.set(&rust, &Callable::invalid().to_variant());
+    if let Some(Script(mut script)) = script {
+        script.set(&names::task_rust(), &Callable::invalid().to_variant());
     }
     let tasks = TASKS.try_with(|tasks| tasks.borrow_mut().0.take()).ok().flatten();
     drop(tasks);
@@ -232,7 +216,7 @@ impl TaskObject {
 
     /// The signal GDScript awaits.
     pub(super) fn completed_signal(&self) -> Signal {
-        Signal::from_object_signal(&self.0, &script_name(|script| &script.completed, "completed"))
+        Signal::from_object_signal(&self.0, &names::completed())
     }
 
     /// Ties the object to the Rust task of `handle` (before that task first runs): `cancel()` cancels it.
@@ -278,7 +262,7 @@ impl TaskObject {
             // call would run: resume GDScript at the end of the stop instead.
             let _ = UNLOADED.try_with(|unloaded| unloaded.borrow_mut().0.get_or_insert_with(Vec::new).push(self));
         } else {
-            let emit_null = script_name(|script| &script.emit_null, "_emit_null");
+            let emit_null = names::task_emit_null();
             let this = self.0.to_variant();
             self.0.call_deferred(&emit_null, &[this]);
         }
@@ -288,14 +272,14 @@ impl TaskObject {
     fn end(&mut self, result: &Variant, error: &str, cancelled: bool, name: &str, emit: bool) {
         let running = with_tasks(|tasks| tasks.remove(&self.0.instance_id())).flatten();
         drop(running); // (a cancel handle: nothing of the task's own runs in its drop)
-        let end = script_name(|script| &script.end, "_end");
+        let end = names::task_end();
         let args = [result.clone(), error.to_variant(), cancelled.to_variant(), name.to_variant(), emit.to_variant()];
         // GDScript resumes inside this call when `emit` is set.
         self.0.call(&end, &args);
     }
 
     fn emit_now(mut self, result: &Variant) {
-        let completed = script_name(|script| &script.completed, "completed");
+        let completed = names::completed();
         self.0.emit_signal(&completed, std::slice::from_ref(result));
     }
 }
