@@ -400,14 +400,19 @@ async fn bind_after_bind_to_tree_binds_only_the_object() -> Result<(), String> {
     Ok(())
 }
 
+/// Awaits `group.join_all()` for 4 frames only; fails if it finished by then.
+async fn interrupt_join_all(group: &mut TaskGroup<i32>) -> Result<(), String> {
+    select! {
+        _ = group.join_all().fuse() => Err("join_all finished before the timeout".to_owned()),
+        _ = time::frames(4).fuse() => Ok(()),
+    }
+}
+
 async fn interrupted_join_all_loses_no_outcome() -> Result<(), String> {
     let mut group = delayed_group(&[(1, 1), (2, 2), (3, 8)]);
     let outcomes = run_task(async move {
-        select! {
-            _ = group.join_all().fuse() => return Err("join_all finished before the timeout".to_owned()),
-            _ = time::frames(4).fuse() => {}
-        }
-        Ok(group.join_all().await.into_iter().map(Result::ok).collect::<Vec<_>>())
+        interrupt_join_all(&mut group).await?;
+        Ok::<_, String>(group.join_all().await.into_iter().map(Result::ok).collect::<Vec<_>>())
     })
     .await??;
     ensure_eq!(outcomes, vec![Some(1), Some(2), Some(3)]);
@@ -419,15 +424,12 @@ async fn next_after_an_interrupted_join_all_keeps_finishing_order() -> Result<()
     // Added in the order 3, 1, 2; they finish 1, 2, 3.
     let mut group = delayed_group(&[(3, 8), (1, 1), (2, 2)]);
     let outcomes = run_task(async move {
-        select! {
-            _ = group.join_all().fuse() => return Err("join_all finished before the timeout".to_owned()),
-            _ = time::frames(4).fuse() => {}
-        }
+        interrupt_join_all(&mut group).await?;
         let mut outcomes = Vec::new();
         while let Some(outcome) = group.next().await {
             outcomes.push(outcome.ok());
         }
-        Ok(outcomes)
+        Ok::<_, String>(outcomes)
     })
     .await??;
     ensure_eq!(outcomes, vec![Some(1), Some(2), Some(3)]);
