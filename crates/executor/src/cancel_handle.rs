@@ -2,8 +2,8 @@
 
 use std::rc::Weak;
 
-use crate::executor::Inner;
-use crate::task_table::TaskRef;
+use crate::task::{Phase, TaskRef};
+use crate::tasks::Tasks;
 
 /// Cancels one task; made by [`JoinHandle::cancel_handle`](crate::JoinHandle::cancel_handle).
 ///
@@ -24,15 +24,23 @@ use crate::task_table::TaskRef;
 /// let _ = executor.flush();
 /// assert!(handle.is_finished());
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct CancelHandle {
-    executor: Weak<Inner>,
-    task: TaskRef,
+    tasks: Weak<Tasks>,
+    /// `None` for a task that was never spawned (refused after shutdown) or whose outcome was taken.
+    task: Option<TaskRef>,
+}
+
+impl std::fmt::Debug for CancelHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let spawned_at = self.task.as_ref().map(TaskRef::spawned_at);
+        f.debug_struct("CancelHandle").field("spawned_at", &spawned_at).finish_non_exhaustive()
+    }
 }
 
 impl CancelHandle {
-    pub(crate) fn new(executor: Weak<Inner>, task: TaskRef) -> Self {
-        Self { executor, task }
+    pub(crate) fn new(tasks: Weak<Tasks>, task: Option<TaskRef>) -> Self {
+        Self { tasks, task }
     }
 
     /// Cancels the task; see [`JoinHandle::cancel`](crate::JoinHandle::cancel).
@@ -50,8 +58,13 @@ impl CancelHandle {
     /// assert!(handle.is_finished());
     /// ```
     pub fn cancel(&self) {
-        if let Some(inner) = self.executor.upgrade() {
-            inner.cancel(self.task);
+        let Some(task) = &self.task else {
+            return;
+        };
+        if task.state().phase() != Phase::Released
+            && let Some(tasks) = self.tasks.upgrade()
+        {
+            tasks.cancel(task);
         }
     }
 }

@@ -5,18 +5,17 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind};
-use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::Poll;
 
+use crate::Host;
 use crate::join_handle::JoinHandle;
 use crate::memory::{Capacities, TrimClock, TrimRule};
 use crate::panic_report::{PanicReport, payload_message};
-use crate::raw_task::{RawTask, TaskCell};
-use crate::ready_queue::{Shared, TaskWaker};
-use crate::task_table::{Entry, Phase, TaskRef, TaskTable};
-use crate::{Host, JoinError};
+use crate::ready_queue::Shared;
+use crate::task::{AfterPending, Outcome, Run, TaskRef};
+use crate::tasks::{Tasks, quietly_drop};
 
 /// How many rounds the flushes of one frame (or each flush, if the host never calls
 /// [`Executor::start_frame`]) run at most by default. See [`Executor::set_round_budget`].
@@ -48,9 +47,9 @@ pub const REFUSED_DROP_LIMIT: usize = 10_000;
 /// The executor's buffers grow to fit the most tasks it held at once. Every 64 calls to `flush` or
 /// [`start_frame`](Self::start_frame) it compares them with the most tasks it held since the previous check,
 /// and shrinks those that are more than four times that (and above a small floor) to twice that. So a burst's
-/// memory comes back soon after its tasks ended, while a steady load keeps its buffers from frame to frame. One
-/// limit: tasks cannot move, so a task spawned during a burst that outlives it keeps the task table long enough
-/// to hold its slot until it ends.
+/// memory comes back soon after its tasks ended, while a steady load keeps its buffers from frame to frame.
+/// Each task is one allocation (a 32-byte header on 64-bit targets, then its future, whose memory its output
+/// reuses), freed when the task has ended and nothing refers to it any more.
 ///
 /// # Example
 ///
@@ -73,9 +72,9 @@ pub struct Executor {
     inner: Rc<Inner>,
 }
 
-pub(crate) struct Inner {
-    pub(crate) table: RefCell<TaskTable>,
-    shared: Arc<Shared>,
+struct Inner {
+    /// Shared with the handles, which act on their tasks through it.
+    tasks: Rc<Tasks>,
     round_budget: Cell<u32>,
     /// The rounds the current frame has left; `None` until the host first calls `start_frame`, and then every
     /// flush gets the whole budget.
@@ -86,7 +85,6 @@ pub(crate) struct Inner {
     /// shared queue's lock.
     spawned: RefCell<Vec<TaskRef>>,
     flushing: Cell<bool>,
-    closed: Cell<bool>,
     /// Futures refused after shutdown, waiting for the drop loop that runs now (see [`DropLoop`]).
     refused: RefCell<VecDeque<Refused>>,
     /// Whether a [`DropLoop`] runs: a refused spawn then parks its future for that loop.
@@ -148,14 +146,12 @@ impl Executor {
         shared.claim_local_lane();
         Self {
             inner: Rc::new(Inner {
-                table: RefCell::new(TaskTable::default()),
-                shared,
+                tasks: Rc::new(Tasks::new(shared)),
                 round_budget: Cell::new(DEFAULT_ROUND_BUDGET),
                 frame_rounds_left: Cell::new(None),
                 spare_batch: RefCell::new(Vec::new()),
                 spawned: RefCell::new(Vec::new()),
                 flushing: Cell::new(false),
-                closed: Cell::new(false),
                 refused: RefCell::new(VecDeque::new()),
                 in_drop_loop: Cell::new(false),
                 trim_clock: TrimClock::default(),
@@ -269,33 +265,19 @@ impl Executor {
         F::Output: 'static,
     {
         let inner = &self.inner;
-        if inner.closed.get() {
+        let tasks = &inner.tasks;
+        if tasks.is_closed() {
             inner.refuse(Refused { future: Box::new(future), spawned_at, name: name.clone() });
-            return JoinHandle::new(Rc::downgrade(inner), TaskRef::NONE, spawned_at, name);
+            return JoinHandle::refused(spawned_at, name);
         }
-        let cell: Pin<Box<dyn RawTask>> = Box::pin(TaskCell::new(future));
-        let task = {
-            let mut table = inner.table.borrow_mut();
-            let task = table.next_ref();
-            let wake_state = Arc::new(TaskWaker::new_queued(task, inner.shared.clone()));
-            let waker = Waker::from(wake_state.clone());
-            table.insert(Entry {
-                cell: Some(cell),
-                phase: Phase::Idle,
-                cancel_requested: false,
-                detached: false,
-                wake_state,
-                waker,
-                join_waker: None,
-                spawned_at,
-                name: name.clone(),
-            })
-        };
-        inner.spawned.borrow_mut().push(task);
+        // The task starts queued, with three references: the live set's, the spawn queue's and the handle's.
+        let [for_set, for_queue, task] = TaskRef::new(future, tasks.shared(), spawned_at);
+        tasks.insert(for_set, name.clone());
+        inner.spawned.borrow_mut().push(for_queue);
         if !inner.flushing.get() {
-            inner.shared.request_flush_here();
+            tasks.shared().request_flush_here();
         }
-        JoinHandle::new(Rc::downgrade(inner), task, spawned_at, name)
+        JoinHandle::new(Rc::downgrade(tasks), task, name)
     }
 
     /// Polls every ready task, then every task that became ready meanwhile, round after round, until no task
@@ -336,11 +318,11 @@ impl Executor {
             return outcome;
         }
         inner.flushing.set(true);
-        inner.shared.begin_flush();
+        inner.tasks.shared().begin_flush();
         let _end = FlushGuard(inner);
         let mut batch = std::mem::take(&mut *inner.spare_batch.borrow_mut());
-        while inner.round_left(outcome.rounds) && !inner.closed.get() {
-            inner.shared.take_ready(&mut batch);
+        while inner.round_left(outcome.rounds) && !inner.tasks.is_closed() {
+            inner.tasks.shared().take_ready(&mut batch);
             batch.append(&mut inner.spawned.borrow_mut());
             if batch.is_empty() {
                 break;
@@ -357,6 +339,44 @@ impl Executor {
         outcome.more_work = inner.has_ready();
         inner.tick();
         outcome
+    }
+
+    /// Wakes every waker in `wakers`, leaving the vector empty with its memory kept: what a service that
+    /// resumes many tasks at once (every task waiting for the next frame, say) calls instead of waking them
+    /// one by one.
+    ///
+    /// The tasks of the executor that owns the calling thread are queued in one go, with one flush request for
+    /// the whole batch; any other waker is woken as usual. The effect is exactly that of calling
+    /// [`Waker::wake`](std::task::Waker::wake) on each, in order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
+    /// # struct NoHost;
+    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
+    /// # let executor = Executor::new(NoHost);
+    /// use std::{cell::RefCell, rc::Rc, task::Poll};
+    ///
+    /// let waiting = Rc::new(RefCell::new(Vec::new())); // a service's list of waiters
+    /// let mut polls = 0;
+    /// let list = waiting.clone();
+    /// let waiter = executor.spawn(std::future::poll_fn(move |cx| {
+    ///     polls += 1;
+    ///     if polls == 2 {
+    ///         return Poll::Ready(());
+    ///     }
+    ///     list.borrow_mut().push(cx.waker().clone());
+    ///     Poll::Pending
+    /// }));
+    /// let _ = executor.flush(); // the task stored its waker...
+    /// let mut wakers = std::mem::take(&mut *waiting.borrow_mut());
+    /// Executor::wake_all(&mut wakers); // ...and is woken, with every other one, a frame later, say
+    /// let _ = executor.flush();
+    /// assert!(waiter.is_finished());
+    /// ```
+    pub fn wake_all(wakers: &mut Vec<std::task::Waker>) {
+        Shared::wake_all(wakers);
     }
 
     /// Whether any task is waiting on the ready queue. Cheap (one atomic load): a host may check it every frame.
@@ -392,7 +412,7 @@ impl Executor {
     /// # drop(pending);
     /// ```
     pub fn task_count(&self) -> usize {
-        self.inner.table.borrow().len()
+        self.inner.tasks.len()
     }
 
     /// Sets how many rounds the flushes of one frame may run together (at least 1). Default:
@@ -471,10 +491,9 @@ impl Executor {
     #[doc(hidden)]
     pub fn capacities(&self) -> Capacities {
         let inner = &self.inner;
-        let (ready, local_lane) = inner.shared.capacities();
+        let (ready, local_lane) = inner.tasks.shared().capacities();
         Capacities {
-            tasks: inner.table.borrow().capacity(),
-            free_slots: inner.table.borrow().free_capacity(),
+            tasks: inner.tasks.capacity(),
             batch: inner.spare_batch.borrow().capacity(),
             spawned: inner.spawned.borrow().capacity(),
             ready,
@@ -495,7 +514,7 @@ impl Executor {
     /// assert!(executor.is_shut_down());
     /// ```
     pub fn is_shut_down(&self) -> bool {
-        self.inner.closed.get()
+        self.inner.tasks.is_closed()
     }
 
     /// Drops every task's future now, on this thread, and refuses new work.
@@ -519,27 +538,19 @@ impl Executor {
     /// ```
     pub fn shutdown(&self) {
         let inner = &self.inner;
-        inner.closed.set(true);
-        inner.shared.close();
-        inner.spawned.borrow_mut().clear();
+        inner.tasks.close();
+        // Dropped outside the borrow: a last reference may free a task.
+        drop(std::mem::take(&mut *inner.spawned.borrow_mut()));
         // Destructors may spawn (refused: parked for this drop loop, or for the one that runs already) or cancel
         // (a no-op by now); loop until only the tasks being polled or dropped right now remain.
         let mut drop_loop = inner.enter_drop_loop();
         loop {
-            let released: Vec<Entry> = {
-                let mut table = inner.table.borrow_mut();
-                let refs: Vec<TaskRef> = table
-                    .refs()
-                    .filter(|(_, phase)| matches!(phase, Phase::Idle | Phase::Finished))
-                    .map(|(task, _)| task)
-                    .collect();
-                refs.into_iter().filter_map(|task| table.remove(task)).collect()
-            };
-            if released.is_empty() {
+            let droppable = inner.tasks.droppable();
+            if droppable.is_empty() {
                 break;
             }
-            for entry in released {
-                inner.release(entry);
+            for task in droppable {
+                inner.drop_task(&task);
                 if let Some(drop_loop) = &mut drop_loop {
                     drop_loop.drop_refused();
                 }
@@ -553,13 +564,13 @@ struct FlushGuard<'a>(&'a Inner);
 impl Drop for FlushGuard<'_> {
     fn drop(&mut self) {
         self.0.flushing.set(false);
-        self.0.shared.end_flush();
+        self.0.tasks.shared().end_flush();
     }
 }
 
 impl Inner {
     fn has_ready(&self) -> bool {
-        self.shared.has_ready() || !self.spawned.borrow().is_empty()
+        self.tasks.shared().has_ready() || !self.spawned.borrow().is_empty()
     }
 
     /// Counts a flush or a frame start; now and then, gives back what the buffers hold beyond the recent load.
@@ -567,22 +578,16 @@ impl Inner {
         if !self.trim_clock.tick() {
             return;
         }
-        // Only task references and vacant slots are freed here: no user code runs.
-        let rule = {
-            let Ok(mut table) = self.table.try_borrow_mut() else {
-                return;
-            };
-            let rule = TrimRule::for_peak(table.take_peak());
-            table.trim(rule);
-            rule
-        };
+        // Only buffers of task references are shrunk here: no reference is dropped, no user code runs.
+        let rule = TrimRule::for_peak(self.tasks.take_peak());
+        self.tasks.trim(rule);
         if let Ok(mut batch) = self.spare_batch.try_borrow_mut() {
             rule.shrink(&mut batch);
         }
         if let Ok(mut spawned) = self.spawned.try_borrow_mut() {
             rule.shrink(&mut spawned);
         }
-        self.shared.trim_queues(rule);
+        self.tasks.shared().trim_queues(rule);
     }
 
     /// Whether a flush that has run `rounds` rounds may run another: the frame has rounds left, or, without
@@ -603,135 +608,56 @@ impl Inner {
 
     /// Polls or cancels one task popped from the ready queue. Returns whether a future was polled.
     fn run(&self, task: TaskRef) -> bool {
-        let (mut cell, waker, cancel, spawned_at, name) = {
-            let mut table = self.table.borrow_mut();
-            let Some(entry) = table.get_mut(task) else {
-                return false; // Released since it was queued.
-            };
-            if entry.phase != Phase::Idle {
+        task.unqueue();
+        let (state, run) = task.state().begin_run();
+        task.set_state(state);
+        match run {
+            Run::Skip => return false,
+            Run::Cancel => {
+                self.tasks.cancel_now(&task);
                 return false;
             }
-            entry.wake_state.clear_queued();
-            let cancel = entry.cancel_requested;
-            entry.phase = if cancel { Phase::Cancelling } else { Phase::Running };
-            let cell = entry.cell.take().expect("an Idle task holds its future");
-            // Lent to the poll and put back after it (nothing reads it while the task runs): no clone.
-            let waker = std::mem::replace(&mut entry.waker, Waker::noop().clone());
-            (cell, waker, cancel, entry.spawned_at, entry.name.clone())
-        };
-        if cancel {
-            drop(waker);
-            self.cancel_now(task, cell, spawned_at, name);
-            return false;
+            Run::Poll => {}
         }
-
-        let mut cx = Context::from_waker(&waker);
-        let polled = catch_unwind(AssertUnwindSafe(|| cell.as_mut().poll(&mut cx)));
-        if matches!(polled, Ok(Poll::Pending)) {
-            if let Some(entry) = self.table.borrow_mut().get_mut(task) {
-                entry.waker = waker;
-            }
-        } else {
-            drop(waker);
-        }
-        match polled {
-            Ok(Poll::Ready(())) => self.finish(task, cell),
+        let mut gone = false;
+        match catch_unwind(AssertUnwindSafe(|| task.poll(&mut gone))) {
+            Ok(Poll::Ready(())) => self.tasks.finish(&task, Outcome::Value, None),
             Ok(Poll::Pending) => {
-                let cancel = {
-                    let mut table = self.table.borrow_mut();
-                    let entry = table.get_mut(task).expect("a Running task keeps its slot");
-                    if entry.cancel_requested || self.closed.get() {
-                        entry.phase = Phase::Cancelling;
-                        Some(cell)
-                    } else {
-                        entry.phase = Phase::Idle;
-                        entry.cell = Some(cell);
-                        None
-                    }
-                };
-                if let Some(cell) = cancel {
-                    self.cancel_now(task, cell, spawned_at, name);
+                let (state, next) = task.state().end_poll(self.tasks.is_closed());
+                task.set_state(state);
+                if next == AfterPending::Cancel {
+                    self.tasks.cancel_now(&task);
                 }
             }
             Err(payload) => {
-                let report = PanicReport { message: payload_message(&*payload), spawned_at, name: name.clone() };
+                let message = payload_message(&*payload);
                 quietly_drop(payload);
-                self.report(&report);
-                let error = JoinError::panicked(report.message, spawned_at).named(name);
-                self.fail(&mut cell, error);
-                self.finish(task, cell);
+                let name = self.tasks.name(&task);
+                self.tasks.report(&PanicReport { message: message.clone(), spawned_at: task.spawned_at(), name });
+                let (state, _) = task.state().end_poll(true);
+                task.set_state(state);
+                if !gone && let Err(payload) = catch_unwind(AssertUnwindSafe(|| task.drop_future())) {
+                    let message =
+                        format!("a task's future panicked while being dropped: {}", payload_message(&*payload));
+                    quietly_drop(payload);
+                    let name = self.tasks.name(&task);
+                    self.tasks.report(&PanicReport { message, spawned_at: task.spawned_at(), name });
+                }
+                self.tasks.finish(&task, Outcome::Panicked, Some(message));
             }
         }
         true
     }
 
-    /// Drops a future taken out for cancellation and finishes the task as cancelled.
-    fn cancel_now(
-        &self,
-        task: TaskRef,
-        mut cell: Pin<Box<dyn RawTask>>,
-        spawned_at: &'static Location<'static>,
-        name: Option<Arc<str>>,
-    ) {
-        let error = JoinError::cancelled(spawned_at).named(name);
-        self.fail(&mut cell, error);
-        self.finish(task, cell);
-    }
-
-    /// Drops the future inside `cell`, recording `error` as the outcome. A panicking destructor is reported,
-    /// never propagated.
-    fn fail(&self, cell: &mut Pin<Box<dyn RawTask>>, error: JoinError) {
-        let spawned_at = error.spawned_at();
-        let name = error.name().map(Arc::from);
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| cell.as_mut().fail(error))) {
-            let message = format!("a task's future panicked while being dropped: {}", payload_message(&*payload));
-            quietly_drop(payload);
-            self.report(&PanicReport { message, spawned_at, name });
-        }
-    }
-
-    /// Moves a task whose future is gone to Finished, or releases it if nobody will ask for the outcome.
-    fn finish(&self, task: TaskRef, cell: Pin<Box<dyn RawTask>>) {
-        let (released, join_waker) = {
-            let mut table = self.table.borrow_mut();
-            let Some(entry) = table.get_mut(task) else {
-                drop(table);
-                quietly_drop(cell);
-                return;
-            };
-            entry.wake_state.retire();
-            entry.phase = Phase::Finished;
-            if entry.detached || self.closed.get() {
-                let mut released = table.remove(task).expect("the entry was just found");
-                released.cell = Some(cell);
-                (Some(released), None)
-            } else {
-                entry.cell = Some(cell);
-                (None, entry.join_waker.take())
+    /// Drops a task at shutdown: an Idle one's future (as a cancellation), then the task itself.
+    fn drop_task(&self, task: &TaskRef) {
+        match task.state().begin_drop() {
+            Some(state) => {
+                task.set_state(state);
+                self.tasks.cancel_now(task); // finished while closed: released too
             }
-        };
-        if let Some(entry) = released {
-            self.release(entry);
-        }
-        if let Some(waker) = join_waker {
-            waker.wake();
-        }
-    }
-
-    /// Drops a released entry outside every borrow: its future or unobserved output may run any code.
-    pub(crate) fn release(&self, mut entry: Entry) {
-        let spawned_at = entry.spawned_at;
-        let name = entry.name.clone();
-        // Whoever awaits the handle must get to see that the task is gone (it reads a cancellation).
-        let join_waker = entry.join_waker.take();
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(entry))) {
-            let message =
-                format!("a task's future or output panicked while being dropped: {}", payload_message(&*payload));
-            quietly_drop(payload);
-            self.report(&PanicReport { message, spawned_at, name });
-        }
-        if let Some(waker) = join_waker {
-            waker.wake();
+            None if matches!(task.state().phase(), crate::task::Phase::Finished(_)) => self.tasks.release(task),
+            None => {}
         }
     }
 
@@ -748,43 +674,24 @@ impl Inner {
         // Not `then_some`: a `DropLoop` made and discarded would end the running loop in its destructor.
         (!self.in_drop_loop.replace(true)).then(|| DropLoop { inner: self, dropped: 0, leaked: 0 })
     }
-
-    /// Hands a panic report to the host; a host that panics itself is not allowed to lose tasks.
-    fn report(&self, report: &PanicReport) {
-        quietly_drop(catch_unwind(AssertUnwindSafe(|| self.shared.host().report_panic(report))));
-    }
-
-    /// Requests cancellation of `task`; see the state machine in the `task_table` module.
-    pub(crate) fn cancel(&self, task: TaskRef) {
-        let waker = {
-            let mut table = self.table.borrow_mut();
-            let Some(entry) = table.get_mut(task) else {
-                return;
-            };
-            match entry.phase {
-                Phase::Idle | Phase::Running if !entry.cancel_requested => {
-                    entry.cancel_requested = true;
-                    (entry.phase == Phase::Idle).then(|| entry.waker.clone())
-                }
-                _ => None,
-            }
-        };
-        // An Idle task is queued so that the next flush drops it; a Running one is dropped when its poll returns.
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-    }
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
         // Nobody can reach this executor any more (handles hold weak references), so destructors that try to
         // spawn, cancel or await here find it gone.
-        self.closed.set(true);
-        self.shared.close();
-        let entries = self.table.get_mut().drain();
-        for entry in entries {
-            self.release(entry);
+        self.tasks.close();
+        drop(std::mem::take(self.spawned.get_mut()));
+        drop(std::mem::take(self.spare_batch.get_mut()));
+        for task in self.tasks.drain() {
+            match task.state().begin_drop() {
+                Some(state) => {
+                    task.set_state(state);
+                    self.tasks.cancel_now(&task);
+                }
+                None if matches!(task.state().phase(), crate::task::Phase::Finished(_)) => self.tasks.release(&task),
+                None => {}
+            }
         }
     }
 }
@@ -824,7 +731,7 @@ impl DropLoop<'_> {
             if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(future))) {
                 let message = format!("a task's future panicked while being dropped: {}", payload_message(&*payload));
                 quietly_drop(payload);
-                self.inner.report(&PanicReport { message, spawned_at, name });
+                self.inner.tasks.report(&PanicReport { message, spawned_at, name });
             }
         }
     }
@@ -838,7 +745,7 @@ impl DropLoop<'_> {
              spawning another from its destructor, so the executor ended the chain by leaking the {leaked} left \
              (never dropped). Do not spawn from Drop during shutdown: check `Executor::is_shut_down()` first"
         );
-        self.inner.report(&PanicReport { message, spawned_at, name });
+        self.inner.tasks.report(&PanicReport { message, spawned_at, name });
     }
 }
 
@@ -847,9 +754,4 @@ impl Drop for DropLoop<'_> {
         // Nothing is left parked: every path that parks a future runs `drop_refused` afterwards.
         self.inner.in_drop_loop.set(false);
     }
-}
-
-/// Drops a value, swallowing a panic from its destructor (used for panic payloads and leftovers).
-fn quietly_drop<T>(value: T) {
-    let _ = catch_unwind(AssertUnwindSafe(|| drop(value)));
 }

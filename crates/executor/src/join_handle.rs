@@ -4,11 +4,12 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::Location;
 use std::pin::Pin;
-use std::rc::Weak;
+use std::rc::{Rc, Weak};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use crate::executor::Inner;
-use crate::task_table::{Entry, Phase, TaskRef};
+use crate::task::{Phase, TaskRef};
+use crate::tasks::Tasks;
 use crate::{CancelHandle, JoinError};
 
 /// The right to await a task's outcome, and to cancel it.
@@ -37,10 +38,12 @@ use crate::{CancelHandle, JoinError};
 /// ```
 #[must_use = "dropping a JoinHandle detaches the task; call `.detach()` to say so, or `.cancel_on_drop()`"]
 pub struct JoinHandle<T> {
-    executor: Weak<Inner>,
-    task: TaskRef,
+    tasks: Weak<Tasks>,
+    /// `None` once the outcome was taken, or for a spawn refused after shutdown.
+    task: Option<TaskRef>,
     spawned_at: &'static Location<'static>,
-    name: Option<std::sync::Arc<str>>,
+    name: Option<Arc<str>>,
+    /// The outcome was returned; polling again is a bug.
     consumed: bool,
     _output: PhantomData<(T, *const ())>,
 }
@@ -48,13 +51,23 @@ pub struct JoinHandle<T> {
 impl<T> Unpin for JoinHandle<T> {}
 
 impl<T: 'static> JoinHandle<T> {
-    pub(crate) fn new(
-        executor: Weak<Inner>,
-        task: TaskRef,
-        spawned_at: &'static Location<'static>,
-        name: Option<std::sync::Arc<str>>,
-    ) -> Self {
-        Self { executor, task, spawned_at, name, consumed: false, _output: PhantomData }
+    pub(crate) fn new(tasks: Weak<Tasks>, task: TaskRef, name: Option<Arc<str>>) -> Self {
+        let spawned_at = task.spawned_at();
+        Self { tasks, task: Some(task), spawned_at, name, consumed: false, _output: PhantomData }
+    }
+
+    /// The handle of a spawn refused after shutdown: it reports a cancellation.
+    pub(crate) fn refused(spawned_at: &'static Location<'static>, name: Option<Arc<str>>) -> Self {
+        Self { tasks: Weak::new(), task: None, spawned_at, name, consumed: false, _output: PhantomData }
+    }
+
+    /// The live set the task is in, if the task is still in it.
+    fn live(&self) -> Option<(Rc<Tasks>, &TaskRef)> {
+        let task = self.task.as_ref()?;
+        if task.state().phase() == Phase::Released {
+            return None;
+        }
+        Some((self.tasks.upgrade()?, task))
     }
 
     /// The task's name, if it was spawned with one.
@@ -92,11 +105,8 @@ impl<T: 'static> JoinHandle<T> {
     /// assert!(handle.is_finished());
     /// ```
     pub fn cancel(&self) {
-        if self.consumed {
-            return;
-        }
-        if let Some(inner) = self.executor.upgrade() {
-            inner.cancel(self.task);
+        if let Some((tasks, task)) = self.live() {
+            tasks.cancel(task);
         }
     }
 
@@ -116,14 +126,7 @@ impl<T: 'static> JoinHandle<T> {
     /// assert!(handle.is_finished());
     /// ```
     pub fn is_finished(&self) -> bool {
-        if self.consumed {
-            return true;
-        }
-        let Some(inner) = self.executor.upgrade() else {
-            return true;
-        };
-        let mut table = inner.table.borrow_mut();
-        table.get_mut(self.task).is_none_or(|entry| entry.phase == Phase::Finished)
+        self.task.as_ref().is_none_or(|task| matches!(task.state().phase(), Phase::Finished(_) | Phase::Released))
     }
 
     /// A cloneable handle that can cancel the task (but not await it), for code that must stop the task
@@ -141,7 +144,7 @@ impl<T: 'static> JoinHandle<T> {
     /// # drop(canceller);
     /// ```
     pub fn cancel_handle(&self) -> CancelHandle {
-        CancelHandle::new(self.executor.clone(), self.task)
+        CancelHandle::new(self.tasks.clone(), self.task.clone())
     }
 
     /// Where the task was spawned.
@@ -198,72 +201,40 @@ impl<T: 'static> Future for JoinHandle<T> {
     ///
     /// If polled again after it returned `Ready`.
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        assert!(!self.consumed, "JoinHandle polled after it already returned the task's outcome");
-        let spawned_at = self.spawned_at;
-        let name = self.name.clone();
-        let cancelled = move || Poll::Ready(Err(JoinError::cancelled(spawned_at).named(name)));
-        let Some(inner) = self.executor.upgrade() else {
-            self.consumed = true;
-            return cancelled();
-        };
-        let mut output: Option<Result<T, JoinError>> = None;
-        let released: Option<Entry> = {
-            let mut table = inner.table.borrow_mut();
-            match table.get_mut(self.task) {
-                None => None,
-                Some(entry) if entry.phase == Phase::Finished => {
-                    let cell = entry.cell.as_mut().expect("a Finished task holds its outcome");
-                    cell.as_mut().take_output(&mut output);
-                    table.remove(self.task)
-                }
-                Some(entry) => {
-                    let replaced = match &mut entry.join_waker {
-                        Some(waker) if waker.will_wake(cx.waker()) => None,
-                        slot => slot.replace(cx.waker().clone()),
-                    };
-                    drop(table);
-                    // A foreign waker's destructor may spawn or cancel: it runs with the table no longer borrowed.
-                    drop(replaced);
-                    return Poll::Pending;
-                }
+        let this = &mut *self;
+        assert!(!this.consumed, "JoinHandle polled after it already returned the task's outcome");
+        let live = this.task.as_ref().map(|task| task.state().phase()).zip(this.tasks.upgrade());
+        let (phase, tasks) = match live {
+            Some((phase, tasks)) if phase != Phase::Released => (phase, tasks),
+            // Refused after shutdown, released by a shutdown, or the executor is gone: a cancellation.
+            _ => {
+                this.consumed = true;
+                this.task = None;
+                return Poll::Ready(Err(JoinError::cancelled(this.spawned_at).named(this.name.clone())));
             }
         };
-        if let Some(entry) = released {
-            inner.release(entry);
+        if let Phase::Finished(outcome) = phase {
+            let task = this.task.take().expect("checked above");
+            this.consumed = true;
+            return Poll::Ready(tasks.take_outcome(&task, outcome));
         }
-        self.consumed = true;
-        match output {
-            Some(outcome) => Poll::Ready(outcome),
-            None => cancelled(), // Released by a shutdown.
-        }
+        let task = this.task.as_ref().expect("checked above");
+        // A foreign waker's destructor may spawn or cancel: it runs with nothing borrowed.
+        drop(tasks.set_join_waker(task, cx.waker()));
+        Poll::Pending
     }
 }
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
-        if self.consumed {
+        let Some(task) = self.task.take() else {
+            return;
+        };
+        if task.state().phase() == Phase::Released {
             return;
         }
-        let Some(inner) = self.executor.upgrade() else {
-            return;
-        };
-        let (released, join_waker) = {
-            let Ok(mut table) = inner.table.try_borrow_mut() else {
-                return; // Only possible while the executor itself is being torn down.
-            };
-            match table.get_mut(self.task) {
-                None => (None, None),
-                Some(entry) if entry.phase == Phase::Finished => (table.remove(self.task), None),
-                Some(entry) => {
-                    entry.detached = true;
-                    (None, entry.join_waker.take())
-                }
-            }
-        };
-        // Both may run user code (a foreign waker's destructor, a future or an output): outside the borrow.
-        drop(join_waker);
-        if let Some(entry) = released {
-            inner.release(entry);
+        if let Some(tasks) = self.tasks.upgrade() {
+            tasks.detach(&task);
         }
     }
 }

@@ -7,12 +7,15 @@
 //! # Shape
 //!
 //! ```text
-//! spawn(fut) ──► task table ──(waker, any thread)──► ready queue ──► Executor::flush ──► poll
-//!                  │                                      │
-//!                  └── JoinHandle<T> (await / cancel)     └── Host::request_flush ("flush soon")
+//! spawn(fut) ──► task (one allocation) ──(waker, any thread)──► ready queue ──► Executor::flush ──► poll
+//!                  │                                                │
+//!                  └── JoinHandle<T> (await / cancel)               └── Host::request_flush ("flush soon")
 //! ```
 //!
-//! - The private `task_table` module owns the task state machine; its module docs describe it.
+//! - A task is one allocation: header, future and (once the future is gone) output, in the private `task`
+//!   module, whose `state` submodule is the task state machine. The private `tasks` module is the set of live
+//!   tasks that shutdown walks, and every step of a task's life that runs user code; the executor and the
+//!   handles both go through it.
 //! - The ready queue is the only part other threads touch; a task is queued at most once at a time, so many
 //!   wakes before a flush cost one poll, and no wake allocates.
 //! - [`Executor::flush`] polls ready tasks in rounds, under a round budget per frame (the host marks frames with
@@ -51,10 +54,9 @@ mod join_error;
 mod join_handle;
 mod memory;
 mod panic_report;
-mod raw_task;
 mod ready_queue;
-mod task_table;
-mod vacant_slots;
+mod task;
+mod tasks;
 
 pub use cancel_handle::CancelHandle;
 pub use executor::{DEFAULT_ROUND_BUDGET, Executor, FlushOutcome, REFUSED_DROP_LIMIT};

@@ -1,9 +1,9 @@
 //! Giving memory back after a burst.
 //!
-//! A burst (a hundred thousand tasks spawned in one frame, say) grows the task table, its set of vacant slots
-//! and the queues of task references to fit it, and a `Vec` never shrinks on its own: a million tasks once left about
-//! 110 MiB behind until shutdown. So the executor checks now and then whether its buffers are far larger than
-//! its recent load, and gives the excess back.
+//! A burst (a hundred thousand tasks spawned in one frame, say) grows the set of live tasks and the queues of
+//! task references to fit it, and a `Vec` never shrinks on its own: a million tasks once left about 110 MiB
+//! behind until shutdown. So the executor checks now and then whether its buffers are far larger than its
+//! recent load, and gives the excess back. (A task's own allocation is freed when the task ends.)
 //!
 //! - **When**: every [`TRIM_INTERVAL`] *ticks*. A tick is a call to `Executor::flush` (not a re-entrant one)
 //!   or to `Executor::start_frame`, so a host that marks every frame gets the memory back even once nothing is
@@ -15,13 +15,8 @@
 //!   and `FLOOR`. The gap between the two factors is the hysteresis: after shrinking, a buffer grows again only
 //!   if the load more than doubles, and shrinks again only if it halves, so a load that stays within a factor
 //!   of two of itself never reallocates. The queues of task references hold at most about one entry per task,
-//!   so they follow the same peak.
-//! - **The task table** can only give back the vacant slots past its last occupied one: a task's slot index is
-//!   part of every reference to it (wakers, handles), so a live task cannot move. To keep the tail vacant, a
-//!   new task takes the lowest vacant slot (the `vacant_slots` module), and the live tasks gather at the front
-//!   once a burst is over; a
-//!   long-lived task that took a slot near the end during the burst holds the table at that length until it
-//!   ends. How a stale reference stays harmless when its slot is given back is in the `task_table` module.
+//!   so they follow the same peak. The set of live tasks stays dense (a task that ends takes the last one's
+//!   place), so it can always shrink to its load.
 //!
 //! So the memory of a burst comes back between one and two intervals after its last task ended.
 
@@ -35,10 +30,8 @@ pub(crate) const TRIM_INTERVAL: u32 = 64;
 #[doc(hidden)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Capacities {
-    /// Slots of the task table.
+    /// The set of live tasks (in tasks).
     pub tasks: usize,
-    /// The task table's set of vacant slots (in slots it can describe).
-    pub free_slots: usize,
     /// The batch that a flush polls.
     pub batch: usize,
     /// Tasks spawned since the last flush took them.

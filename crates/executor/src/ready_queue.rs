@@ -1,7 +1,8 @@
 //! The ready queue: the only part of the executor that other threads touch.
 //!
-//! Every task owns one [`TaskWaker`]. Waking it, from any thread, pushes the task's [`TaskRef`] here unless the
-//! task is already queued; the executor drains the queue in [`Executor::flush`](crate::Executor::flush).
+//! Waking a task, from any thread, pushes a reference to it here unless the task is already queued (the task's
+//! *queued* bit, see the `task` module); the executor drains the queue in
+//! [`Executor::flush`](crate::Executor::flush).
 //!
 //! Who may touch what:
 //! - `ready`: any thread, under the mutex. `has_ready`: set by whoever queues a task, cleared by the
@@ -12,19 +13,19 @@
 //! - `flushing` and `flush_requested`: only the executor's thread (atomics only so that `Shared` is `Sync`).
 //! - `remote_requested`: any thread sets it, the executor's thread clears it when a flush starts.
 //! - `closed`: set once by the executor's thread at shutdown; after that every wake is a no-op.
-//! - `TaskWaker::queued`: set by whoever enqueues the task, cleared by the executor right before it polls the
-//!   task. While it is set, further wakes cost one atomic swap and nothing else, so N wakes before a flush
-//!   cause exactly one poll.
+//! - a task's queued bit: set by whoever enqueues the task, cleared by the executor right before it polls the
+//!   task. While it is set, further wakes cost one atomic operation and nothing else, so N wakes before a
+//!   flush cause exactly one poll.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::Wake;
+use std::task::Waker;
 use std::thread::{self, ThreadId};
 
 use crate::Host;
 use crate::memory::TrimRule;
-use crate::task_table::TaskRef;
+use crate::task::TaskRef;
 
 pub(crate) struct Shared {
     ready: Mutex<Vec<TaskRef>>,
@@ -100,51 +101,99 @@ impl Shared {
         self.local_lane.store(claimed, Ordering::Relaxed);
     }
 
-    /// Queues `task` on the local lane if this executor holds it; false if it must take the mutex.
-    fn push_local(&self, task: TaskRef) -> bool {
-        self.local_lane.load(Ordering::Relaxed)
-            && LOCAL_LANE
-                .try_with(|lane| match lane.try_borrow_mut() {
-                    Ok(mut lane) if lane.holder == self as *const Self as usize => {
-                        lane.ready.push(task);
-                        true
-                    }
-                    _ => false,
-                })
-                .unwrap_or(false)
+    /// Queues `task` on the local lane if this executor holds it; otherwise gives it back (then it goes through
+    /// the mutex).
+    fn push_local(&self, task: TaskRef) -> Option<TaskRef> {
+        if !self.local_lane.load(Ordering::Relaxed) {
+            return Some(task);
+        }
+        let mut task = Some(task);
+        let _ = LOCAL_LANE.try_with(|lane| {
+            if let Ok(mut lane) = lane.try_borrow_mut()
+                && lane.holder == self as *const Self as usize
+            {
+                lane.ready.extend(task.take());
+            }
+        });
+        task
     }
 
-    pub(crate) fn schedule(&self, task: TaskRef) {
-        if self.closed.load(Ordering::Acquire) {
+    /// Puts `task` (a queue entry: the task's queued bit is set for it) on the ready queue of its executor, and
+    /// makes sure a flush will come. After shutdown the entry is dropped.
+    pub(crate) fn schedule(task: TaskRef) {
+        // Held for the whole call: once the entry is queued, the executor may drop the task (and, from another
+        // thread's point of view, itself) at any moment.
+        let shared = task.shared().clone();
+        if shared.closed.load(Ordering::Acquire) {
             return;
         }
-        let on_owner_thread = self.on_owner_thread();
-        if on_owner_thread && self.push_local(task) {
-            self.has_ready.store(true, Ordering::Release);
-        } else {
-            let mut ready = self.lock();
-            ready.push(task);
-            self.has_ready.store(true, Ordering::Release);
+        let on_owner_thread = shared.on_owner_thread();
+        let task = if on_owner_thread { shared.push_local(task) } else { Some(task) };
+        if let Some(task) = task {
+            shared.lock().push(task);
         }
+        shared.has_ready.store(true, Ordering::Release);
         if on_owner_thread {
-            // A flush in progress picks the task up in its next round; otherwise ask for one flush.
-            if !self.flushing.load(Ordering::Relaxed) && !self.flush_requested.swap(true, Ordering::Relaxed) {
-                self.host.request_flush();
-            }
-        } else if !self.remote_requested.swap(true, Ordering::AcqRel) {
-            self.host.request_flush_from_other_thread();
+            shared.request_local_flush();
+        } else if !shared.remote_requested.swap(true, Ordering::AcqRel) {
+            shared.host.request_flush_from_other_thread();
         }
     }
 
-    /// Moves every queued task into `batch` (which must be empty), keeping both allocations alive.
+    /// Wakes every waker in `wakers` (emptying it, keeping its memory), taking a shortcut for the tasks of the
+    /// executor that holds this thread's local lane: one borrow of the lane and one flush request for the whole
+    /// batch, instead of a thread check, a borrow and a request per task. Other wakers are woken one by one.
+    pub(crate) fn wake_all(wakers: &mut Vec<Waker>) {
+        let mut foreign = Vec::new();
+        let mut requester: Option<Arc<Shared>> = None;
+        let _ = LOCAL_LANE.try_with(|lane| {
+            let Ok(mut lane) = lane.try_borrow_mut() else {
+                return;
+            };
+            let holder = lane.holder;
+            if holder == 0 {
+                return;
+            }
+            // Only reference counts change in here: no user code runs while the lane is borrowed.
+            for waker in wakers.drain(..) {
+                if TaskRef::executor_of(&waker) != Some(holder) {
+                    foreign.push(waker);
+                } else if let Some(entry) = TaskRef::queue_from_waker(waker) {
+                    if requester.is_none() {
+                        requester = Some(entry.shared().clone());
+                    }
+                    lane.ready.push(entry);
+                }
+            }
+        });
+        if let Some(shared) = requester
+            && !shared.closed.load(Ordering::Acquire)
+        {
+            shared.has_ready.store(true, Ordering::Release);
+            shared.request_local_flush();
+        }
+        for waker in foreign.into_iter().chain(wakers.drain(..)) {
+            waker.wake();
+        }
+    }
+
+    /// Asks the host for a flush on behalf of a wake on the executor's thread, unless one runs or is requested.
+    fn request_local_flush(&self) {
+        // A flush in progress picks the task up in its next round; otherwise ask for one flush.
+        if !self.flushing.load(Ordering::Relaxed) && !self.flush_requested.swap(true, Ordering::Relaxed) {
+            self.host.request_flush();
+        }
+    }
+
     /// Asks the host for a flush on behalf of work queued on the owner thread outside this queue (new tasks),
-    /// unless one is already requested or running.
+    /// unless one is already requested.
     pub(crate) fn request_flush_here(&self) {
         if !self.flush_requested.swap(true, Ordering::Relaxed) {
             self.host.request_flush();
         }
     }
 
+    /// Moves every queued task into `batch` (which must be empty), keeping both allocations alive.
     pub(crate) fn take_ready(&self, batch: &mut Vec<TaskRef>) {
         debug_assert!(batch.is_empty());
         {
@@ -211,53 +260,18 @@ impl Shared {
         drop(drained);
         if self.local_lane.swap(false, Ordering::Relaxed) {
             let address = self as *const Self as usize;
-            let _ = LOCAL_LANE.try_with(|lane| {
-                if let Ok(mut lane) = lane.try_borrow_mut()
-                    && lane.holder == address
-                {
-                    lane.holder = 0;
-                    lane.ready.clear();
+            let released = LOCAL_LANE.try_with(|lane| {
+                let Ok(mut lane) = lane.try_borrow_mut() else {
+                    return Vec::new();
+                };
+                if lane.holder != address {
+                    return Vec::new();
                 }
+                lane.holder = 0;
+                std::mem::take(&mut lane.ready)
             });
+            // Dropped outside the borrow: a last reference frees a task, and with it perhaps a host.
+            drop(released);
         }
-    }
-}
-
-/// The waker of one task. Cloning a task's `Waker` clones an `Arc` of this; waking allocates nothing.
-pub(crate) struct TaskWaker {
-    queued: AtomicBool,
-    task: TaskRef,
-    shared: Arc<Shared>,
-}
-
-impl TaskWaker {
-    /// A waker for a task that is already on the ready queue.
-    pub(crate) fn new_queued(task: TaskRef, shared: Arc<Shared>) -> Self {
-        Self { queued: AtomicBool::new(true), task, shared }
-    }
-
-    /// Called by the executor right before polling: wakes from now on must queue the task again.
-    pub(crate) fn clear_queued(&self) {
-        // A swap, not a store: reading the flag with Acquire synchronises with the Release of every wake that
-        // found it set, so the poll that follows sees what those wakers published before waking.
-        self.queued.swap(false, Ordering::AcqRel);
-    }
-
-    /// Called when the task finished: from now on every wake is a no-op that never touches the queue.
-    pub(crate) fn retire(&self) {
-        self.queued.store(true, Ordering::SeqCst);
-    }
-}
-
-impl Wake for TaskWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        if self.queued.swap(true, Ordering::AcqRel) {
-            return; // Already queued (or retired): the coming poll observes whatever this wake announces.
-        }
-        self.shared.schedule(self.task);
     }
 }

@@ -279,7 +279,7 @@ fn task_that_shuts_the_executor_down_wakes_the_waiter_of_its_own_handle() {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// A join waker's destructor may re-enter the executor: it runs outside every borrow of the task table
+// A join waker's destructor may re-enter the executor: it runs outside every borrow of the executor's state
 
 #[test]
 fn replacing_a_join_waker_whose_destructor_spawns_does_not_panic() {

@@ -193,7 +193,7 @@ fn output_destructor_panic_of_a_detached_task_is_reported_and_not_propagated() {
 
     assert_eq!(
         trace.take(),
-        [panic_reported("a task's future or output panicked while being dropped: output boom", file!(), spawn_line)]
+        [panic_reported("a task's output panicked while being dropped: output boom", file!(), spawn_line)]
     );
     assert_eq!(outcome.polls, 1);
     assert_eq!(executor.task_count(), 0);
@@ -211,7 +211,7 @@ fn output_destructor_panic_when_dropping_a_finished_handle_is_reported_and_not_p
 
     assert_eq!(
         trace.take(),
-        [panic_reported("a task's future or output panicked while being dropped: output boom", file!(), spawn_line)]
+        [panic_reported("a task's output panicked while being dropped: output boom", file!(), spawn_line)]
     );
     assert_eq!(executor.task_count(), 0);
 }

@@ -7,6 +7,8 @@
 
 use std::task::Waker;
 
+use godot_tasks_executor::Executor;
+
 /// The reused vector; lives in a service's registry.
 #[derive(Default)]
 pub(crate) struct WakeBuffer(Vec<Waker>);
@@ -27,9 +29,10 @@ impl WakeBuffer {
 
 /// Wakes `wakers` (outside any borrow), then hands the emptied vector to `keep`, which gives it back to its
 /// registry's buffer.
+///
+/// The runtime's own tasks are queued as one batch (see [`Executor::wake_all`]): the frame waiters of a whole
+/// frame, or every task awaiting one emission, cost one flush request, not one waker call each.
 pub(crate) fn wake_all(mut wakers: Vec<Waker>, keep: impl FnOnce(Vec<Waker>)) {
-    for waker in wakers.drain(..) {
-        waker.wake();
-    }
+    Executor::wake_all(&mut wakers);
     keep(wakers);
 }

@@ -16,8 +16,8 @@ pub fn allocations() -> usize {
     ALLOCATIONS.load(Ordering::Relaxed)
 }
 
-// SAFETY: forwards every call unchanged to the system allocator; counting has no effect on the memory.
 #[allow(unsafe_code)] // The one exception: a counting allocator needs `unsafe impl GlobalAlloc`.
+// SAFETY: forwards every call unchanged to the system allocator; counting has no effect on the memory.
 unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);

@@ -1,0 +1,299 @@
+//! The executor's live tasks: the set that shutdown walks, the side table of what few tasks need, and every
+//! step of a task's life on the executor's thread that runs user code (dropping a future or an output,
+//! waking whoever awaits the task).
+//!
+//! The executor and the handles both act on tasks through this module and the state machine in
+//! `task::state`; neither touches a task's state on its own.
+//!
+//! # Borrowing
+//!
+//! Every `RefCell` borrow here is short and runs no user code: a future, an output, a waker or a panic payload
+//! leaves the borrow before it is dropped or woken, because its destructor may spawn, cancel or await, and each
+//! of those borrows again.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::task::Waker;
+
+use crate::memory::TrimRule;
+use crate::panic_report::{PanicReport, payload_message};
+use crate::ready_queue::Shared;
+use crate::task::{AfterFinish, Outcome, Phase, TaskRef};
+use crate::{JoinError, task};
+
+/// What a few tasks need and most do not, kept out of the task's own allocation.
+#[derive(Default)]
+struct Extras {
+    name: Option<Arc<str>>,
+    /// The waker of whoever awaits the task's `JoinHandle`.
+    join_waker: Option<Waker>,
+    /// The message of the panic the task ended with, until its handle takes it.
+    panic: Option<String>,
+}
+
+pub(crate) struct Tasks {
+    /// Every task that is not Released, each at the index its state records (its slot).
+    live: RefCell<Vec<TaskRef>>,
+    extras: RefCell<HashMap<usize, Extras>>,
+    /// The most tasks held at once since the last `take_peak`.
+    peak: Cell<usize>,
+    closed: Cell<bool>,
+    shared: Arc<Shared>,
+}
+
+impl Tasks {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        Self {
+            live: RefCell::new(Vec::new()),
+            extras: RefCell::new(HashMap::new()),
+            peak: Cell::new(0),
+            closed: Cell::new(false),
+            shared,
+        }
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.get()
+    }
+
+    pub(crate) fn close(&self) {
+        self.closed.set(true);
+        self.shared.close();
+    }
+
+    /// How many tasks are live (not Released).
+    pub(crate) fn len(&self) -> usize {
+        self.live.borrow().len()
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.live.borrow().capacity()
+    }
+
+    /// The most tasks held at once since the previous call.
+    pub(crate) fn take_peak(&self) -> usize {
+        self.peak.replace(self.len())
+    }
+
+    pub(crate) fn trim(&self, rule: TrimRule) {
+        if let Ok(mut live) = self.live.try_borrow_mut() {
+            rule.shrink(&mut live);
+        }
+        if let Ok(mut extras) = self.extras.try_borrow_mut()
+            && rule.too_large(extras.capacity())
+        {
+            extras.shrink_to(rule.target());
+        }
+    }
+
+    /// Adds a new task (the reference is the set's own), with its name if it has one.
+    pub(crate) fn insert(&self, task: TaskRef, name: Option<Arc<str>>) {
+        let mut live = self.live.borrow_mut();
+        let slot = live.len();
+        assert!(slot < task::MAX_TASKS, "an executor holds at most {} tasks at once", task::MAX_TASKS);
+        let mut state = task.state().at_slot(slot);
+        if name.is_some() {
+            state = state.with_extras(true);
+            self.extras.borrow_mut().insert(task.key(), Extras { name, ..Extras::default() });
+        }
+        task.set_state(state);
+        live.push(task);
+        self.peak.set(self.peak.get().max(live.len()));
+    }
+
+    /// Every live task whose future can be dropped now (not the one being polled or dropped), for shutdown.
+    pub(crate) fn droppable(&self) -> Vec<TaskRef> {
+        let live = self.live.borrow();
+        live.iter()
+            .filter(|task| matches!(task.state().phase(), Phase::Idle { .. } | Phase::Finished(_)))
+            .cloned()
+            .collect()
+    }
+
+    /// Takes every live task out (when the executor itself is dropped).
+    pub(crate) fn drain(&self) -> Vec<TaskRef> {
+        std::mem::take(&mut *self.live.borrow_mut())
+    }
+
+    /// The task's name, if it has one.
+    pub(crate) fn name(&self, task: &TaskRef) -> Option<Arc<str>> {
+        if !task.state().has_extras() {
+            return None;
+        }
+        self.extras.borrow().get(&task.key()).and_then(|extras| extras.name.clone())
+    }
+
+    /// What the task's handle reports when it did not end with a value.
+    pub(crate) fn error(&self, task: &TaskRef, outcome: Outcome) -> JoinError {
+        let spawned_at = task.spawned_at();
+        let name = self.name(task);
+        let panic = match outcome {
+            Outcome::Panicked if task.state().has_extras() => {
+                self.extras.borrow_mut().get_mut(&task.key()).and_then(|extras| extras.panic.take())
+            }
+            _ => None,
+        };
+        match (outcome, panic) {
+            (Outcome::Panicked, Some(message)) => JoinError::panicked(message, spawned_at),
+            (Outcome::Panicked, None) => JoinError::panicked(String::from("(message already taken)"), spawned_at),
+            _ => JoinError::cancelled(spawned_at),
+        }
+        .named(name)
+    }
+
+    /// Remembers `waker` as the one to wake when the task finishes. Returns the waker it replaced, to be
+    /// dropped by the caller outside every borrow.
+    pub(crate) fn set_join_waker(&self, task: &TaskRef, waker: &Waker) -> Option<Waker> {
+        let mut extras = self.extras.borrow_mut();
+        let entry = extras.entry(task.key()).or_default();
+        task.set_state(task.state().with_extras(true));
+        match &mut entry.join_waker {
+            Some(current) if current.will_wake(waker) => None,
+            slot => slot.replace(waker.clone()),
+        }
+    }
+
+    /// Forgets the waker of whoever awaited the task (its handle was dropped).
+    pub(crate) fn take_join_waker(&self, task: &TaskRef) -> Option<Waker> {
+        if !task.state().has_extras() {
+            return None;
+        }
+        self.extras.borrow_mut().get_mut(&task.key()).and_then(|extras| extras.join_waker.take())
+    }
+
+    /// Requests cancellation (see [`State::request_cancel`]); an Idle task is queued so that the next flush
+    /// drops its future.
+    pub(crate) fn cancel(&self, task: &TaskRef) {
+        let (state, queue) = task.state().request_cancel();
+        task.set_state(state);
+        if queue && let Some(entry) = task.try_queue() {
+            Shared::schedule(entry);
+        }
+    }
+
+    /// Records that the future is gone with `outcome`, then keeps the task for its handle (waking whoever
+    /// awaits it) or releases it. After shutdown every finished task is released.
+    pub(crate) fn finish(&self, task: &TaskRef, outcome: Outcome, panic: Option<String>) {
+        task.retire();
+        let (state, next) = task.state().finish(outcome);
+        task.set_state(state);
+        if next == AfterFinish::Release || self.closed.get() {
+            self.release(task);
+            return;
+        }
+        if let Some(message) = panic {
+            let mut extras = self.extras.borrow_mut();
+            extras.entry(task.key()).or_default().panic = Some(message);
+            task.set_state(task.state().with_extras(true));
+        }
+        if let Some(waker) = self.take_join_waker(task) {
+            waker.wake();
+        }
+    }
+
+    /// Drops the future of a task that is Cancelling, reporting a panic from its destructor, and finishes the
+    /// task as cancelled.
+    pub(crate) fn cancel_now(&self, task: &TaskRef) {
+        debug_assert_eq!(task.state().phase(), Phase::Cancelling);
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| task.drop_future())) {
+            self.report_drop_panic(task, "a task's future panicked while being dropped", payload);
+        }
+        self.finish(task, Outcome::Cancelled, None);
+    }
+
+    /// Takes the outcome of a Finished task for its handle, and releases the task.
+    pub(crate) fn take_outcome<T: 'static>(&self, task: &TaskRef, outcome: Outcome) -> Result<T, JoinError> {
+        let result = match outcome {
+            Outcome::Value => {
+                let mut output: Option<T> = None;
+                task.take_output(&mut output);
+                Ok(output.expect("a task finished with a value holds it"))
+            }
+            _ => Err(self.error(task, outcome)),
+        };
+        task.set_state(task.state().drop_handle());
+        let (extras, removed) = self.unregister(task);
+        drop(extras);
+        drop(removed);
+        result
+    }
+
+    /// Releases a Finished task: takes it out of the live set, drops its output if one is left (reporting a
+    /// panic), and wakes whoever awaited it (they find a cancellation).
+    pub(crate) fn release(&self, task: &TaskRef) {
+        let phase = task.state().phase();
+        debug_assert!(matches!(phase, Phase::Finished(_)), "released a task in phase {phase:?}");
+        let (extras, removed) = self.unregister(task);
+        let extras = extras.unwrap_or_default();
+        // Released already: code that this destructor runs finds the task gone, not half-dropped.
+        if phase == Phase::Finished(Outcome::Value)
+            && let Err(payload) = catch_unwind(AssertUnwindSafe(|| task.drop_output()))
+        {
+            let message = format!("a task's output panicked while being dropped: {}", payload_message(&*payload));
+            quietly_drop(payload);
+            self.report(&PanicReport { message, spawned_at: task.spawned_at(), name: extras.name });
+        }
+        if let Some(waker) = extras.join_waker {
+            waker.wake();
+        }
+        // The set's reference last: it may free the allocation, whose output is gone by now.
+        drop(removed);
+    }
+
+    /// Marks the task Released and takes it out of the live set and the side table. Returns the side table
+    /// entry and the set's reference, for the caller to drop (or use) outside every borrow.
+    fn unregister(&self, task: &TaskRef) -> (Option<Extras>, Option<TaskRef>) {
+        let state = task.state();
+        task.set_state(state.release().with_extras(false));
+        let extras = if state.has_extras() { self.extras.borrow_mut().remove(&task.key()) } else { None };
+        (extras, self.remove(task))
+    }
+
+    /// Takes `task` out of the live set, moving the last task into its slot; returns the set's reference.
+    fn remove(&self, task: &TaskRef) -> Option<TaskRef> {
+        let mut live = self.live.borrow_mut();
+        let slot = task.state().slot();
+        if !live.get(slot).is_some_and(|held| held.same(task)) {
+            return None;
+        }
+        let removed = live.swap_remove(slot);
+        if let Some(moved) = live.get(slot) {
+            moved.set_state(moved.state().at_slot(slot));
+        }
+        Some(removed)
+    }
+
+    /// Reports a panic from a destructor the executor ran.
+    fn report_drop_panic(&self, task: &TaskRef, what: &str, payload: Box<dyn std::any::Any + Send>) {
+        let message = format!("{what}: {}", payload_message(&*payload));
+        quietly_drop(payload);
+        self.report(&PanicReport { message, spawned_at: task.spawned_at(), name: self.name(task) });
+    }
+
+    /// Hands a panic report to the host; a host that panics itself is not allowed to lose tasks.
+    pub(crate) fn report(&self, report: &PanicReport) {
+        quietly_drop(catch_unwind(AssertUnwindSafe(|| self.shared.host().report_panic(report))));
+    }
+
+    /// Detaches the task from its handle; a Finished task is released at once.
+    pub(crate) fn detach(&self, task: &TaskRef) {
+        let (state, next) = task.state().detach();
+        task.set_state(state);
+        let waker = self.take_join_waker(task);
+        if next == AfterFinish::Release {
+            self.release(task);
+        }
+        drop(waker);
+    }
+}
+
+/// Drops a value, swallowing a panic from its destructor (used for panic payloads and leftovers).
+pub(crate) fn quietly_drop<T>(value: T) {
+    let _ = catch_unwind(AssertUnwindSafe(|| drop(value)));
+}
