@@ -97,6 +97,7 @@
 //!
 //! Nothing needs wiring: the runtime attaches itself to the `SceneTree` on first use.
 
+mod arena;
 pub mod gdscript;
 mod lifetime;
 pub mod prelude;

@@ -5,13 +5,13 @@
 //! glue panics whenever the engine calls a Rust callable off the main thread (even returning the result
 //! touches its binding). Signals emitted on other threads must still reach their tasks, so the call here
 //! uses only interface functions that touch nothing but the caller's own memory: reading the arguments'
-//! types, and copying out plain values (see [`remote`](super::remote)).
+//! types, and copying out plain values (see [`remote`]).
 //!
 //! It carries the `godot` crate's library token, so that crate recognises it as one of this extension's
 //! callables: in the editor it keeps a copy of each such connection and disconnects them all before a hot
 //! reload (after which our code would be gone). That copy also delays the engine's drop of the callable
 //! when an emitter is freed, so in the editor the hubs also check their emitters once per frame
-//! (see `hub::on_frame`).
+//! (see `lifecycle::on_frame`).
 //!
 //! It is made with the first version of `callable_custom_create`, which every Godot 4.2+ API level has.
 //!
@@ -25,7 +25,8 @@ use std::panic::AssertUnwindSafe;
 use godot::builtin::{Callable, Variant};
 use godot::sys::{self, GodotFfi};
 
-use super::hub::{self, HubId};
+use super::events;
+use super::registry::HubId;
 use super::remote::{self, REMOTE, RemoteEvent};
 
 /// What the engine's custom callable points to.
@@ -102,7 +103,7 @@ unsafe extern "C" fn call(
             // `Variant` has exactly the layout of Godot's Variant, so a pointer to one is a valid `&Variant`.
             let variants: &[&Variant] =
                 unsafe { std::slice::from_raw_parts(args.as_ptr().cast::<&Variant>(), args.len()) };
-            hub::emitted(hub, variants);
+            events::emitted(hub, variants);
         } else {
             // SAFETY: as above, each pointer is a live Variant for the duration of the call.
             let copies = unsafe { remote::copy_plain(args) };
@@ -120,7 +121,7 @@ unsafe extern "C" fn free(userdata: *mut c_void) {
     let hub = connection.hub;
     let _ = std::panic::catch_unwind(AssertUnwindSafe(|| {
         if godot::init::is_main_thread() {
-            hub::dropped(hub);
+            events::dropped(hub);
         } else {
             REMOTE.push(RemoteEvent::Dropped { hub });
         }
@@ -132,22 +133,22 @@ unsafe extern "C" fn is_valid(_userdata: *mut c_void) -> sys::GDExtensionBool {
     sys::conv::SYS_TRUE
 }
 
-// Identity is the hub's serial (never reused), so the lookup copy finds the live connection.
+// Identity is the hub id's generation (never reused), so the lookup copy finds the live connection.
 
 unsafe extern "C" fn hash(userdata: *mut c_void) -> u32 {
     // SAFETY: userdata from `make`, alive while the engine hashes the callable.
-    let serial = unsafe { connection(userdata) }.hub.serial();
-    (serial ^ (serial >> 32)) as u32
+    let generation = unsafe { connection(userdata) }.hub.generation();
+    (generation ^ (generation >> 32)) as u32
 }
 
 unsafe extern "C" fn equal(a: *mut c_void, b: *mut c_void) -> sys::GDExtensionBool {
     // SAFETY: both userdata from `make` (the engine compares callables with the same equal function only).
-    let same = unsafe { connection(a).hub.serial() == connection(b).hub.serial() };
+    let same = unsafe { connection(a).hub.generation() == connection(b).hub.generation() };
     if same { sys::conv::SYS_TRUE } else { sys::conv::SYS_FALSE }
 }
 
 unsafe extern "C" fn less_than(a: *mut c_void, b: *mut c_void) -> sys::GDExtensionBool {
     // SAFETY: as in `equal`.
-    let less = unsafe { connection(a).hub.serial() < connection(b).hub.serial() };
+    let less = unsafe { connection(a).hub.generation() < connection(b).hub.generation() };
     if less { sys::conv::SYS_TRUE } else { sys::conv::SYS_FALSE }
 }

@@ -71,11 +71,16 @@
 
 mod args;
 mod connection;
+mod describe;
 mod error;
+mod events;
 mod future;
-mod hub;
+mod hubs;
+mod lifecycle;
+mod registry;
 mod remote;
 mod stream;
+mod subscription;
 mod waiters;
 
 use std::panic::Location;
@@ -86,18 +91,18 @@ use godot::signal::TypedSignal;
 use godot_core::meta::ParamTuple;
 
 pub use args::SignalArgs;
+pub(crate) use describe::describe;
 pub use error::{SignalError, SignalErrorKind};
 pub use future::{NextEmission, TryNextEmission};
-pub(crate) use hub::describe;
 
 /// The signal service's hooks: each frame, emissions from other threads are delivered and idle connections
 /// released; when the runtime stops, connections are released (all of them at exit and unload, since the
 /// emitters outlive the library).
 pub(crate) const SERVICE: crate::runtime::Service = crate::runtime::Service {
-    frame: hub::on_frame,
+    frame: lifecycle::on_frame,
     stop: |reason| match reason {
-        crate::runtime::Stop::Shutdown => hub::on_shutdown(),
-        crate::runtime::Stop::EngineExit | crate::runtime::Stop::Unload => hub::on_engine_exit(),
+        crate::runtime::Stop::Shutdown => lifecycle::on_shutdown(),
+        crate::runtime::Stop::EngineExit | crate::runtime::Stop::Unload => lifecycle::on_engine_exit(),
     },
     ..crate::runtime::Service::NONE
 };

@@ -24,7 +24,7 @@ use godot::meta::ToGodot;
 use godot::sys;
 
 use super::SignalErrorKind;
-use super::hub::HubId;
+use super::registry::HubId;
 
 /// What happened to a connection on another thread, waiting for the main thread.
 pub(super) enum RemoteEvent {

@@ -9,7 +9,8 @@ use std::task::{Context, Poll};
 use futures_core::{FusedStream, Stream};
 use godot::builtin::Signal;
 
-use super::hub::{Subscription, Wants};
+use super::registry::Wants;
+use super::subscription::Subscription;
 use super::{SignalArgs, SignalError, SignalErrorKind};
 use crate::runtime;
 

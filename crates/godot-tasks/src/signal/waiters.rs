@@ -2,39 +2,39 @@
 //!
 //! An emission visits every subscriber, so they are kept in a dense `Vec` whose length is the number of
 //! subscribers now, not the most there ever were (a plain slab would make each emission after a large
-//! fan-out walk every vacant slot). A slab maps each subscriber's stable key to its current position;
+//! fan-out walk every vacant slot). An [`Arena`] maps each subscriber's stable key to its current position;
 //! removal swaps the last subscriber into the gap and updates its position.
 
-use slab::Slab;
+use crate::arena::{Arena, Key};
 
 /// Keyed storage with dense iteration.
 pub(super) struct Waiters<W> {
-    positions: Slab<usize>,
-    dense: Vec<(usize, W)>,
+    positions: Arena<usize>,
+    dense: Vec<(Key, W)>,
 }
 
 impl<W> Waiters<W> {
-    pub(super) fn new() -> Self {
-        Self { positions: Slab::new(), dense: Vec::new() }
+    pub(super) const fn new() -> Self {
+        Self { positions: Arena::new(), dense: Vec::new() }
     }
 
-    /// Adds a subscriber; the key stays valid until [`remove`](Self::remove).
-    pub(super) fn insert(&mut self, waiter: W) -> usize {
+    /// Adds a subscriber; the key finds it until [`remove`](Self::remove), and nothing after.
+    pub(super) fn insert(&mut self, waiter: W) -> Key {
         let key = self.positions.insert(self.dense.len());
         self.dense.push((key, waiter));
         key
     }
 
-    pub(super) fn get_mut(&mut self, key: usize) -> Option<&mut W> {
+    pub(super) fn get_mut(&mut self, key: Key) -> Option<&mut W> {
         let position = *self.positions.get(key)?;
         Some(&mut self.dense[position].1)
     }
 
-    pub(super) fn remove(&mut self, key: usize) -> Option<W> {
-        let position = self.positions.try_remove(key)?;
+    pub(super) fn remove(&mut self, key: Key) -> Option<W> {
+        let position = self.positions.remove(key)?;
         let (_, waiter) = self.dense.swap_remove(position);
         if let Some((moved, _)) = self.dense.get(position) {
-            self.positions[*moved] = position;
+            *self.positions.get_mut(*moved).expect("every dense entry has a position") = position;
         }
         Some(waiter)
     }
@@ -51,11 +51,12 @@ impl<W> Waiters<W> {
 #[cfg(test)]
 mod tests {
     use super::Waiters;
+    use crate::arena::Key;
 
     #[test]
     fn keys_stay_valid_across_removals_and_iteration_is_dense() {
         let mut waiters = Waiters::new();
-        let keys: Vec<usize> = (0..5).map(|n| waiters.insert(n)).collect();
+        let keys: Vec<Key> = (0..5).map(|n| waiters.insert(n)).collect();
         assert_eq!(waiters.remove(keys[1]), Some(1));
         assert_eq!(waiters.remove(keys[1]), None, "a key is gone once removed");
         assert_eq!(waiters.remove(keys[4]), Some(4));
@@ -72,5 +73,16 @@ mod tests {
         }
         assert!(waiters.is_empty());
         assert_eq!(waiters.iter_mut().count(), 0);
+    }
+
+    #[test]
+    fn a_removed_waiters_key_does_not_reach_the_one_that_took_its_slot() {
+        let mut waiters = Waiters::new();
+        let gone = waiters.insert("gone");
+        waiters.remove(gone);
+        let next = waiters.insert("next");
+        assert_eq!(waiters.get_mut(gone), None);
+        assert_eq!(waiters.remove(gone), None);
+        assert_eq!(waiters.get_mut(next).copied(), Some("next"));
     }
 }

@@ -1,0 +1,126 @@
+//! The main thread's hubs as the engine sees them: the thread-local registry, and the engine connections
+//! the hubs stand for, made and removed here.
+//!
+//! Each hub is one engine connection per (emitter, signal): one `Callable` (see [`connection`]) connected
+//! once, whatever the number of futures and streams awaiting that signal. The registry itself (who waits,
+//! what they were given) is engine-free, in [`registry`]; this file adds what only the
+//! engine knows: the emitter's description and the inert callable that finds the connection again.
+//!
+//! Engine calls happen outside the registry's borrow wherever they could call back into it (freeing an
+//! object or dropping a connection reaches [`events`](super::events), and a re-entered registry panics).
+//! The few made inside cannot: making a callable, copying an emission's arguments, asking for the editor.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::task::Waker;
+
+use godot::builtin::{Callable, Signal, StringName, Variant};
+use godot::classes::Object;
+use godot::obj::{Gd, InstanceId, Singleton};
+
+use super::connection;
+use super::describe::{self, describe};
+use super::registry::{self, HubId, Registry};
+use super::{SignalError, SignalErrorKind};
+use crate::runtime::{self, LeakAtThreadExit};
+use crate::wake_buffer::WakeBuffer;
+
+/// The emitter and the signal's name: what one engine connection serves.
+pub(super) type SignalKey = (InstanceId, StringName);
+
+/// One emission as delivered to a subscriber: its arguments, or why they could not be delivered.
+pub(super) type Emission = Result<Rc<[Variant]>, SignalErrorKind>;
+
+/// What the engine side keeps for each hub.
+pub(super) struct Link {
+    /// The emitter as described when the hub was made, for error messages after it is gone.
+    pub(super) emitter: String,
+    /// Equal to the connected callable but inert: asks the engine whether the connection is still there,
+    /// and removes it.
+    pub(super) lookup: Callable,
+}
+
+pub(super) type Hub = registry::Hub<SignalKey, Emission, Link>;
+
+/// The main thread's signal registry and what goes with it.
+pub(super) struct Hubs {
+    pub(super) registry: Registry<SignalKey, Emission, Link>,
+    /// Shared by every emission without arguments, so that those allocate nothing.
+    pub(super) no_args: Rc<[Variant]>,
+    /// Reused between emissions: the wakers to call once the registry is released.
+    wake_buffer: WakeBuffer,
+    /// Whether this runs inside the editor, asked once.
+    in_editor: Option<bool>,
+}
+
+thread_local! {
+    static HUBS: RefCell<LeakAtThreadExit<Hubs>> = const { RefCell::new(LeakAtThreadExit(None)) };
+}
+
+/// Runs `f` on the main thread's registry; `None` once the thread-local is gone (process exit).
+pub(super) fn with_hubs<R>(f: impl FnOnce(&mut Hubs) -> R) -> Option<R> {
+    runtime::with_registry(&HUBS, "signal registry", Hubs::new, f)
+}
+
+impl Hubs {
+    fn new() -> Self {
+        Self { registry: Registry::new(), no_args: Rc::from([]), wake_buffer: WakeBuffer::default(), in_editor: None }
+    }
+
+    pub(super) fn in_editor(&mut self) -> bool {
+        *self.in_editor.get_or_insert_with(|| godot::classes::Engine::singleton().is_editor_hint())
+    }
+
+    /// The vector to collect wakers into, to be woken by [`wake_all`] once the registry is released.
+    pub(super) fn take_wakers(&mut self) -> Vec<Waker> {
+        self.wake_buffer.take()
+    }
+
+    /// An error about the signal `hub` serves, naming the emitter as it was when the hub was made.
+    pub(super) fn error(&self, hub: HubId, kind: SignalErrorKind) -> SignalError {
+        match self.registry.hub(hub) {
+            Some(hub) => SignalError::new(kind, &hub.connection.emitter, &hub.key.1.to_string()),
+            None => SignalError::new(kind, describe::UNKNOWN, describe::UNKNOWN),
+        }
+    }
+}
+
+/// Wakes the collected wakers outside the registry, then hands the buffer back for reuse.
+pub(super) fn wake_all(wakers: Vec<Waker>) {
+    crate::wake_buffer::wake_all(wakers, |emptied| {
+        let _ = with_hubs(|hubs| hubs.wake_buffer.keep(emptied));
+    });
+}
+
+/// Makes a hub for `key` and connects it to the emitter. All engine calls happen outside the registry.
+pub(super) fn connect(signal: &Signal, key: SignalKey) -> Result<HubId, SignalError> {
+    let name = key.1.to_string();
+    let Some(mut object) = signal.object() else {
+        return Err(SignalError::new(SignalErrorKind::EmitterFreed, &describe::describe_freed(key.0), &name));
+    };
+    let emitter = describe(&object);
+    if !object.has_signal(&key.1) {
+        return Err(SignalError::new(SignalErrorKind::NoSuchSignal, &emitter, &name));
+    }
+    let hub = with_hubs(|hubs| {
+        hubs.registry.insert_hub(key.clone(), |id| Link { emitter: emitter.clone(), lookup: connection::lookup(id) })
+    })
+    .expect("godot-tasks: signals awaited while the thread exits");
+    let error = runtime::connect_untracked(&mut object, &key.1, &connection::callable(hub));
+    if error != godot::global::Error::OK {
+        let _ = with_hubs(|hubs| hubs.registry.remove_hub(hub)); // (dropping the callable may have removed it already)
+        return Err(SignalError::new(SignalErrorKind::ConnectRefused { error }, &emitter, &name));
+    }
+    Ok(hub)
+}
+
+/// Removes a hub's connection from its emitter, if both are still there.
+pub(super) fn disconnect(hub: Hub) {
+    let (object_id, name) = hub.key;
+    let Ok(mut object) = Gd::<Object>::try_from_instance_id(object_id) else {
+        return; // The emitter is gone, and its connections with it.
+    };
+    if object.is_connected(&name, &hub.connection.lookup) {
+        object.disconnect(&name, &hub.connection.lookup);
+    }
+}
