@@ -180,7 +180,10 @@ impl Shared {
     /// Asks the host for a flush on behalf of a wake on the executor's thread, unless one runs or is requested.
     fn request_local_flush(&self) {
         // A flush in progress picks the task up in its next round; otherwise ask for one flush.
-        if !self.flushing.load(Ordering::Relaxed) && !self.flush_requested.swap(true, Ordering::Relaxed) {
+        if !self.flushing.load(Ordering::Relaxed)
+            && !self.flush_requested.load(Ordering::Relaxed)
+            && !self.flush_requested.swap(true, Ordering::Relaxed)
+        {
             self.host.request_flush();
         }
     }
@@ -188,7 +191,8 @@ impl Shared {
     /// Asks the host for a flush on behalf of work queued on the owner thread outside this queue (new tasks),
     /// unless one is already requested.
     pub(crate) fn request_flush_here(&self) {
-        if !self.flush_requested.swap(true, Ordering::Relaxed) {
+        // A load first: a burst of spawns finds the request made, and pays no read-modify-write each.
+        if !self.flush_requested.load(Ordering::Relaxed) && !self.flush_requested.swap(true, Ordering::Relaxed) {
             self.host.request_flush();
         }
     }

@@ -279,17 +279,31 @@ impl TaskRef {
         unsafe { queue(NonNull::new_unchecked(waker.data().cast_mut().cast()), true) }
     }
 
-    /// Called when a ready queue hands out this reference: the task is no longer queued, so a wake from now
-    /// on queues it again. Keeps the reference (the caller drops it after the poll).
-    pub(crate) fn unqueue(&self) {
+    /// Called when a ready queue hands out this entry: the task is no longer queued, so a wake from now on
+    /// queues it again. Gives up the entry's reference in the same step; the result stands for the reference
+    /// of the set of live tasks, and is never dropped.
+    ///
+    /// # Safety
+    ///
+    /// The task is in the set of live tasks (its phase is not Released), and the caller stops using the result
+    /// before anything can release it (the executor finishes a task it runs only at the end of the run).
+    pub(crate) unsafe fn unqueue(self) -> ManuallyDrop<TaskRef> {
+        let entry = ManuallyDrop::new(self);
         // AcqRel: the Acquire pairs with the Release of the wake that queued the task (and of every wake that
-        // found it queued), so the poll that follows sees whatever they published before waking.
-        self.header().refs.fetch_and(!QUEUED, Ordering::AcqRel);
+        // found it queued), so the poll that follows sees whatever they published before waking. Never the last
+        // reference: the set holds one (caller).
+        entry.header().refs.fetch_sub(QUEUED + REF, Ordering::AcqRel);
+        entry
     }
 
     /// Marks the task finished: from now on a wake does nothing (executor's thread, once the future is gone).
     pub(crate) fn retire(&self) {
-        self.header().refs.fetch_or(RETIRED, Ordering::Release);
+        let refs = &self.header().refs;
+        // With only the caller's reference left nobody can wake the task, or ever get a waker to (that takes a
+        // reference), so the flag is not needed: skip the read-modify-write.
+        if refs.load(Ordering::Relaxed) >= 2 * REF {
+            refs.fetch_or(RETIRED, Ordering::Release);
+        }
     }
 
     /// Whether `waker` wakes a task of this executor (then [`Self::from_waker`] can take it apart).
@@ -348,8 +362,10 @@ fn add_ref(header: NonNull<Header>) {
 /// The caller owned one reference to the live task at `header`, and does not use it afterwards.
 unsafe fn drop_ref(header: NonNull<Header>) {
     // SAFETY: the caller's reference keeps the allocation live until this decrement.
-    let refs = unsafe { header.as_ref() }.refs.fetch_sub(REF, Ordering::Release);
-    if refs / REF != 1 {
+    let refs = &unsafe { header.as_ref() }.refs;
+    // The only reference left: nobody else can make one (that takes holding one), so no read-modify-write is
+    // needed; the Acquire load orders every earlier holder's use (each ended with a Release decrement) first.
+    if refs.load(Ordering::Acquire) / REF != 1 && refs.fetch_sub(REF, Ordering::Release) / REF != 1 {
         return;
     }
     // Acquire: every other holder's use of the task happened before its decrement (Release), so before this.
