@@ -492,8 +492,10 @@ impl Executor {
     pub fn capacities(&self) -> Capacities {
         let inner = &self.inner;
         let (ready, local_lane) = inner.tasks.shared().capacities();
+        let (tasks, free_slots) = inner.tasks.capacities();
         Capacities {
-            tasks: inner.tasks.capacity(),
+            tasks,
+            free_slots,
             batch: inner.spare_batch.borrow().capacity(),
             spawned: inner.spawned.borrow().capacity(),
             ready,

@@ -57,6 +57,7 @@ mod panic_report;
 mod ready_queue;
 mod task;
 mod tasks;
+mod vacant_slots;
 
 pub use cancel_handle::CancelHandle;
 pub use executor::{DEFAULT_ROUND_BUDGET, Executor, FlushOutcome, REFUSED_DROP_LIMIT};

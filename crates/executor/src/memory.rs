@@ -15,8 +15,13 @@
 //!   and `FLOOR`. The gap between the two factors is the hysteresis: after shrinking, a buffer grows again only
 //!   if the load more than doubles, and shrinks again only if it halves, so a load that stays within a factor
 //!   of two of itself never reallocates. The queues of task references hold at most about one entry per task,
-//!   so they follow the same peak. The set of live tasks stays dense (a task that ends takes the last one's
-//!   place), so it can always shrink to its load.
+//!   so they follow the same peak.
+//! - **The set of live tasks** can only give back the vacant slots past its last occupied one: a task keeps its
+//!   slot for life, so that taking a task out never touches another task's memory (with a hundred thousand
+//!   tasks, that memory is rarely in the cache). To keep the tail vacant, a new task takes the lowest vacant
+//!   slot (the `vacant_slots` module), and the live tasks gather at the front once a burst is over; a
+//!   long-lived task that took a slot near the end during the burst holds the set at that length until it
+//!   ends.
 //!
 //! So the memory of a burst comes back between one and two intervals after its last task ended.
 
@@ -30,8 +35,10 @@ pub(crate) const TRIM_INTERVAL: u32 = 64;
 #[doc(hidden)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Capacities {
-    /// The set of live tasks (in tasks).
+    /// Slots of the set of live tasks.
     pub tasks: usize,
+    /// The record of the set's vacant slots (in slots it can describe).
+    pub free_slots: usize,
     /// The batch that a flush polls.
     pub batch: usize,
     /// Tasks spawned since the last flush took them.

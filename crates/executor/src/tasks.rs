@@ -21,7 +21,70 @@ use crate::memory::TrimRule;
 use crate::panic_report::{PanicReport, payload_message};
 use crate::ready_queue::Shared;
 use crate::task::{AfterFinish, Outcome, Phase, TaskRef};
+use crate::vacant_slots::VacantSlots;
 use crate::{JoinError, task};
+
+/// Every task that is not Released, each at the index its state records (its slot), which does not change
+/// while the task lives: taking a task out touches no other task's memory.
+///
+/// A new task takes the lowest vacant slot, so that live tasks gather at the front and the vacant tail can be
+/// given back after a burst (see the `memory` module).
+#[derive(Default)]
+struct LiveSet {
+    slots: Vec<Option<TaskRef>>,
+    vacant: VacantSlots,
+    len: usize,
+}
+
+impl LiveSet {
+    /// Stores `task` in the lowest vacant slot, recording the slot in its state.
+    fn insert(&mut self, task: TaskRef) {
+        self.len += 1;
+        match self.vacant.lowest() {
+            Some(slot) => {
+                self.vacant.remove(slot);
+                task.set_state(task.state().at_slot(slot as usize));
+                self.slots[slot as usize] = Some(task);
+            }
+            None => {
+                task.set_state(task.state().at_slot(self.slots.len()));
+                self.slots.push(Some(task));
+            }
+        }
+    }
+
+    fn remove(&mut self, slot: usize, task: &TaskRef) -> Option<TaskRef> {
+        let entry = self.slots.get_mut(slot)?;
+        if !entry.as_ref().is_some_and(|held| held.same(task)) {
+            return None;
+        }
+        self.vacant.insert(slot as u32);
+        self.len -= 1;
+        entry.take()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &TaskRef> {
+        self.slots.iter().flatten()
+    }
+
+    fn trim(&mut self, rule: TrimRule) {
+        if rule.too_large(self.slots.capacity()) {
+            let before = self.slots.len();
+            while self.slots.pop_if(|slot| slot.is_none()).is_some() {}
+            if self.slots.len() < before {
+                self.vacant.truncate(self.slots.len());
+            }
+        }
+        rule.shrink(&mut self.slots);
+        self.vacant.trim(rule);
+    }
+
+    fn drain(&mut self) -> Vec<TaskRef> {
+        self.vacant.clear();
+        self.len = 0;
+        self.slots.drain(..).flatten().collect()
+    }
+}
 
 /// What a few tasks need and most do not, kept out of the task's own allocation.
 #[derive(Default)]
@@ -34,8 +97,7 @@ struct Extras {
 }
 
 pub(crate) struct Tasks {
-    /// Every task that is not Released, each at the index its state records (its slot).
-    live: RefCell<Vec<TaskRef>>,
+    live: RefCell<LiveSet>,
     extras: RefCell<HashMap<usize, Extras>>,
     /// The most tasks held at once since the last `take_peak`.
     peak: Cell<usize>,
@@ -46,7 +108,7 @@ pub(crate) struct Tasks {
 impl Tasks {
     pub(crate) fn new(shared: Arc<Shared>) -> Self {
         Self {
-            live: RefCell::new(Vec::new()),
+            live: RefCell::new(LiveSet::default()),
             extras: RefCell::new(HashMap::new()),
             peak: Cell::new(0),
             closed: Cell::new(false),
@@ -69,11 +131,14 @@ impl Tasks {
 
     /// How many tasks are live (not Released).
     pub(crate) fn len(&self) -> usize {
-        self.live.borrow().len()
+        self.live.borrow().len
     }
 
-    pub(crate) fn capacity(&self) -> usize {
-        self.live.borrow().capacity()
+    /// How many tasks the set can hold without growing, and how many slots its record of vacant slots can
+    /// describe.
+    pub(crate) fn capacities(&self) -> (usize, usize) {
+        let live = self.live.borrow();
+        (live.slots.capacity(), live.vacant.capacity())
     }
 
     /// The most tasks held at once since the previous call.
@@ -83,7 +148,7 @@ impl Tasks {
 
     pub(crate) fn trim(&self, rule: TrimRule) {
         if let Ok(mut live) = self.live.try_borrow_mut() {
-            rule.shrink(&mut live);
+            live.trim(rule);
         }
         if let Ok(mut extras) = self.extras.try_borrow_mut()
             && rule.too_large(extras.capacity())
@@ -95,16 +160,13 @@ impl Tasks {
     /// Adds a new task (the reference is the set's own), with its name if it has one.
     pub(crate) fn insert(&self, task: TaskRef, name: Option<Arc<str>>) {
         let mut live = self.live.borrow_mut();
-        let slot = live.len();
-        assert!(slot < task::MAX_TASKS, "an executor holds at most {} tasks at once", task::MAX_TASKS);
-        let mut state = task.state().at_slot(slot);
+        assert!(live.len < task::MAX_TASKS, "an executor holds at most {} tasks at once", task::MAX_TASKS);
         if name.is_some() {
-            state = state.with_extras(true);
+            task.set_state(task.state().with_extras(true));
             self.extras.borrow_mut().insert(task.key(), Extras { name, ..Extras::default() });
         }
-        task.set_state(state);
-        live.push(task);
-        self.peak.set(self.peak.get().max(live.len()));
+        live.insert(task);
+        self.peak.set(self.peak.get().max(live.len));
     }
 
     /// Every live task whose future can be dropped now (not the one being polled or dropped), for shutdown.
@@ -118,7 +180,7 @@ impl Tasks {
 
     /// Takes every live task out (when the executor itself is dropped).
     pub(crate) fn drain(&self) -> Vec<TaskRef> {
-        std::mem::take(&mut *self.live.borrow_mut())
+        self.live.borrow_mut().drain()
     }
 
     /// The task's name, if it has one.
@@ -255,18 +317,9 @@ impl Tasks {
         (extras, self.remove(task))
     }
 
-    /// Takes `task` out of the live set, moving the last task into its slot; returns the set's reference.
+    /// Takes `task` out of the live set; returns the set's reference.
     fn remove(&self, task: &TaskRef) -> Option<TaskRef> {
-        let mut live = self.live.borrow_mut();
-        let slot = task.state().slot();
-        if !live.get(slot).is_some_and(|held| held.same(task)) {
-            return None;
-        }
-        let removed = live.swap_remove(slot);
-        if let Some(moved) = live.get(slot) {
-            moved.set_state(moved.state().at_slot(slot));
-        }
-        Some(removed)
+        self.live.borrow_mut().remove(task.state().slot(), task)
     }
 
     /// Reports a panic from a destructor the executor ran.
