@@ -14,6 +14,7 @@ use crate::join_handle::JoinHandle;
 use crate::memory::{Capacities, TrimClock, TrimRule};
 use crate::panic_report::{PanicReport, payload_message};
 use crate::ready_queue::Shared;
+use crate::shared_life::SharedLife;
 use crate::task::{AfterPending, Outcome, Run, TaskRef};
 use crate::tasks::{Tasks, quietly_drop};
 
@@ -703,6 +704,8 @@ impl Drop for Inner {
                 None => {}
             }
         }
+        // Task allocations that wakers or handles still reference keep the shared state alive from now on.
+        SharedLife::executor_gone(self.tasks.shared());
     }
 }
 

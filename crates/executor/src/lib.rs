@@ -55,6 +55,7 @@ mod join_handle;
 mod memory;
 mod panic_report;
 mod ready_queue;
+mod shared_life;
 mod task;
 mod tasks;
 mod vacant_slots;

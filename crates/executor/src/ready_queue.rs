@@ -17,6 +17,8 @@
 //!   task. While it is set, further wakes cost one atomic operation and nothing else, so N wakes before a
 //!   flush cause exactly one poll.
 
+#![allow(unsafe_code)] // A task's pointer to this state holds no count: see the `shared_life` module.
+
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -25,6 +27,7 @@ use std::thread::{self, ThreadId};
 
 use crate::Host;
 use crate::memory::TrimRule;
+use crate::shared_life::SharedLife;
 use crate::task::TaskRef;
 
 pub(crate) struct Shared {
@@ -38,6 +41,7 @@ pub(crate) struct Shared {
     local_lane: AtomicBool,
     owner: ThreadId,
     host: Box<dyn Host>,
+    life: SharedLife,
 }
 
 thread_local! {
@@ -64,7 +68,12 @@ impl Shared {
             local_lane: AtomicBool::new(false),
             owner: thread::current().id(),
             host,
+            life: SharedLife::new(),
         }
+    }
+
+    pub(crate) fn life(&self) -> &SharedLife {
+        &self.life
     }
 
     pub(crate) fn host(&self) -> &dyn Host {
@@ -76,7 +85,7 @@ impl Shared {
         self.ready.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn on_owner_thread(&self) -> bool {
+    pub(crate) fn on_owner_thread(&self) -> bool {
         // During thread teardown the thread-local may be gone; then we are certainly not the executor's thread
         // still flushing, and the remote path is the safe one.
         THIS_THREAD.try_with(|id| *id == self.owner).unwrap_or(false)
@@ -121,22 +130,33 @@ impl Shared {
     /// Puts `task` (a queue entry: the task's queued bit is set for it) on the ready queue of its executor, and
     /// makes sure a flush will come. After shutdown the entry is dropped.
     pub(crate) fn schedule(task: TaskRef) {
-        // Held for the whole call: once the entry is queued, the executor may drop the task (and, from another
-        // thread's point of view, itself) at any moment.
-        let shared = task.shared().clone();
-        if shared.closed.load(Ordering::Acquire) {
+        if task.shared().closed.load(Ordering::Acquire) {
             return;
         }
-        let on_owner_thread = shared.on_owner_thread();
-        let task = if on_owner_thread { shared.push_local(task) } else { Some(task) };
-        if let Some(task) = task {
+        if task.shared().on_owner_thread() {
+            let pointer = task.shared_ptr();
+            // SAFETY: on the executor's thread the executor (which keeps the state alive) cannot go away before
+            // this call runs foreign code: the host's, and only through the counted handle below.
+            let shared = unsafe { pointer.get() };
+            if let Some(task) = shared.push_local(task) {
+                shared.lock().push(task);
+            }
+            shared.has_ready.store(true, Ordering::Release);
+            if shared.needs_local_request() {
+                // SAFETY: as above.
+                let shared = unsafe { pointer.to_arc() };
+                shared.request_local_flush();
+            }
+        } else {
+            // Another thread: once the entry is queued, the executor may drop the task and then itself at any
+            // moment, so a counted handle keeps the state for the rest of the call.
+            // SAFETY: `task` is alive until pushed.
+            let shared = unsafe { task.shared_ptr().to_arc() };
             shared.lock().push(task);
-        }
-        shared.has_ready.store(true, Ordering::Release);
-        if on_owner_thread {
-            shared.request_local_flush();
-        } else if !shared.remote_requested.swap(true, Ordering::AcqRel) {
-            shared.host.request_flush_from_other_thread();
+            shared.has_ready.store(true, Ordering::Release);
+            if !shared.remote_requested.swap(true, Ordering::AcqRel) {
+                shared.host.request_flush_from_other_thread();
+            }
         }
     }
 
@@ -160,7 +180,8 @@ impl Shared {
                     foreign.push(waker);
                 } else if let Some(entry) = TaskRef::queue_from_waker(waker) {
                     if requester.is_none() {
-                        requester = Some(entry.shared().clone());
+                        // SAFETY: `entry` is alive here.
+                        requester = Some(unsafe { entry.shared_ptr().to_arc() });
                     }
                     lane.ready.push(entry);
                 }
@@ -170,11 +191,18 @@ impl Shared {
             && !shared.closed.load(Ordering::Acquire)
         {
             shared.has_ready.store(true, Ordering::Release);
-            shared.request_local_flush();
+            if shared.needs_local_request() {
+                shared.request_local_flush();
+            }
         }
         for waker in foreign.into_iter().chain(wakers.drain(..)) {
             waker.wake();
         }
+    }
+
+    /// Whether a wake on the executor's thread must ask the host for a flush: none runs and none is requested.
+    fn needs_local_request(&self) -> bool {
+        !self.flushing.load(Ordering::Relaxed) && !self.flush_requested.load(Ordering::Relaxed)
     }
 
     /// Asks the host for a flush on behalf of a wake on the executor's thread, unless one runs or is requested.

@@ -182,3 +182,32 @@ fn waker_that_outlives_its_executor_is_harmless_on_any_thread() {
 
     assert_eq!(trace.take(), []);
 }
+
+#[test]
+fn wakers_dropped_on_other_threads_while_the_executor_drops_free_everything_once() {
+    // The shared state lives as long as the executor or any task; whichever of the two goes last frees it.
+    // Miri checks that it is freed exactly once, and never used after.
+    for _ in 0..if cfg!(miri) { 4 } else { 200 } {
+        let (executor, _trace) = executor();
+        let gates: Vec<Gate> = (0..3).map(|_| Gate::default()).collect();
+        for gate in &gates {
+            executor.spawn(gate.wait()).detach();
+        }
+        let _ = executor.flush();
+        let threads: Vec<_> = gates
+            .iter()
+            .map(|gate| {
+                let waker = gate.waker();
+                thread::spawn(move || {
+                    waker.wake_by_ref();
+                    drop(waker);
+                })
+            })
+            .collect();
+        drop(executor);
+        drop(gates);
+        for thread in threads {
+            thread.join().unwrap();
+        }
+    }
+}

@@ -35,6 +35,7 @@ use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 use super::state::State;
 use crate::ready_queue::Shared;
+use crate::shared_life::SharedPtr;
 
 /// Bit 0 of `refs`: the task is on a ready queue.
 const QUEUED: u32 = 1;
@@ -50,7 +51,7 @@ pub(crate) struct Header {
     refs: AtomicU32,
     state: Cell<State>,
     vtable: &'static VTable,
-    shared: Arc<Shared>,
+    shared: SharedPtr,
     spawned_at: &'static Location<'static>,
 }
 
@@ -158,7 +159,11 @@ where
     /// and its future and output are gone.
     unsafe fn dealloc(header: NonNull<Header>) {
         // SAFETY: guaranteed by the caller; the stage's `ManuallyDrop` fields are not dropped again.
-        drop(unsafe { Box::from_raw(header.cast::<Task<F>>().as_ptr()) });
+        let task = unsafe { Box::from_raw(header.cast::<Task<F>>().as_ptr()) };
+        let shared = task.header.shared;
+        drop(task);
+        // SAFETY: this allocation was counted by `for_new_task` in `TaskRef::new`, and is gone now.
+        unsafe { shared.task_freed() }
     }
 }
 
@@ -193,7 +198,7 @@ impl TaskRef {
                 refs: AtomicU32::new(N as u32 * REF + QUEUED),
                 state: Cell::new(State::spawned()),
                 vtable: &Task::<F>::VTABLE,
-                shared: shared.clone(),
+                shared: SharedPtr::for_new_task(shared),
                 spawned_at,
             },
             stage: UnsafeCell::new(Stage { future: ManuallyDrop::new(future) }),
@@ -318,11 +323,18 @@ impl TaskRef {
         }
         // SAFETY: our wakers' data pointers are live task headers (the waker holds a reference).
         let header = unsafe { &*waker.data().cast::<Header>() };
-        Some(Arc::as_ptr(&header.shared) as usize)
+        Some(header.shared.address())
     }
 
-    pub(crate) fn shared(&self) -> &Arc<Shared> {
-        &self.header().shared
+    /// The task's executor's shared state (alive at least as long as this reference).
+    pub(crate) fn shared(&self) -> &Shared {
+        // SAFETY: this reference keeps the task allocated, and so the state alive.
+        unsafe { self.header().shared.get() }
+    }
+
+    /// A pointer to the task's executor's shared state, for code that needs it after giving up this reference.
+    pub(crate) fn shared_ptr(&self) -> SharedPtr {
+        self.header().shared
     }
 }
 
