@@ -271,8 +271,8 @@ impl Executor {
             inner.refuse(Refused { future: Box::new(future), spawned_at, name: name.clone() });
             return JoinHandle::refused(spawned_at, name);
         }
-        // The task starts queued, with three references: the live set's, the spawn queue's and the handle's.
-        let [for_set, for_queue, task] = TaskRef::new(future, tasks.shared(), spawned_at);
+        // The task starts queued, with references for the live set, the spawn queue and the handle.
+        let (for_set, for_queue, task) = TaskRef::new(future, tasks.shared(), spawned_at);
         tasks.insert(for_set, name.clone());
         inner.spawned.borrow_mut().push(for_queue);
         if !inner.flushing.get() {
@@ -694,16 +694,17 @@ impl Drop for Inner {
         self.tasks.close();
         drop(std::mem::take(self.spawned.get_mut()));
         drop(std::mem::take(self.spare_batch.get_mut()));
-        for task in self.tasks.drain() {
-            match task.state().begin_drop() {
-                Some(state) => {
-                    task.set_state(state);
-                    self.tasks.cancel_now(&task);
-                }
-                None if matches!(task.state().phase(), crate::task::Phase::Finished(_)) => self.tasks.release(&task),
-                None => {}
+        // No task runs now (a flush holds the executor): every task is Idle or Finished.
+        loop {
+            let droppable = self.tasks.droppable();
+            if droppable.is_empty() {
+                break;
+            }
+            for task in droppable {
+                self.drop_task(&task);
             }
         }
+        debug_assert_eq!(self.tasks.len(), 0);
         // Task allocations that wakers or handles still reference keep the shared state alive from now on.
         SharedLife::executor_gone(self.tasks.shared());
     }

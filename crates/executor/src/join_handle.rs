@@ -8,7 +8,7 @@ use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use crate::task::{Phase, TaskRef};
+use crate::task::{HandleRef, Phase, TaskRef};
 use crate::tasks::Tasks;
 use crate::{CancelHandle, JoinError};
 
@@ -40,7 +40,7 @@ use crate::{CancelHandle, JoinError};
 pub struct JoinHandle<T> {
     tasks: Weak<Tasks>,
     /// `None` once the outcome was taken, or for a spawn refused after shutdown.
-    task: Option<TaskRef>,
+    task: Option<HandleRef>,
     spawned_at: &'static Location<'static>,
     name: Option<Arc<str>>,
     /// The outcome was returned; polling again is a bug.
@@ -51,8 +51,8 @@ pub struct JoinHandle<T> {
 impl<T> Unpin for JoinHandle<T> {}
 
 impl<T: 'static> JoinHandle<T> {
-    pub(crate) fn new(tasks: Weak<Tasks>, task: TaskRef, name: Option<Arc<str>>) -> Self {
-        let spawned_at = task.spawned_at();
+    pub(crate) fn new(tasks: Weak<Tasks>, task: HandleRef, name: Option<Arc<str>>) -> Self {
+        let spawned_at = task.task().spawned_at();
         Self { tasks, task: Some(task), spawned_at, name, consumed: false, _output: PhantomData }
     }
 
@@ -63,7 +63,7 @@ impl<T: 'static> JoinHandle<T> {
 
     /// The live set the task is in, if the task is still in it.
     fn live(&self) -> Option<(Rc<Tasks>, &TaskRef)> {
-        let task = self.task.as_ref()?;
+        let task = self.task.as_ref()?.task();
         if task.state().phase() == Phase::Released {
             return None;
         }
@@ -126,7 +126,9 @@ impl<T: 'static> JoinHandle<T> {
     /// assert!(handle.is_finished());
     /// ```
     pub fn is_finished(&self) -> bool {
-        self.task.as_ref().is_none_or(|task| matches!(task.state().phase(), Phase::Finished(_) | Phase::Released))
+        self.task
+            .as_ref()
+            .is_none_or(|task| matches!(task.task().state().phase(), Phase::Finished(_) | Phase::Released))
     }
 
     /// A cloneable handle that can cancel the task (but not await it), for code that must stop the task
@@ -144,7 +146,7 @@ impl<T: 'static> JoinHandle<T> {
     /// # drop(canceller);
     /// ```
     pub fn cancel_handle(&self) -> CancelHandle {
-        CancelHandle::new(self.tasks.clone(), self.task.clone())
+        CancelHandle::new(self.tasks.clone(), self.task.as_ref().map(|task| task.task().clone()))
     }
 
     /// Where the task was spawned.
@@ -203,22 +205,24 @@ impl<T: 'static> Future for JoinHandle<T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         assert!(!this.consumed, "JoinHandle polled after it already returned the task's outcome");
-        let live = this.task.as_ref().map(|task| task.state().phase()).zip(this.tasks.upgrade());
+        let live = this.task.as_ref().map(|task| task.task().state().phase()).zip(this.tasks.upgrade());
         let (phase, tasks) = match live {
             Some((phase, tasks)) if phase != Phase::Released => (phase, tasks),
             // Refused after shutdown, released by a shutdown, or the executor is gone: a cancellation.
             _ => {
                 this.consumed = true;
-                this.task = None;
+                if let Some(task) = this.task.take() {
+                    task.drop_inherited();
+                }
                 return Poll::Ready(Err(JoinError::cancelled(this.spawned_at).named(this.name.clone())));
             }
         };
         if let Phase::Finished(outcome) = phase {
             let task = this.task.take().expect("checked above");
             this.consumed = true;
-            return Poll::Ready(tasks.take_outcome(&task, outcome));
+            return Poll::Ready(tasks.take_outcome(task, outcome));
         }
-        let task = this.task.as_ref().expect("checked above");
+        let task = this.task.as_ref().expect("checked above").task();
         // A foreign waker's destructor may spawn or cancel: it runs with nothing borrowed.
         drop(tasks.set_join_waker(task, cx.waker()));
         Poll::Pending
@@ -230,11 +234,10 @@ impl<T> Drop for JoinHandle<T> {
         let Some(task) = self.task.take() else {
             return;
         };
-        if task.state().phase() == Phase::Released {
-            return;
-        }
-        if let Some(tasks) = self.tasks.upgrade() {
-            tasks.detach(&task);
+        if task.task().state().phase() == Phase::Released {
+            task.drop_inherited();
+        } else if let Some(tasks) = self.tasks.upgrade() {
+            tasks.detach(task);
         }
     }
 }

@@ -139,7 +139,7 @@ impl Shared {
             // this call runs foreign code: the host's, and only through the counted handle below.
             let shared = unsafe { pointer.get() };
             if let Some(task) = shared.push_local(task) {
-                shared.lock().push(task);
+                shared.push_locked(task);
             }
             shared.has_ready.store(true, Ordering::Release);
             if shared.needs_local_request() {
@@ -152,7 +152,9 @@ impl Shared {
             // moment, so a counted handle keeps the state for the rest of the call.
             // SAFETY: `task` is alive until pushed.
             let shared = unsafe { task.shared_ptr().to_arc() };
-            shared.lock().push(task);
+            if !shared.push_locked(task) {
+                return;
+            }
             shared.has_ready.store(true, Ordering::Release);
             if !shared.remote_requested.swap(true, Ordering::AcqRel) {
                 shared.host.request_flush_from_other_thread();
@@ -198,6 +200,21 @@ impl Shared {
         for waker in foreign.into_iter().chain(wakers.drain(..)) {
             waker.wake();
         }
+    }
+
+    /// Pushes `task` on the mutex's queue unless the executor shut down (then drops it); true if pushed.
+    ///
+    /// `closed` is read under the lock that `close` drains the queue under, so an entry never lands in a queue
+    /// that was already drained: it would keep its task, and so this state, alive for good.
+    fn push_locked(&self, task: TaskRef) -> bool {
+        let mut ready = self.lock();
+        if self.closed.load(Ordering::Acquire) {
+            drop(ready);
+            drop(task);
+            return false;
+        }
+        ready.push(task);
+        true
     }
 
     /// Whether a wake on the executor's thread must ask the host for a flush: none runs and none is requested.

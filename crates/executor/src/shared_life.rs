@@ -76,7 +76,9 @@ impl SharedPtr {
     /// Records a new task allocation and points to the state (on the executor's thread).
     pub(crate) fn for_new_task(shared: &Arc<Shared>) -> Self {
         shared.life().task_allocated();
-        Self(NonNull::from(&**shared))
+        // `as_ptr`, not a reference: the pointer must keep the provenance of the whole `Arc` allocation, counts
+        // included, for `to_arc` and `task_freed`.
+        Self(NonNull::new(Arc::as_ptr(shared).cast_mut()).expect("an Arc's pointer is never null"))
     }
 
     /// The state.

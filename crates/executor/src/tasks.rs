@@ -20,7 +20,7 @@ use std::task::Waker;
 use crate::memory::TrimRule;
 use crate::panic_report::{PanicReport, payload_message};
 use crate::ready_queue::Shared;
-use crate::task::{AfterFinish, Outcome, Phase, TaskRef};
+use crate::task::{AfterFinish, HandleRef, Outcome, Phase, TaskRef};
 use crate::vacant_slots::VacantSlots;
 use crate::{JoinError, task};
 
@@ -77,12 +77,6 @@ impl LiveSet {
         }
         rule.shrink(&mut self.slots);
         self.vacant.trim(rule);
-    }
-
-    fn drain(&mut self) -> Vec<TaskRef> {
-        self.vacant.clear();
-        self.len = 0;
-        self.slots.drain(..).flatten().collect()
     }
 }
 
@@ -178,11 +172,6 @@ impl Tasks {
             .collect()
     }
 
-    /// Takes every live task out (when the executor itself is dropped).
-    pub(crate) fn drain(&self) -> Vec<TaskRef> {
-        self.live.borrow_mut().drain()
-    }
-
     /// The task's name, if it has one.
     pub(crate) fn name(&self, task: &TaskRef) -> Option<Arc<str>> {
         if !task.state().has_extras() {
@@ -270,7 +259,8 @@ impl Tasks {
     }
 
     /// Takes the outcome of a Finished task for its handle, and releases the task.
-    pub(crate) fn take_outcome<T: 'static>(&self, task: &TaskRef, outcome: Outcome) -> Result<T, JoinError> {
+    pub(crate) fn take_outcome<T: 'static>(&self, handle: HandleRef, outcome: Outcome) -> Result<T, JoinError> {
+        let task = handle.task();
         let result = match outcome {
             Outcome::Value => {
                 let mut output: Option<T> = None;
@@ -309,12 +299,19 @@ impl Tasks {
     }
 
     /// Marks the task Released and takes it out of the live set and the side table. Returns the side table
-    /// entry and the set's reference, for the caller to drop (or use) outside every borrow.
+    /// entry and the set's reference, for the caller to drop outside every borrow; if a handle is attached, the
+    /// set's reference goes to it instead.
     fn unregister(&self, task: &TaskRef) -> (Option<Extras>, Option<TaskRef>) {
         let state = task.state();
         task.set_state(state.release().with_extras(false));
         let extras = if state.has_extras() { self.extras.borrow_mut().remove(&task.key()) } else { None };
-        (extras, self.remove(task))
+        let mut removed = self.remove(task);
+        if state.has_handle()
+            && let Some(reference) = removed.take()
+        {
+            reference.leave_to_handle();
+        }
+        (extras, removed)
     }
 
     /// Takes `task` out of the live set; returns the set's reference.
@@ -335,7 +332,8 @@ impl Tasks {
     }
 
     /// Detaches the task from its handle; a Finished task is released at once.
-    pub(crate) fn detach(&self, task: &TaskRef) {
+    pub(crate) fn detach(&self, handle: HandleRef) {
+        let task = handle.task();
         let (state, next) = task.state().detach();
         task.set_state(state);
         let waker = self.take_join_waker(task);

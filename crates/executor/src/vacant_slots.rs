@@ -85,11 +85,6 @@ impl VacantSlots {
         self.first = 0;
     }
 
-    /// Empties the set.
-    pub(crate) fn clear(&mut self) {
-        self.truncate(0);
-    }
-
     /// How many slots the set can describe without growing.
     pub(crate) fn capacity(&self) -> usize {
         self.words.capacity() * 64
@@ -169,7 +164,7 @@ mod tests {
     fn truncate_to_zero_empties_the_set() {
         let mut set = set_of(&[0, 9_999]);
 
-        set.clear();
+        set.truncate(0);
 
         assert_eq!(set.lowest(), None);
         set.insert(2);

@@ -173,6 +173,7 @@ where
 /// A `TaskRef` may move to and be dropped on any thread (only the reference count is touched then). Every
 /// method that touches the state, the future or the output must be called on the executor's thread; the
 /// executor and the handles (which are neither `Send` nor `Sync`) are the only callers.
+#[repr(transparent)]
 pub(crate) struct TaskRef(NonNull<Header>);
 
 // SAFETY: the only field that code on another thread touches through a `TaskRef` is `refs`, an atomic; `shared`
@@ -181,21 +182,20 @@ pub(crate) struct TaskRef(NonNull<Header>);
 unsafe impl Send for TaskRef {}
 
 impl TaskRef {
-    /// Allocates a task holding `future`, queued, and returns its first `N` references: the caller gives one
-    /// to each holder (for a spawn: the live set, the handle and the spawn queue's entry).
-    pub(crate) fn new<F, const N: usize>(
+    /// Allocates a task holding `future`, queued, and returns its references: the live set's, the spawn queue
+    /// entry's and the handle's (which holds no count of its own, see [`HandleRef`]).
+    pub(crate) fn new<F>(
         future: F,
         shared: &Arc<Shared>,
         spawned_at: &'static Location<'static>,
-    ) -> [TaskRef; N]
+    ) -> (TaskRef, TaskRef, HandleRef)
     where
         F: Future + 'static,
         F::Output: 'static,
     {
-        const { assert!(N >= 1 && N < 8) };
         let task = Box::new(Task {
             header: Header {
-                refs: AtomicU32::new(N as u32 * REF + QUEUED),
+                refs: AtomicU32::new(2 * REF + QUEUED),
                 state: Cell::new(State::spawned()),
                 vtable: &Task::<F>::VTABLE,
                 shared: SharedPtr::for_new_task(shared),
@@ -204,7 +204,13 @@ impl TaskRef {
             stage: UnsafeCell::new(Stage { future: ManuallyDrop::new(future) }),
         });
         let header = NonNull::from(Box::leak(task)).cast();
-        [(); N].map(|()| TaskRef(header))
+        (TaskRef(header), TaskRef(header), HandleRef(header))
+    }
+
+    /// Gives the live set's reference to the attached handle, whose [`HandleRef`] owns it from now on (the
+    /// task is being released while a handle is attached).
+    pub(crate) fn leave_to_handle(self) {
+        std::mem::forget(self);
     }
 
     fn header(&self) -> &Header {
@@ -335,6 +341,31 @@ impl TaskRef {
     /// A pointer to the task's executor's shared state, for code that needs it after giving up this reference.
     pub(crate) fn shared_ptr(&self) -> SharedPtr {
         self.header().shared
+    }
+}
+
+/// What a `JoinHandle` holds: a reference that costs no count while the task is in the live set (whose own
+/// reference keeps it), and that inherits the set's reference when the task is released while the handle is
+/// still attached ([`TaskRef::leave_to_handle`]).
+///
+/// The task's state says which: while a `HandleRef` exists, the state's handle flag is set. Every step that
+/// clears the flag consumes the `HandleRef` (detaching, taking the outcome), so a `HandleRef` never outlives
+/// its task.
+pub(crate) struct HandleRef(NonNull<Header>);
+
+impl HandleRef {
+    /// The task (valid as long as this `HandleRef`, see above).
+    pub(crate) fn task(&self) -> &TaskRef {
+        // SAFETY: `TaskRef` is a transparent wrapper of the same pointer, and a shared borrow of it is never
+        // dropped; the task is alive while this `HandleRef` exists (type docs).
+        unsafe { &*(self as *const HandleRef).cast::<TaskRef>() }
+    }
+
+    /// Gives up the handle of a task that was released while it was attached: the reference it inherited.
+    pub(crate) fn drop_inherited(self) {
+        debug_assert!(self.task().state().has_handle());
+        debug_assert_eq!(self.task().state().phase(), super::state::Phase::Released);
+        drop(TaskRef(self.0));
     }
 }
 
