@@ -324,7 +324,14 @@ impl Executor {
         let mut batch = std::mem::take(&mut *inner.spare_batch.borrow_mut());
         while inner.round_left(outcome.rounds) && !inner.tasks.is_closed() {
             inner.tasks.shared().take_ready(&mut batch);
-            batch.append(&mut inner.spawned.borrow_mut());
+            let mut spawned = inner.spawned.borrow_mut();
+            if batch.is_empty() {
+                // Swapped, not copied: a burst of spawns leaves one large buffer behind, not two.
+                std::mem::swap(&mut batch, &mut *spawned);
+            } else {
+                batch.append(&mut spawned);
+            }
+            drop(spawned);
             if batch.is_empty() {
                 break;
             }
