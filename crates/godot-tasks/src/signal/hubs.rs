@@ -11,6 +11,7 @@
 //! The few made inside cannot: making a callable, copying an emission's arguments, asking for the editor.
 
 use std::cell::RefCell;
+use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 use std::task::Waker;
 
@@ -26,7 +27,19 @@ use crate::runtime::{self, LeakAtThreadExit};
 use crate::wake_buffer::WakeBuffer;
 
 /// The emitter and the signal's name: what one engine connection serves.
-pub(super) type SignalKey = (InstanceId, StringName);
+#[derive(Clone, PartialEq, Eq)]
+pub(super) struct SignalKey {
+    pub(super) emitter: InstanceId,
+    pub(super) name: StringName,
+}
+
+/// Hashes the emitter only: hashing a `StringName` is an engine call, which every new future would pay, while
+/// comparing two is cheap (they are interned). An object's few awaited signals share a bucket.
+impl Hash for SignalKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.emitter.hash(state);
+    }
+}
 
 /// One emission as delivered to a subscriber: its arguments, or why they could not be delivered.
 pub(super) type Emission = Result<Rc<[Variant]>, SignalErrorKind>;
@@ -36,8 +49,8 @@ pub(super) struct Link {
     /// The emitter as described when the hub was made, for error messages after it is gone.
     pub(super) emitter: String,
     /// Equal to the connected callable but inert: asks the engine whether the connection is still there,
-    /// and removes it.
-    pub(super) lookup: Callable,
+    /// and removes it. Shared, so that asking (outside the registry) costs no engine copy of the callable.
+    pub(super) lookup: Rc<Callable>,
 }
 
 pub(super) type Hub = registry::Hub<SignalKey, Emission, Link>;
@@ -79,7 +92,7 @@ impl Hubs {
     /// An error about the signal `hub` serves, naming the emitter as it was when the hub was made.
     pub(super) fn error(&self, hub: HubId, kind: SignalErrorKind) -> SignalError {
         match self.registry.hub(hub) {
-            Some(hub) => SignalError::new(kind, &hub.connection.emitter, &hub.key.1.to_string()),
+            Some(hub) => SignalError::new(kind, &hub.connection.emitter, &hub.key.name.to_string()),
             None => SignalError::new(kind, describe::UNKNOWN, describe::UNKNOWN),
         }
     }
@@ -94,19 +107,20 @@ pub(super) fn wake_all(wakers: Vec<Waker>) {
 
 /// Makes a hub for `key` and connects it to the emitter. All engine calls happen outside the registry.
 pub(super) fn connect(signal: &Signal, key: SignalKey) -> Result<HubId, SignalError> {
-    let name = key.1.to_string();
+    let name = key.name.to_string();
     let Some(mut object) = signal.object() else {
-        return Err(SignalError::new(SignalErrorKind::EmitterFreed, &describe::describe_freed(key.0), &name));
+        return Err(SignalError::new(SignalErrorKind::EmitterFreed, &describe::describe_freed(key.emitter), &name));
     };
     let emitter = describe(&object);
-    if !object.has_signal(&key.1) {
+    if !object.has_signal(&key.name) {
         return Err(SignalError::new(SignalErrorKind::NoSuchSignal, &emitter, &name));
     }
     let hub = with_hubs(|hubs| {
-        hubs.registry.insert_hub(key.clone(), |id| Link { emitter: emitter.clone(), lookup: connection::lookup(id) })
+        hubs.registry
+            .insert_hub(key.clone(), |id| Link { emitter: emitter.clone(), lookup: Rc::new(connection::lookup(id)) })
     })
     .expect("godot-tasks: signals awaited while the thread exits");
-    let error = runtime::connect_untracked(&mut object, &key.1, &connection::callable(hub));
+    let error = runtime::connect_untracked(&mut object, &key.name, &connection::callable(hub));
     if error != godot::global::Error::OK {
         let _ = with_hubs(|hubs| hubs.registry.remove_hub(hub)); // (dropping the callable may have removed it already)
         return Err(SignalError::new(SignalErrorKind::ConnectRefused { error }, &emitter, &name));
@@ -116,11 +130,12 @@ pub(super) fn connect(signal: &Signal, key: SignalKey) -> Result<HubId, SignalEr
 
 /// Removes a hub's connection from its emitter, if both are still there.
 pub(super) fn disconnect(hub: Hub) {
-    let (object_id, name) = hub.key;
-    let Ok(mut object) = Gd::<Object>::try_from_instance_id(object_id) else {
+    let SignalKey { emitter, name } = hub.key;
+    let Ok(mut object) = Gd::<Object>::try_from_instance_id(emitter) else {
         return; // The emitter is gone, and its connections with it.
     };
-    if object.is_connected(&name, &hub.connection.lookup) {
-        object.disconnect(&name, &hub.connection.lookup);
+    let lookup = &*hub.connection.lookup;
+    if object.is_connected(&name, lookup) {
+        object.disconnect(&name, lookup);
     }
 }

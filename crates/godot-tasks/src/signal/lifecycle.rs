@@ -38,7 +38,7 @@ pub(super) fn release_idle() {
 /// so a freed emitter does not drop it: find such hubs by checking each emitter, once per frame.
 fn close_dead_emitters() {
     let open: Vec<(HubId, InstanceId)> =
-        with_hubs(|hubs| hubs.registry.open_hubs().map(|(hub, key)| (hub, key.0)).collect()).unwrap_or_default();
+        with_hubs(|hubs| hubs.registry.open_hubs().map(|(hub, key)| (hub, key.emitter)).collect()).unwrap_or_default();
     for (hub, emitter) in open {
         if !emitter.lookup_validity() {
             closed(hub);

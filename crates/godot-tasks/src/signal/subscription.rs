@@ -8,7 +8,7 @@ use godot::builtin::{Signal, Variant};
 
 use super::describe;
 use super::events::drain_remote;
-use super::hubs::{self, with_hubs};
+use super::hubs::{self, SignalKey, with_hubs};
 use super::lifecycle::release_idle;
 use super::registry::{HubId, Polled, WaiterKey, Wants};
 use super::remote::REMOTE;
@@ -33,14 +33,14 @@ impl Subscription {
         let Some(object_id) = signal.object_id() else {
             return Err(SignalError::new(SignalErrorKind::EmitterFreed, describe::NO_LONGER_EXISTS, &name.to_string()));
         };
-        let key = (object_id, name);
+        let key = SignalKey { emitter: object_id, name };
         // An open hub serves it if its connection is still in place: code that saves an object's connections,
         // disconnects them and reconnects them later may have disconnected ours meanwhile. Then the old hub
         // keeps its subscribers (a reconnection reaches them), and new ones get a connection of their own.
         let open = with_hubs(|hubs| hubs.registry.open_hub(&key).map(|(id, hub)| (id, hub.connection.lookup.clone())));
         if let Some((hub, lookup)) = open.flatten() {
             // (A freed emitter is asked nothing: in the editor its hub stays open until the next frame.)
-            let connected = key.0.lookup_validity() && signal.is_connected(&lookup);
+            let connected = key.emitter.lookup_validity() && signal.is_connected(&lookup);
             if connected {
                 if let Some(waiter) = with_hubs(|hubs| hubs.registry.subscribe(hub, wants)).flatten() {
                     return Ok(Self::at(hub, waiter));
