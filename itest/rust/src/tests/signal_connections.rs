@@ -16,6 +16,7 @@ tests![
     idle_connection_is_released_by_the_next_frame_hook,
     connection_is_one_valid_callable_of_this_library,
     a_future_made_after_our_connection_was_disconnected_by_hand_is_connected,
+    a_future_made_after_a_joined_connection_was_disconnected_by_hand_is_connected,
 ];
 
 async fn ten_thousand_waiters_share_one_connection() -> Result<(), String> {
@@ -120,5 +121,38 @@ async fn a_future_made_after_our_connection_was_disconnected_by_hand_is_connecte
     emitter.signals().count().emit(8);
     wait_until(3, "the first future resumed after the reconnection", || first.is_finished()).await?;
     ensure_eq!(first.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?, (8,));
+    Ok(())
+}
+
+/// As above, but the connection had already been found in place for a second future (new futures trust that
+/// answer until something may have changed it): the disconnection by hand is still seen by the next future,
+/// in the same frame.
+async fn a_future_made_after_a_joined_connection_was_disconnected_by_hand_is_connected() -> Result<(), String> {
+    let mut emitter = Emitter::new_gd();
+    let first = godot_tasks::spawn(emitter.signals().count().try_next_emission());
+    let second = godot_tasks::spawn(emitter.signals().count().try_next_emission());
+    ensure_eq!(connection_count(&emitter, "count"), 1); // The second future joined the first one's connection.
+    let saved: Vec<Callable> = emitter
+        .get_signal_connection_list("count")
+        .iter_shared()
+        .map(|connection| connection.get("callable").expect("a callable").to::<Callable>())
+        .collect();
+    for callable in &saved {
+        emitter.disconnect("count", callable);
+    }
+    let third = godot_tasks::spawn(emitter.signals().count().try_next_emission());
+    next_frame().await;
+    emitter.signals().count().emit(7);
+    wait_until(3, "the future made after the disconnection resumed", || third.is_finished()).await?;
+    ensure_eq!(third.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?, (7,));
+    ensure!(!first.is_finished() && !second.is_finished(), "the disconnected connection still delivered");
+    for callable in &saved {
+        emitter.connect("count", callable);
+    }
+    emitter.signals().count().emit(8);
+    wait_until(3, "the futures on the reconnected connection resumed", || first.is_finished() && second.is_finished())
+        .await?;
+    ensure_eq!(first.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?, (8,));
+    ensure_eq!(second.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?, (8,));
     Ok(())
 }
