@@ -84,6 +84,13 @@ impl<T> Arena<T> {
         self.slots.iter().map(|(index, slot)| (Key { index: index as u32, generation: slot.generation }, &slot.value))
     }
 
+    /// Every value, mutably, with its key, in slot order.
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = (Key, &mut T)> {
+        self.slots
+            .iter_mut()
+            .map(|(index, slot)| (Key { index: index as u32, generation: slot.generation }, &mut slot.value))
+    }
+
     /// Removes every value, in slot order. Keys made before stay stale; new keys never repeat them.
     pub(crate) fn drain(&mut self) -> impl Iterator<Item = T> {
         self.slots.drain().map(|slot| slot.value)

@@ -14,9 +14,8 @@ use std::panic::Location;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-use slab::Slab;
-
-use super::timeline::{Timeline, WaiterKey};
+use super::timeline::Timeline;
+use crate::arena::{Arena, Key};
 use crate::runtime::{self, FrameInfo, LeakAtThreadExit};
 use crate::wake_buffer::WakeBuffer;
 
@@ -66,17 +65,18 @@ pub(crate) const SERVICE: runtime::Service = runtime::Service {
     stop: |_| on_shutdown(),
 };
 
+/// Names a waiter; stale once the waiter is gone.
+pub(crate) type WaiterKey = Key;
+
 struct Waiter {
-    generation: u64,
     line: Line,
     waker: Option<Waker>,
     fired: bool,
 }
 
 struct Timers {
-    lines: [Timeline; LINES],
-    waiters: Slab<Waiter>,
-    next_generation: u64,
+    lines: [Timeline<WaiterKey>; LINES],
+    waiters: Arena<Waiter>,
     /// Whether time is being counted (from the first use of this module on).
     active: bool,
     started: Option<Instant>,
@@ -99,7 +99,7 @@ fn with_timers<R>(f: impl FnOnce(&mut Timers) -> R) -> Option<R> {
 
 impl Timers {
     fn new() -> Self {
-        let mut lines: [Timeline; LINES] = Default::default();
+        let mut lines: [Timeline<WaiterKey>; LINES] = Default::default();
         for line in [
             Line::ProcessFrames { during_pause: true },
             Line::ProcessFrames { during_pause: false },
@@ -110,8 +110,7 @@ impl Timers {
         }
         Self {
             lines,
-            waiters: Slab::new(),
-            next_generation: 0,
+            waiters: Arena::new(),
             active: false,
             started: None,
             last_process: None,
@@ -134,12 +133,12 @@ impl Timers {
         }
     }
 
-    fn line(&mut self, line: Line) -> &mut Timeline {
+    fn line(&mut self, line: Line) -> &mut Timeline<WaiterKey> {
         &mut self.lines[line.index()]
     }
 
-    fn is_live(waiters: &Slab<Waiter>, key: WaiterKey) -> bool {
-        waiters.get(key.index).is_some_and(|w| w.generation == key.generation && !w.fired)
+    fn is_live(waiters: &Arena<Waiter>, key: WaiterKey) -> bool {
+        waiters.get(key).is_some_and(|w| !w.fired)
     }
 
     /// Fires every waiter due on `line`; their wakers go to `wakers`.
@@ -148,7 +147,7 @@ impl Timers {
         let waiters = &self.waiters;
         self.lines[line.index()].pop_due(&mut due, |key| Self::is_live(waiters, key));
         for key in due.drain(..) {
-            let waiter = &mut self.waiters[key.index];
+            let waiter = self.waiters.get_mut(key).expect("`pop_due` hands out live waiters only");
             waiter.fired = true;
             wakers.extend(waiter.waker.take());
         }
@@ -198,11 +197,8 @@ pub(crate) fn register(line: Line, until: Until, at: &'static Location<'static>)
                 now + count as f64 + f64::from(u8::from(ahead))
             }
         };
-        let generation = timers.next_generation;
-        timers.next_generation += 1;
         let fired = timers.line(line).is_due(deadline);
-        let index = timers.waiters.insert(Waiter { generation, line, waker: None, fired });
-        let key = WaiterKey { index, generation };
+        let key = timers.waiters.insert(Waiter { line, waker: None, fired });
         if !fired {
             timers.line(line).schedule(deadline, key);
         }
@@ -213,8 +209,8 @@ pub(crate) fn register(line: Line, until: Until, at: &'static Location<'static>)
 
 /// Whether the waiter fired; stores the task's waker if not.
 pub(crate) fn poll_fired(key: WaiterKey, cx: &Context<'_>) -> Poll<()> {
-    let (poll, replaced) = with_timers(|timers| match timers.waiters.get_mut(key.index) {
-        Some(waiter) if waiter.generation == key.generation => {
+    let (poll, replaced) = with_timers(|timers| match timers.waiters.get_mut(key) {
+        Some(waiter) => {
             if waiter.fired {
                 (Poll::Ready(()), None)
             } else if waiter.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
@@ -234,10 +230,7 @@ pub(crate) fn poll_fired(key: WaiterKey, cx: &Context<'_>) -> Poll<()> {
 /// Removes a waiter (its future is done or dropped).
 pub(crate) fn release(key: WaiterKey) {
     let waker = with_timers(|timers| {
-        if timers.waiters.get(key.index).is_none_or(|w| w.generation != key.generation) {
-            return None;
-        }
-        let waiter = timers.waiters.remove(key.index);
+        let waiter = timers.waiters.remove(key)?;
         if !waiter.fired {
             let waiters = &timers.waiters;
             timers.lines[waiter.line.index()].forget_one(|k| Timers::is_live(waiters, k));

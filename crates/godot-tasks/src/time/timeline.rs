@@ -11,50 +11,45 @@
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap};
 
-/// Which waiter an entry belongs to: a slot and the generation it had when the entry was made.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(super) struct WaiterKey {
-    pub(super) index: usize,
-    pub(super) generation: u64,
-}
-
+/// An entry of the heap: the waiter `K` (the key its registry gives it) is due at `at`.
 #[derive(Clone, Copy, Debug)]
-struct Due {
+struct Due<K> {
     at: f64,
     /// Insertion order: waiters due at the same moment fire in the order they were made.
     seq: u64,
-    waiter: WaiterKey,
+    waiter: K,
 }
 
-impl PartialEq for Due {
+impl<K> PartialEq for Due<K> {
     fn eq(&self, other: &Self) -> bool {
         self.cmp(other) == Ordering::Equal
     }
 }
 
-impl Eq for Due {}
+impl<K> Eq for Due<K> {}
 
-impl PartialOrd for Due {
+impl<K> PartialOrd for Due<K> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl Ord for Due {
+impl<K> Ord for Due<K> {
     fn cmp(&self, other: &Self) -> Ordering {
         self.at.total_cmp(&other.at).then(self.seq.cmp(&other.seq))
     }
 }
 
-#[derive(Default)]
-pub(super) struct Timeline {
+/// A timeline whose waiters are named by keys of type `K` (a registry's keys; stale ones are filtered out by
+/// the registry's `is_live`).
+pub(super) struct Timeline<K> {
     now: f64,
-    heap: BinaryHeap<Reverse<Due>>,
+    heap: BinaryHeap<Reverse<Due<K>>>,
     next_seq: u64,
     /// For frame lines: waiters by the frame they wait for (frames are whole numbers).
-    buckets: BTreeMap<u64, Vec<WaiterKey>>,
+    buckets: BTreeMap<u64, Vec<K>>,
     /// Emptied buckets, kept for reuse.
-    spare: Vec<Vec<WaiterKey>>,
+    spare: Vec<Vec<K>>,
     /// Whether this line uses buckets instead of the heap.
     counts_frames: bool,
     /// Entries whose waiter went away, and all entries.
@@ -62,7 +57,22 @@ pub(super) struct Timeline {
     entries: usize,
 }
 
-impl Timeline {
+impl<K> Default for Timeline<K> {
+    fn default() -> Self {
+        Self {
+            now: 0.0,
+            heap: BinaryHeap::new(),
+            next_seq: 0,
+            buckets: BTreeMap::new(),
+            spare: Vec::new(),
+            counts_frames: false,
+            stale: 0,
+            entries: 0,
+        }
+    }
+}
+
+impl<K: Copy> Timeline<K> {
     /// A timeline that counts frames (deadlines are whole numbers).
     pub(super) fn counting_frames() -> Self {
         Self { counts_frames: true, ..Self::default() }
@@ -90,7 +100,7 @@ impl Timeline {
         self.now >= at
     }
 
-    pub(super) fn schedule(&mut self, at: f64, waiter: WaiterKey) {
+    pub(super) fn schedule(&mut self, at: f64, waiter: K) {
         self.entries += 1;
         if self.counts_frames {
             let spare = &mut self.spare;
@@ -103,7 +113,7 @@ impl Timeline {
     }
 
     /// Notes that one scheduled waiter went away; sweeps when most entries are stale.
-    pub(super) fn forget_one(&mut self, is_live: impl Fn(WaiterKey) -> bool) {
+    pub(super) fn forget_one(&mut self, is_live: impl Fn(K) -> bool) {
         self.stale += 1;
         if self.stale > 64 && self.stale * 2 > self.entries {
             self.heap.retain(|Reverse(due)| is_live(due.waiter));
@@ -116,7 +126,7 @@ impl Timeline {
     }
 
     /// Pops every entry due by now, in deadline order, into `out`; `is_live` filters out stale ones.
-    pub(super) fn pop_due(&mut self, out: &mut Vec<WaiterKey>, is_live: impl Fn(WaiterKey) -> bool) {
+    pub(super) fn pop_due(&mut self, out: &mut Vec<K>, is_live: impl Fn(K) -> bool) {
         let before = out.len();
         let mut popped = 0;
         if self.counts_frames {
@@ -154,10 +164,10 @@ impl Timeline {
 
 #[cfg(test)]
 mod tests {
-    use super::{Timeline, WaiterKey};
+    use super::Timeline;
 
-    fn key(index: usize) -> WaiterKey {
-        WaiterKey { index, generation: 0 }
+    fn key(index: usize) -> usize {
+        index
     }
 
     #[test]
@@ -215,7 +225,7 @@ mod tests {
         for index in 0..1000 {
             timeline.schedule(10.0, key(index));
         }
-        let live = |k: WaiterKey| k.index >= 900;
+        let live = |k: usize| k >= 900;
         for _ in 0..900 {
             timeline.forget_one(live);
         }
@@ -224,6 +234,6 @@ mod tests {
         let mut out = Vec::new();
         timeline.pop_due(&mut out, live);
         assert_eq!(out.len(), 100);
-        assert!(out.iter().all(|k| k.index >= 900));
+        assert!(out.iter().all(|&k| k >= 900));
     }
 }

@@ -9,8 +9,8 @@ use std::task::{Context, Poll};
 
 use futures_core::FusedFuture;
 
+use super::service::WaiterKey;
 use super::service::{self, Line, Until};
-use super::timeline::WaiterKey;
 
 /// A registration on a timeline; dropping it unregisters. Main thread only.
 struct Registration {
