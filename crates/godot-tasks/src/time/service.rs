@@ -207,20 +207,23 @@ pub(crate) fn register(line: Line, until: Until, at: &'static Location<'static>)
     .expect("godot-tasks: time waits need the main thread's registry")
 }
 
-/// Whether the waiter fired; stores the task's waker if not.
+/// Whether the waiter fired; if so it is removed (the key is stale from now on), otherwise the task's waker is
+/// stored. One pass over the registry either way.
 pub(crate) fn poll_fired(key: WaiterKey, cx: &Context<'_>) -> Poll<()> {
     let (poll, replaced) = with_timers(|timers| match timers.waiters.get_mut(key) {
+        Some(waiter) if waiter.fired => {
+            let waiter = timers.waiters.remove(key).expect("found above");
+            (Poll::Ready(()), waiter.waker)
+        }
         Some(waiter) => {
-            if waiter.fired {
-                (Poll::Ready(()), None)
-            } else if waiter.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            if waiter.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
                 (Poll::Pending, None)
             } else {
                 (Poll::Pending, waiter.waker.replace(cx.waker().clone()))
             }
         }
         // Gone with the registry (thread exit): never fires.
-        _ => (Poll::Pending, None),
+        None => (Poll::Pending, None),
     })
     .unwrap_or((Poll::Pending, None));
     drop(replaced);

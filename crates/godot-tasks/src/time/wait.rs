@@ -30,8 +30,7 @@ impl Registration {
         };
         let poll = service::poll_fired(key, cx);
         if poll.is_ready() {
-            service::release(key);
-            self.key = None;
+            self.key = None; // removed by `poll_fired`
         }
         poll
     }
