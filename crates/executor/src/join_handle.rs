@@ -8,7 +8,7 @@ use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use crate::task::{HandleRef, Phase, TaskRef};
+use crate::task::{AfterFinish, HandleRef, Phase, TaskRef};
 use crate::tasks::Tasks;
 use crate::{CancelHandle, JoinError};
 
@@ -234,10 +234,21 @@ impl<T> Drop for JoinHandle<T> {
         let Some(task) = self.task.take() else {
             return;
         };
-        if task.task().state().phase() == Phase::Released {
-            task.drop_inherited();
-        } else if let Some(tasks) = self.tasks.upgrade() {
-            tasks.detach(task);
+        let state = task.task().state();
+        match state.phase() {
+            Phase::Released => task.drop_inherited(),
+            // The common case (`spawn(..).detach()`): a live task with nothing in the side table only needs its
+            // state changed.
+            Phase::Idle { .. } | Phase::Running { .. } | Phase::Cancelling if !state.has_extras() => {
+                let (detached, next) = state.detach();
+                debug_assert_eq!(next, AfterFinish::Keep);
+                task.task().set_state(detached);
+            }
+            _ => {
+                if let Some(tasks) = self.tasks.upgrade() {
+                    tasks.detach(task);
+                }
+            }
         }
     }
 }
