@@ -290,7 +290,7 @@ impl Executor {
     /// flush gets the whole budget.
     ///
     /// Call it from a fresh call stack on the executor's thread. A re-entrant call (from inside a task) does
-    /// nothing. Every poll is wrapped in `catch_unwind`: a panicking task finishes with a [`JoinError`] and is
+    /// nothing. Every poll is wrapped in `catch_unwind`: a panicking task finishes with a [`JoinError`](crate::JoinError) and is
     /// reported to [`Host::report_panic`]; the other tasks are unaffected.
     ///
     /// # Example

@@ -218,7 +218,7 @@ impl Tasks {
         self.extras.borrow_mut().get_mut(&task.key()).and_then(|extras| extras.join_waker.take())
     }
 
-    /// Requests cancellation (see [`State::request_cancel`]); an Idle task is queued so that the next flush
+    /// Requests cancellation (see `State::request_cancel`); an Idle task is queued so that the next flush
     /// drops its future.
     pub(crate) fn cancel(&self, task: &TaskRef) {
         let (state, queue) = task.state().request_cancel();

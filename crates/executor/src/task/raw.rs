@@ -63,7 +63,7 @@ struct Task<F: Future> {
 }
 
 /// The future until it is gone, then (if it returned) its output. Which one is there is told by the task's
-/// phase ([`Phase::holds_future`](super::state::Phase::holds_future), `Finished(Value)`).
+/// phase (Idle, Running or Cancelling: the future; `Finished(Value)`: the output; otherwise neither).
 union Stage<F: Future> {
     future: ManuallyDrop<F>,
     output: ManuallyDrop<F::Output>,
@@ -317,7 +317,7 @@ impl TaskRef {
         }
     }
 
-    /// Whether `waker` wakes a task of this executor (then [`Self::from_waker`] can take it apart).
+    /// Whether `waker` wakes a task of an executor of this crate (then [`Self::queue_from_waker`] can take it).
     pub(crate) fn is_ours(waker: &Waker) -> bool {
         std::ptr::eq(waker.vtable(), &WAKER_VTABLE)
     }
