@@ -8,7 +8,8 @@
 //!
 //! Engine calls happen outside the registry's borrow wherever they could call back into it (freeing an
 //! object or dropping a connection reaches [`events`](super::events), and a re-entered registry panics).
-//! The few made inside cannot: making a callable, copying an emission's arguments, asking for the editor.
+//! The few made inside cannot: making a callable, copying an emission's arguments, comparing two signals,
+//! asking for the editor.
 
 use std::cell::RefCell;
 use std::hash::{Hash, Hasher};
@@ -21,7 +22,7 @@ use godot::obj::{Gd, InstanceId, Singleton};
 
 use super::connection;
 use super::describe::{self, describe};
-use super::registry::{self, HubId, Registry};
+use super::registry::{self, HubId, Registry, WaiterKey, Wants};
 use super::{SignalError, SignalErrorKind};
 use crate::runtime::{self, LeakAtThreadExit};
 use crate::wake_buffer::WakeBuffer;
@@ -51,6 +52,8 @@ pub(super) struct Link {
     /// Equal to the connected callable but inert: asks the engine whether the connection is still there,
     /// and removes it. Shared, so that asking (outside the registry) costs no engine copy of the callable.
     pub(super) lookup: Rc<Callable>,
+    /// The signal as connected, to recognise it in the next future made on it (see [`Hubs::recent`]).
+    signal: Signal,
 }
 
 pub(super) type Hub = registry::Hub<SignalKey, Emission, Link>;
@@ -62,6 +65,8 @@ pub(super) struct Hubs {
     pub(super) no_args: Rc<[Variant]>,
     /// Reused between emissions: the wakers to call once the registry is released.
     wake_buffer: WakeBuffer,
+    /// The hub the last subscriber joined: where the next one most likely goes (see [`Hubs::recent`]).
+    recent: Option<HubId>,
     /// Whether this runs inside the editor, asked once.
     in_editor: Option<bool>,
 }
@@ -77,7 +82,32 @@ pub(super) fn with_hubs<R>(f: impl FnOnce(&mut Hubs) -> R) -> Option<R> {
 
 impl Hubs {
     fn new() -> Self {
-        Self { registry: Registry::new(), no_args: Rc::from([]), wake_buffer: WakeBuffer::default(), in_editor: None }
+        Self {
+            registry: Registry::new(),
+            no_args: Rc::from([]),
+            wake_buffer: WakeBuffer::default(),
+            recent: None,
+            in_editor: None,
+        }
+    }
+
+    /// The hub the last subscriber joined, with its emitter and lookup callable, if it is the open hub for
+    /// `signal`.
+    ///
+    /// A fan-out makes its futures on one signal, one after another. Reading a signal's emitter and name to
+    /// look its hub up costs two engine calls; comparing it with the signal the last hub was connected for
+    /// costs one (`Signal ==` compares emitter and name, so an equal signal has that hub's key exactly).
+    pub(super) fn recent(&self, signal: &Signal) -> Option<(HubId, InstanceId, Rc<Callable>)> {
+        let id = self.recent?;
+        let hub = self.registry.current_hub(id)?;
+        (hub.connection.signal == *signal).then(|| (id, hub.key.emitter, hub.connection.lookup.clone()))
+    }
+
+    /// Adds a subscriber to an open hub, which becomes the [`recent`](Self::recent) one.
+    pub(super) fn join(&mut self, hub: HubId, wants: Wants) -> Option<WaiterKey> {
+        let waiter = self.registry.subscribe(hub, wants)?;
+        self.recent = Some(hub);
+        Some(waiter)
     }
 
     pub(super) fn in_editor(&mut self) -> bool {
@@ -115,9 +145,13 @@ pub(super) fn connect(signal: &Signal, key: SignalKey) -> Result<HubId, SignalEr
     if !object.has_signal(&key.name) {
         return Err(SignalError::new(SignalErrorKind::NoSuchSignal, &emitter, &name));
     }
+    let as_connected = signal.clone();
     let hub = with_hubs(|hubs| {
-        hubs.registry
-            .insert_hub(key.clone(), |id| Link { emitter: emitter.clone(), lookup: Rc::new(connection::lookup(id)) })
+        hubs.registry.insert_hub(key.clone(), |id| Link {
+            emitter: emitter.clone(),
+            lookup: Rc::new(connection::lookup(id)),
+            signal: as_connected,
+        })
     })
     .expect("godot-tasks: signals awaited while the thread exits");
     let error = runtime::connect_untracked(&mut object, &key.name, &connection::callable(hub));

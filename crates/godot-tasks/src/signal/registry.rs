@@ -169,9 +169,19 @@ impl<K: Clone + Eq + Hash, E: Clone, C> Registry<K, E, C> {
         self.hubs.get(id).filter(|hub| hub.open).map(|hub| (id, hub))
     }
 
-    /// New subscribers of `key` no longer join its hub (its connection is gone); its subscribers keep it.
-    pub(super) fn forget(&mut self, key: &K) {
-        self.by_signal.remove(key);
+    /// The hub if it is the open hub that new subscribers of its signal join: [`open_hub`](Self::open_hub)
+    /// for a caller that knows the hub but not the signal.
+    pub(super) fn current_hub(&self, id: HubId) -> Option<&Hub<K, E, C>> {
+        let hub = self.hubs.get(id).filter(|hub| hub.open)?;
+        (self.by_signal.get(&hub.key) == Some(&id)).then_some(hub)
+    }
+
+    /// New subscribers of the hub's signal no longer join it (its connection is gone); its subscribers keep it.
+    pub(super) fn forget(&mut self, id: HubId) {
+        let Some(hub) = self.hubs.get(id) else { return };
+        if self.by_signal.get(&hub.key) == Some(&id) {
+            self.by_signal.remove(&hub.key);
+        }
     }
 
     /// Adds an open hub for `key`, whose connection data may name the hub; new subscribers of `key` join it.
@@ -484,6 +494,7 @@ mod tests {
         registry.close(hub, &mut Vec::new());
         assert!(registry.subscribe(hub, Wants::Next).is_none());
         assert!(registry.open_hub(&"hit").is_none());
+        assert!(registry.current_hub(hub).is_none());
         let departure = registry.unsubscribe(hub, first);
         assert!(departure.waiter.is_some() && departure.removed.is_none() && !departure.became_idle);
         let departure = registry.unsubscribe(hub, second);
@@ -509,6 +520,7 @@ mod tests {
         assert_eq!(registry.open_hub(&"hit").map(|(id, _)| id), Some(hit));
         assert_eq!(registry.open_hub(&"miss").map(|(id, hub)| (id, hub.connection)), Some((miss, "connection")));
         assert!(registry.open_hub(&"other").is_none());
+        assert_eq!(registry.current_hub(hit).map(|hub| hub.key), Some("hit"));
     }
 
     #[test]
@@ -516,10 +528,14 @@ mod tests {
         let mut registry = TestRegistry::new();
         let old = with_hub(&mut registry, "hit");
         let waiter = registry.subscribe(old, Wants::Next).expect("open hub");
-        registry.forget(&"hit");
+        assert!(registry.current_hub(old).is_some());
+        registry.forget(old);
         assert!(registry.open_hub(&"hit").is_none());
+        assert!(registry.current_hub(old).is_none());
         let new = with_hub(&mut registry, "hit");
-        assert_eq!(registry.open_hub(&"hit").map(|(id, _)| id), Some(new));
+        registry.forget(old);
+        assert_eq!(registry.open_hub(&"hit").map(|(id, _)| id), Some(new), "forgetting the old hub keeps the new");
+        assert!(registry.current_hub(new).is_some());
         deliver(&mut registry, old, 3);
         let (_, waker) = counting_waker();
         assert_eq!(emission(registry.poll(old, waiter, &waker)), Some(3));

@@ -29,28 +29,38 @@ impl Subscription {
         if REMOTE.has_pending() {
             drain_remote();
         }
-        let name = signal.name();
-        let Some(object_id) = signal.object_id() else {
-            return Err(SignalError::new(SignalErrorKind::EmitterFreed, describe::NO_LONGER_EXISTS, &name.to_string()));
+        // The open hub for `signal`: most often the one the last subscriber joined, else looked up by key (read
+        // from the signal only then, and kept for connecting if no hub serves it).
+        let (open, key) = match with_hubs(|hubs| hubs.recent(signal)).flatten() {
+            Some(recent) => (Some(recent), None),
+            None => {
+                let key = key_of(signal)?;
+                let open = with_hubs(|hubs| {
+                    hubs.registry.open_hub(&key).map(|(id, hub)| (id, key.emitter, hub.connection.lookup.clone()))
+                });
+                (open.flatten(), Some(key))
+            }
         };
-        let key = SignalKey { emitter: object_id, name };
         // An open hub serves it if its connection is still in place: code that saves an object's connections,
         // disconnects them and reconnects them later may have disconnected ours meanwhile. Then the old hub
         // keeps its subscribers (a reconnection reaches them), and new ones get a connection of their own.
-        let open = with_hubs(|hubs| hubs.registry.open_hub(&key).map(|(id, hub)| (id, hub.connection.lookup.clone())));
-        if let Some((hub, lookup)) = open.flatten() {
+        if let Some((hub, emitter, lookup)) = open {
             // (A freed emitter is asked nothing: in the editor its hub stays open until the next frame.)
-            let connected = key.emitter.lookup_validity() && signal.is_connected(&lookup);
+            let connected = emitter.lookup_validity() && signal.is_connected(&lookup);
             if connected {
-                if let Some(waiter) = with_hubs(|hubs| hubs.registry.subscribe(hub, wants)).flatten() {
+                if let Some(waiter) = with_hubs(|hubs| hubs.join(hub, wants)).flatten() {
                     return Ok(Self::at(hub, waiter));
                 }
             } else {
-                let _ = with_hubs(|hubs| hubs.registry.forget(&key));
+                let _ = with_hubs(|hubs| hubs.registry.forget(hub));
             }
         }
+        let key = match key {
+            Some(key) => key,
+            None => key_of(signal)?,
+        };
         let hub = hubs::connect(signal, key)?;
-        let waiter = with_hubs(|hubs| hubs.registry.subscribe(hub, wants))
+        let waiter = with_hubs(|hubs| hubs.join(hub, wants))
             .flatten()
             .expect("godot-tasks: a signal hub vanished while it was being connected (a bug)");
         Ok(Self::at(hub, waiter))
@@ -92,6 +102,15 @@ impl Subscription {
     pub(super) fn error(&self, kind: SignalErrorKind) -> SignalError {
         with_hubs(|hubs| hubs.error(self.hub, kind.clone()))
             .unwrap_or_else(|| SignalError::new(kind, describe::UNKNOWN, describe::UNKNOWN))
+    }
+}
+
+/// The emitter and the name of `signal`, or the error for a signal whose object is already gone.
+fn key_of(signal: &Signal) -> Result<SignalKey, SignalError> {
+    let name = signal.name();
+    match signal.object_id() {
+        Some(emitter) => Ok(SignalKey { emitter, name }),
+        None => Err(SignalError::new(SignalErrorKind::EmitterFreed, describe::NO_LONGER_EXISTS, &name.to_string())),
     }
 }
 
