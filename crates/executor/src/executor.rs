@@ -696,6 +696,16 @@ impl Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
+        // Runs even if a destructor below panics: from then on the task allocations that wakers or handles still
+        // reference keep the shared state alive, and it must not go with this executor.
+        struct HandOver<'a>(&'a Arc<Shared>);
+        impl Drop for HandOver<'_> {
+            fn drop(&mut self) {
+                SharedLife::executor_gone(self.0);
+            }
+        }
+        let shared = self.tasks.shared().clone();
+        let _hand_over = HandOver(&shared);
         // Nobody can reach this executor any more (handles hold weak references), so destructors that try to
         // spawn, cancel or await here find it gone.
         self.tasks.close();
@@ -712,8 +722,6 @@ impl Drop for Inner {
             }
         }
         debug_assert_eq!(self.tasks.len(), 0);
-        // Task allocations that wakers or handles still reference keep the shared state alive from now on.
-        SharedLife::executor_gone(self.tasks.shared());
     }
 }
 

@@ -201,13 +201,21 @@ impl Tasks {
     /// Remembers `waker` as the one to wake when the task finishes. Returns the waker it replaced, to be
     /// dropped by the caller outside every borrow.
     pub(crate) fn set_join_waker(&self, task: &TaskRef, waker: &Waker) -> Option<Waker> {
-        let mut extras = self.extras.borrow_mut();
-        let entry = extras.entry(task.key()).or_default();
-        task.set_state(task.state().with_extras(true));
-        match &mut entry.join_waker {
-            Some(current) if current.will_wake(waker) => None,
-            slot => slot.replace(waker.clone()),
+        let key = task.key();
+        let same = task.state().has_extras()
+            && self
+                .extras
+                .borrow()
+                .get(&key)
+                .and_then(|extras| extras.join_waker.as_ref())
+                .is_some_and(|w| w.will_wake(waker));
+        if same {
+            return None;
         }
+        // Cloned outside the borrow: a foreign waker's clone is user code, which may spawn or drop handles.
+        let waker = waker.clone();
+        task.set_state(task.state().with_extras(true));
+        self.extras.borrow_mut().entry(key).or_default().join_waker.replace(waker)
     }
 
     /// Forgets the waker of whoever awaited the task (its handle was dropped).
@@ -244,7 +252,21 @@ impl Tasks {
             task.set_state(task.state().with_extras(true));
         }
         if let Some(waker) = self.take_join_waker(task) {
-            waker.wake();
+            self.wake_joiner(task, waker, || self.name(task));
+        }
+    }
+
+    /// Wakes whoever awaits the task's handle. Their waker is not ours to trust (a foreign executor's, or one of
+    /// ours whose host panics): a panic is reported, never let out, so that it cannot cut a flush or a drop
+    /// short.
+    fn wake_joiner(&self, task: &TaskRef, waker: Waker, name: impl FnOnce() -> Option<Arc<str>>) {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
+            let message = format!(
+                "the waker of the code awaiting this task panicked when the task ended: {}",
+                payload_message(&*payload)
+            );
+            quietly_drop(payload);
+            self.report(&PanicReport { message, spawned_at: task.spawned_at(), name: name() });
         }
     }
 
@@ -281,6 +303,9 @@ impl Tasks {
     pub(crate) fn release(&self, task: &TaskRef) {
         let phase = task.state().phase();
         debug_assert!(matches!(phase, Phase::Finished(_)), "released a task in phase {phase:?}");
+        // With a handle attached, the set's reference goes to the handle, and the output's destructor below may
+        // drop that handle: this one keeps the task alive until the end (the caller's may hold no count).
+        let _keep = task.state().has_handle().then(|| task.clone());
         let (extras, removed) = self.unregister(task);
         let extras = extras.unwrap_or_default();
         // Released already: code that this destructor runs finds the task gone, not half-dropped.
@@ -289,10 +314,10 @@ impl Tasks {
         {
             let message = format!("a task's output panicked while being dropped: {}", payload_message(&*payload));
             quietly_drop(payload);
-            self.report(&PanicReport { message, spawned_at: task.spawned_at(), name: extras.name });
+            self.report(&PanicReport { message, spawned_at: task.spawned_at(), name: extras.name.clone() });
         }
         if let Some(waker) = extras.join_waker {
-            waker.wake();
+            self.wake_joiner(task, waker, || extras.name);
         }
         // The set's reference last: it may free the allocation, whose output is gone by now.
         drop(removed);
@@ -340,7 +365,7 @@ impl Tasks {
         if next == AfterFinish::Release {
             self.release(task);
         }
-        drop(waker);
+        quietly_drop(waker);
     }
 }
 

@@ -3,8 +3,6 @@
 //! when cloned, wakers raced against shutdown and drop on other threads, batches of mixed wakers, and handles
 //! that outlive everything. Run under miri, these check that no task and no shared state is used after it is
 //! freed, freed twice or leaked.
-//!
-//! A test marked `#[ignore = "BUG: ..."]` shows a bug that is not fixed yet; run it with `--ignored`.
 
 // Only the hand-made waker of `waker_with_clone_hook` needs it.
 #![allow(unsafe_code)]
@@ -145,13 +143,11 @@ fn shut_down_in_last_poll_and_drop_own_handle_in_output_destructor(poll_first: b
 }
 
 #[test]
-#[ignore = "BUG: use-after-free: the output's destructor frees its own task through the inherited handle reference"]
 fn output_destructor_that_drops_its_own_handle_after_shutdown_in_the_last_poll() {
     shut_down_in_last_poll_and_drop_own_handle_in_output_destructor(false);
 }
 
 #[test]
-#[ignore = "BUG: use-after-free: the output's destructor frees its own task through the inherited handle reference"]
 fn output_destructor_that_polls_its_own_handle_after_shutdown_in_the_last_poll() {
     shut_down_in_last_poll_and_drop_own_handle_in_output_destructor(true);
 }
@@ -244,7 +240,6 @@ fn output_destructor_that_spawns_during_shutdown() {
 /// task is ready after it. The panic leaves the flush, and the rest of the batch (already marked as no longer
 /// waiting for a wake, and not yet polled) must not be lost.
 #[test]
-#[ignore = "BUG: lost wake: a panicking join waker escapes flush and drops the rest of the batch, queued bit still set"]
 fn panicking_join_waker_does_not_lose_the_rest_of_the_flush() {
     let (executor, trace) = executor();
     let mut first = executor.spawn(async { 1 });
@@ -265,7 +260,6 @@ fn panicking_join_waker_does_not_lose_the_rest_of_the_flush() {
 /// The same panicking waker while the executor is dropped: the waker is woken from the executor's destructor,
 /// with other tasks still to be dropped after it. A waker of one of those tasks outlives the executor.
 #[test]
-#[ignore = "BUG: use-after-free: a panic leaving Executor::drop skips executor_gone; the shared state is freed early"]
 fn panicking_join_waker_while_the_executor_drops() {
     let (executor, trace) = executor();
     let mut awaited = executor.spawn(std::future::pending::<()>());
@@ -289,7 +283,6 @@ fn panicking_join_waker_while_the_executor_drops() {
 
 /// A join waker whose clone spawns a named task (which writes the side table the clone is made under).
 #[test]
-#[ignore = "BUG: panic: JoinHandle::poll clones a foreign waker while the side table is mutably borrowed"]
 fn join_waker_whose_clone_spawns_a_named_task_does_not_panic() {
     let (executor, trace) = executor();
     let mut handle = executor.spawn(std::future::pending::<()>());
@@ -309,7 +302,6 @@ fn join_waker_whose_clone_spawns_a_named_task_does_not_panic() {
 /// A join waker whose clone drops the handle of another (named, finished) task, which removes that task's
 /// side-table entry.
 #[test]
-#[ignore = "BUG: panic: JoinHandle::poll clones a foreign waker while the side table is mutably borrowed"]
 fn join_waker_whose_clone_drops_another_named_handle_does_not_panic() {
     let (executor, trace) = executor();
     let mut handle = executor.spawn(std::future::pending::<()>());
