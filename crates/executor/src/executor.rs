@@ -271,14 +271,22 @@ impl Executor {
             inner.refuse(Refused { future: Box::new(future), spawned_at, name: name.clone() });
             return JoinHandle::refused(spawned_at, name);
         }
+        assert!(
+            tasks.len() < crate::task::MAX_TASKS,
+            "an executor holds at most {} tasks at once",
+            crate::task::MAX_TASKS
+        );
         // The task starts queued, with references for the live set, the spawn queue and the handle.
         let (for_set, for_queue, task) = TaskRef::new(future, tasks.shared(), spawned_at);
         tasks.insert(for_set, name.clone());
         inner.spawned.borrow_mut().push(for_queue);
+        // Made before the host is asked for a flush: if the host panics, the handle detaches the task as it
+        // unwinds, and the task runs at the next flush.
+        let handle = JoinHandle::new(Rc::downgrade(tasks), task, name);
         if !inner.flushing.get() {
             tasks.shared().request_flush_here();
         }
-        JoinHandle::new(Rc::downgrade(tasks), task, name)
+        handle
     }
 
     /// Polls every ready task, then every task that became ready meanwhile, round after round, until no task
@@ -353,9 +361,9 @@ impl Executor {
     /// resumes many tasks at once (every task waiting for the next frame, say) calls instead of waking them
     /// one by one.
     ///
-    /// The tasks of the executor that owns the calling thread are queued in one go, with one flush request for
-    /// the whole batch; any other waker is woken as usual. The effect is exactly that of calling
-    /// [`Waker::wake`](std::task::Waker::wake) on each, in order.
+    /// The tasks of the executor that owns the calling thread are queued in one go, in order, with one flush
+    /// request for the whole batch; then every other waker is woken as usual, in order. For the executor's own
+    /// tasks the effect is that of calling [`Waker::wake`](std::task::Waker::wake) on each.
     ///
     /// # Example
     ///
@@ -550,7 +558,8 @@ impl Executor {
         let inner = &self.inner;
         inner.tasks.close();
         // Dropped outside the borrow: a last reference may free a task.
-        drop(std::mem::take(&mut *inner.spawned.borrow_mut()));
+        let spawned = std::mem::take(&mut *inner.spawned.borrow_mut());
+        drop(spawned);
         // Destructors may spawn (refused: parked for this drop loop, or for the one that runs already) or cancel
         // (a no-op by now); loop until only the tasks being polled or dropped right now remain.
         let mut drop_loop = inner.enter_drop_loop();
@@ -588,6 +597,7 @@ impl Inner {
         if !self.trim_clock.tick() {
             return;
         }
+        self.tasks.shared().life().top_up();
         // Only buffers of task references are shrunk here: no reference is dropped, no user code runs.
         let rule = TrimRule::for_peak(self.tasks.take_peak());
         self.tasks.trim(rule);

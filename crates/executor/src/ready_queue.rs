@@ -225,11 +225,8 @@ impl Shared {
     /// Asks the host for a flush on behalf of a wake on the executor's thread, unless one runs or is requested.
     fn request_local_flush(&self) {
         // A flush in progress picks the task up in its next round; otherwise ask for one flush.
-        if !self.flushing.load(Ordering::Relaxed)
-            && !self.flush_requested.load(Ordering::Relaxed)
-            && !self.flush_requested.swap(true, Ordering::Relaxed)
-        {
-            self.host.request_flush();
+        if !self.flushing.load(Ordering::Relaxed) {
+            self.request_flush_here();
         }
     }
 
@@ -238,7 +235,11 @@ impl Shared {
     pub(crate) fn request_flush_here(&self) {
         // A load first: a burst of spawns finds the request made, and pays no read-modify-write each.
         if !self.flush_requested.load(Ordering::Relaxed) && !self.flush_requested.swap(true, Ordering::Relaxed) {
-            self.host.request_flush();
+            // A host that panics made no request: the next wake or spawn asks again.
+            if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.host.request_flush())) {
+                self.flush_requested.store(false, Ordering::Relaxed);
+                std::panic::resume_unwind(payload);
+            }
         }
     }
 

@@ -14,7 +14,9 @@
 //!   leaves one `Arc` count behind, and the free that brings `others` to zero gives it back.
 //!
 //! Only the free that brings `others` to zero can see it there: before the executor went, it holds at least
-//! `BIAS` minus the other frees, far above zero.
+//! `BIAS` minus the other frees, far above zero, because the executor's thread tops it back up to `BIAS` now
+//! and then (moving the difference into `owner_count`, so the sum stays right). That matters on 32-bit
+//! targets, where `BIAS` is about a billion. The counts are compared modulo 2^N, so `owner_count` may wrap.
 
 #![allow(unsafe_code)]
 
@@ -41,7 +43,20 @@ impl SharedLife {
     /// A task was allocated (on the executor's thread, while it lives).
     pub(crate) fn task_allocated(&self) {
         let count = self.owner_count.load(Ordering::Relaxed);
-        self.owner_count.store(count + 1, Ordering::Relaxed);
+        self.owner_count.store(count.wrapping_add(1), Ordering::Relaxed);
+    }
+
+    /// Gives `others` back what frees on other threads took from it, if that is much (executor's thread, while
+    /// the executor lives; called now and then).
+    pub(crate) fn top_up(&self) {
+        let taken = BIAS.wrapping_sub(self.others.load(Ordering::Relaxed));
+        if taken < BIAS / 2 {
+            return;
+        }
+        // `others` only decreases elsewhere, so adding `taken` never carries it past `BIAS`.
+        self.others.fetch_add(taken, Ordering::AcqRel);
+        let count = self.owner_count.load(Ordering::Relaxed);
+        self.owner_count.store(count.wrapping_sub(taken), Ordering::Relaxed);
     }
 
     /// The executor is being dropped, on its own thread: hands the state's life to the tasks still allocated.
@@ -52,8 +67,9 @@ impl SharedLife {
         // right after the subtraction below always has this count to give back.
         let kept = Arc::clone(shared);
         let owner_count = life.owner_count.load(Ordering::Relaxed);
-        let before = life.others.fetch_sub(BIAS - owner_count, Ordering::AcqRel);
-        if before == BIAS - owner_count {
+        let share = BIAS.wrapping_sub(owner_count);
+        let before = life.others.fetch_sub(share, Ordering::AcqRel);
+        if before == share {
             drop(kept); // no task allocation is left
         } else {
             std::mem::forget(kept); // given back by the last task's free
@@ -122,11 +138,49 @@ impl SharedPtr {
         let life = shared.life();
         if shared.on_owner_thread() && life.executor_alive.load(Ordering::Relaxed) {
             let count = life.owner_count.load(Ordering::Relaxed);
-            life.owner_count.store(count - 1, Ordering::Relaxed);
+            life.owner_count.store(count.wrapping_sub(1), Ordering::Relaxed);
         } else if life.others.fetch_sub(1, Ordering::AcqRel) == 1 {
             // The last allocation after the executor went: give back the count it left behind.
             // SAFETY: that count exists (`executor_gone` forgot it) and nothing else will give it back.
             unsafe { Arc::decrement_strong_count(self.0.as_ptr().cast_const()) }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    impl SharedLife {
+        /// Allocations still alive, as `executor_gone` would compute it.
+        fn alive(&self) -> usize {
+            let owner = self.owner_count.load(Ordering::Relaxed);
+            self.others.load(Ordering::Relaxed).wrapping_sub(BIAS.wrapping_sub(owner))
+        }
+    }
+
+    #[test]
+    fn topping_up_keeps_the_count_of_live_allocations() {
+        let life = SharedLife::new();
+        for _ in 0..10 {
+            life.task_allocated();
+        }
+        // As if half a bias of tasks more had been allocated here and freed on other threads, three of the ten
+        // among them (set directly: counting that far one by one would take too long).
+        let freed_elsewhere = BIAS / 2 + 3;
+        let owner = life.owner_count.load(Ordering::Relaxed);
+        life.owner_count.store(owner.wrapping_add(freed_elsewhere - 3), Ordering::Relaxed);
+        life.others.fetch_sub(freed_elsewhere, Ordering::Relaxed);
+        assert_eq!(life.alive(), 7);
+
+        life.top_up();
+
+        assert_eq!(life.others.load(Ordering::Relaxed), BIAS);
+        assert_eq!(life.alive(), 7);
+        // A small debt is left alone.
+        life.others.fetch_sub(1, Ordering::Relaxed);
+        life.top_up();
+        assert_eq!(life.others.load(Ordering::Relaxed), BIAS - 1);
+        assert_eq!(life.alive(), 6);
     }
 }

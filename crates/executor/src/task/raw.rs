@@ -43,7 +43,7 @@ const QUEUED: u32 = 1;
 const RETIRED: u32 = 2;
 /// One reference in `refs`.
 const REF: u32 = 4;
-/// Above this raw value of `refs` (about a billion references), cloning a waker aborts, like `Arc`: the count
+/// Above this raw value of `refs` (about 268 million references), cloning a waker aborts, like `Arc`: the count
 /// must never wrap.
 const MAX_REFS: u32 = u32::MAX / 4;
 
