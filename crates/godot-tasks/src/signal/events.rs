@@ -60,9 +60,9 @@ pub(super) fn closed(hub: HubId) {
 pub(super) fn drain_remote() {
     for event in REMOTE.take() {
         match event {
-            RemoteEvent::Emitted { hub, args } => {
-                deliver(hub, |_| args.map(|values| values.into_iter().map(|value| value.into_variant()).collect()))
-            }
+            RemoteEvent::Emitted { hub, args } => deliver(hub, |_| {
+                args.map(|values| values.into_iter().map(|value| value.into_variant()).collect()).map_err(Box::new)
+            }),
             RemoteEvent::Dropped { hub } => closed(hub),
         }
     }

@@ -43,7 +43,10 @@ impl Hash for SignalKey {
 }
 
 /// One emission as delivered to a subscriber: its arguments, or why they could not be delivered.
-pub(super) type Emission = Result<Rc<[Variant]>, SignalErrorKind>;
+///
+/// The reason is boxed: every subscriber has room for an emission, and a `SignalErrorKind` inline would make
+/// that room (and every move of it) several times larger for a case that is rare.
+pub(super) type Emission = Result<Rc<[Variant]>, Box<SignalErrorKind>>;
 
 /// What the engine side keeps for each hub.
 pub(super) struct Link {

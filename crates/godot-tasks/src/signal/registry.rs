@@ -24,7 +24,7 @@
 //! per-connection data), so its tests need no engine.
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::Hash;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::task::Waker;
 
 use super::waiters::Waiters;
@@ -118,8 +118,9 @@ pub(super) enum Polled<E> {
 pub(super) struct Departure<K, E, C> {
     /// The subscriber's waiter: it may hold the last reference to an emitted object.
     pub(super) waiter: Option<Waiter<E>>,
-    /// A closed hub that lost its last subscriber.
-    pub(super) removed: Option<Hub<K, E, C>>,
+    /// A closed hub that lost its last subscriber (boxed: the departure is moved on every drop of a future,
+    /// and a hub rarely goes with it).
+    pub(super) removed: Option<Box<Hub<K, E, C>>>,
     /// Whether an open hub just became idle: its connection is to be released by the next frame hook.
     pub(super) became_idle: bool,
 }
@@ -144,19 +145,51 @@ impl<K, E, C> Hub<K, E, C> {
     }
 }
 
+/// Hashes signal keys: a multiply-and-rotate per word, as rustc's own hash tables do.
+///
+/// The keys are object ids handed out by the engine, not input chosen by an attacker, so the standard
+/// hasher's resistance to collision attacks buys nothing here, while it costs about a hundred instructions
+/// on every new future (its hub is looked up by key).
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl KeyHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.add(word);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Every hub of the main thread, by id and by the signal it serves.
 pub(super) struct Registry<K, E, C> {
     hubs: Arena<Hub<K, E, C>>,
     /// The hub new subscribers of a signal join; closed hubs and hubs whose connection was found removed
     /// by other code are not here any more (their subscribers keep them).
-    by_signal: HashMap<K, HubId>,
+    by_signal: HashMap<K, HubId, BuildHasherDefault<KeyHasher>>,
     /// Hubs that became idle since the last release, each once.
     idle: Vec<HubId>,
 }
 
 impl<K: Clone + Eq + Hash, E: Clone, C> Registry<K, E, C> {
     pub(super) fn new() -> Self {
-        Self { hubs: Arena::new(), by_signal: HashMap::new(), idle: Vec::new() }
+        Self { hubs: Arena::new(), by_signal: HashMap::default(), idle: Vec::new() }
     }
 
     pub(super) fn hub(&self, id: HubId) -> Option<&Hub<K, E, C>> {
@@ -244,7 +277,7 @@ impl<K: Clone + Eq + Hash, E: Clone, C> Registry<K, E, C> {
         departure.waiter = hub.waiters.remove(waiter);
         if hub.waiters.is_empty() {
             if !hub.open {
-                departure.removed = self.remove_hub(id);
+                departure.removed = self.remove_hub(id).map(Box::new);
             } else if !hub.listed_idle {
                 hub.listed_idle = true;
                 self.idle.push(id);

@@ -73,7 +73,7 @@ impl Subscription {
     /// The first emission since this subscription was made, or an error once the emitter is gone.
     pub(super) fn poll_next_once(&self, cx: &Context<'_>) -> Poll<Result<Rc<[Variant]>, SignalError>> {
         let (poll, replaced) = with_hubs(|hubs| match hubs.registry.poll(self.hub, self.waiter, cx.waker()) {
-            Polled::Emission(emission) => (Poll::Ready(emission.map_err(|kind| hubs.error(self.hub, kind))), None),
+            Polled::Emission(emission) => (Poll::Ready(emission.map_err(|kind| hubs.error(self.hub, *kind))), None),
             Polled::Closed => (Poll::Ready(Err(hubs.error(self.hub, SignalErrorKind::EmitterFreed))), None),
             Polled::Gone => (Poll::Ready(Err(unknown_hub())), None),
             Polled::Pending(replaced) => (Poll::Pending, replaced),
@@ -88,7 +88,7 @@ impl Subscription {
     pub(super) fn poll_next_queued(&self, cx: &Context<'_>) -> Poll<Option<Result<Rc<[Variant]>, SignalError>>> {
         let (poll, replaced) = with_hubs(|hubs| match hubs.registry.poll(self.hub, self.waiter, cx.waker()) {
             Polled::Emission(emission) => {
-                (Poll::Ready(Some(emission.map_err(|kind| hubs.error(self.hub, kind)))), None)
+                (Poll::Ready(Some(emission.map_err(|kind| hubs.error(self.hub, *kind)))), None)
             }
             Polled::Closed | Polled::Gone => (Poll::Ready(None), None),
             Polled::Pending(replaced) => (Poll::Pending, replaced),
