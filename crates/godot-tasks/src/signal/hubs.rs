@@ -3,8 +3,8 @@
 //!
 //! Each hub is one engine connection per (emitter, signal): one `Callable` (see [`connection`]) connected
 //! once, whatever the number of futures and streams awaiting that signal. The registry itself (who waits,
-//! what they were given) is engine-free, in [`registry`]; this file adds what only the
-//! engine knows: the emitter's description and the inert callable that finds the connection again.
+//! what they were given) is engine-free, in [`registry`]; this file adds what only the engine knows: the
+//! emitter's description, the signal as connected, and the inert callable that finds the connection again.
 //!
 //! Engine calls happen outside the registry's borrow wherever they could call back into it (freeing an
 //! object or dropping a connection reaches [`events`](super::events), and a re-entered registry panics).
@@ -138,7 +138,7 @@ pub(super) fn wake_all(wakers: Vec<Waker>) {
     });
 }
 
-/// Makes a hub for `key` and connects it to the emitter. All engine calls happen outside the registry.
+/// Makes a hub for `key` and connects it to the emitter (outside the registry: connecting may call back).
 pub(super) fn connect(signal: &Signal, key: SignalKey) -> Result<HubId, SignalError> {
     let name = key.name.to_string();
     let Some(mut object) = signal.object() else {
