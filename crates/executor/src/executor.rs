@@ -563,18 +563,11 @@ impl Executor {
         // Destructors may spawn (refused: parked for this drop loop, or for the one that runs already) or cancel
         // (a no-op by now); loop until only the tasks being polled or dropped right now remain.
         let mut drop_loop = inner.enter_drop_loop();
-        loop {
-            let droppable = inner.tasks.droppable();
-            if droppable.is_empty() {
-                break;
+        inner.drop_tasks(|| {
+            if let Some(drop_loop) = &mut drop_loop {
+                drop_loop.drop_refused();
             }
-            for task in droppable {
-                inner.drop_task(&task);
-                if let Some(drop_loop) = &mut drop_loop {
-                    drop_loop.drop_refused();
-                }
-            }
-        }
+        });
     }
 }
 
@@ -662,19 +655,29 @@ impl Inner {
                 quietly_drop(payload);
                 let name = self.tasks.name(&task);
                 self.tasks.report(&PanicReport { message: message.clone(), spawned_at: task.spawned_at(), name });
-                let (state, _) = task.state().end_poll(true);
-                task.set_state(state);
-                if !gone && let Err(payload) = catch_unwind(AssertUnwindSafe(|| task.drop_future())) {
-                    let message =
-                        format!("a task's future panicked while being dropped: {}", payload_message(&*payload));
-                    quietly_drop(payload);
-                    let name = self.tasks.name(&task);
-                    self.tasks.report(&PanicReport { message, spawned_at: task.spawned_at(), name });
+                task.set_state(task.state().poll_panicked());
+                if !gone {
+                    self.tasks.drop_future(&task);
                 }
                 self.tasks.finish(&task, Outcome::Panicked, Some(message));
             }
         }
         true
+    }
+
+    /// Drops every task that is not being polled or dropped right now, and those that destructors spawn meanwhile
+    /// (refused after shutdown: `after_each` drops them), until none is left.
+    fn drop_tasks(&self, mut after_each: impl FnMut()) {
+        loop {
+            let droppable = self.tasks.droppable();
+            if droppable.is_empty() {
+                break;
+            }
+            for task in droppable {
+                self.drop_task(&task);
+                after_each();
+            }
+        }
     }
 
     /// Drops a task at shutdown: an Idle one's future (as a cancellation), then the task itself.
@@ -722,15 +725,7 @@ impl Drop for Inner {
         drop(std::mem::take(self.spawned.get_mut()));
         drop(std::mem::take(self.spare_batch.get_mut()));
         // No task runs now (a flush holds the executor): every task is Idle or Finished.
-        loop {
-            let droppable = self.tasks.droppable();
-            if droppable.is_empty() {
-                break;
-            }
-            for task in droppable {
-                self.drop_task(&task);
-            }
-        }
+        self.drop_tasks(|| {});
         debug_assert_eq!(self.tasks.len(), 0);
     }
 }

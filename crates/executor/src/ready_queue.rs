@@ -193,9 +193,7 @@ impl Shared {
             && !shared.closed.load(Ordering::Acquire)
         {
             shared.has_ready.store(true, Ordering::Release);
-            if shared.needs_local_request() {
-                shared.request_local_flush();
-            }
+            shared.request_local_flush();
         }
         for waker in foreign.into_iter().chain(wakers.drain(..)) {
             waker.wake();

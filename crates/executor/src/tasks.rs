@@ -154,7 +154,7 @@ impl Tasks {
     /// Adds a new task (the reference is the set's own), with its name if it has one.
     pub(crate) fn insert(&self, task: TaskRef, name: Option<Arc<str>>) {
         let mut live = self.live.borrow_mut();
-        assert!(live.len < task::MAX_TASKS, "an executor holds at most {} tasks at once", task::MAX_TASKS);
+        debug_assert!(live.len < task::MAX_TASKS, "`spawn` checks the limit before allocating");
         if name.is_some() {
             task.set_state(task.state().with_extras(true));
             self.extras.borrow_mut().insert(task.key(), Extras { name, ..Extras::default() });
@@ -261,12 +261,16 @@ impl Tasks {
     /// short.
     fn wake_joiner(&self, task: &TaskRef, waker: Waker, name: impl FnOnce() -> Option<Arc<str>>) {
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
-            let message = format!(
-                "the waker of the code awaiting this task panicked when the task ended: {}",
-                payload_message(&*payload)
-            );
-            quietly_drop(payload);
-            self.report(&PanicReport { message, spawned_at: task.spawned_at(), name: name() });
+            let what = "the waker of the code awaiting this task panicked when the task ended";
+            self.report_caught(task, what, payload, name());
+        }
+    }
+
+    /// Drops the future of a task whose future is there and must go (Cancelling, or Running when its poll
+    /// panicked), reporting a panic from its destructor.
+    pub(crate) fn drop_future(&self, task: &TaskRef) {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| task.drop_future())) {
+            self.report_caught(task, "a task's future panicked while being dropped", payload, self.name(task));
         }
     }
 
@@ -274,9 +278,7 @@ impl Tasks {
     /// task as cancelled.
     pub(crate) fn cancel_now(&self, task: &TaskRef) {
         debug_assert_eq!(task.state().phase(), Phase::Cancelling);
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| task.drop_future())) {
-            self.report_drop_panic(task, "a task's future panicked while being dropped", payload);
-        }
+        self.drop_future(task);
         self.finish(task, Outcome::Cancelled, None);
     }
 
@@ -312,9 +314,7 @@ impl Tasks {
         if phase == Phase::Finished(Outcome::Value)
             && let Err(payload) = catch_unwind(AssertUnwindSafe(|| task.drop_output()))
         {
-            let message = format!("a task's output panicked while being dropped: {}", payload_message(&*payload));
-            quietly_drop(payload);
-            self.report(&PanicReport { message, spawned_at: task.spawned_at(), name: extras.name.clone() });
+            self.report_caught(task, "a task's output panicked while being dropped", payload, extras.name.clone());
         }
         if let Some(waker) = extras.join_waker {
             self.wake_joiner(task, waker, || extras.name);
@@ -344,11 +344,17 @@ impl Tasks {
         self.live.borrow_mut().remove(task.state().slot(), task)
     }
 
-    /// Reports a panic from a destructor the executor ran.
-    fn report_drop_panic(&self, task: &TaskRef, what: &str, payload: Box<dyn std::any::Any + Send>) {
+    /// Reports a panic caught from code the executor ran for `task` (a destructor, a waker), as "WHAT: MESSAGE".
+    fn report_caught(
+        &self,
+        task: &TaskRef,
+        what: &str,
+        payload: Box<dyn std::any::Any + Send>,
+        name: Option<Arc<str>>,
+    ) {
         let message = format!("{what}: {}", payload_message(&*payload));
         quietly_drop(payload);
-        self.report(&PanicReport { message, spawned_at: task.spawned_at(), name: self.name(task) });
+        self.report(&PanicReport { message, spawned_at: task.spawned_at(), name });
     }
 
     /// Hands a panic report to the host; a host that panics itself is not allowed to lose tasks.

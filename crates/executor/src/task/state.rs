@@ -187,6 +187,12 @@ impl State {
         }
     }
 
+    /// A poll panicked: the future, if still there, must be dropped before the task finishes.
+    pub(crate) fn poll_panicked(self) -> Self {
+        debug_assert!(matches!(self.phase(), Phase::Running { .. }), "{:?}", self.phase());
+        self.with_phase(Phase::Cancelling)
+    }
+
     /// Someone asked to cancel the task. Returns the new state and whether the task must be queued (an Idle
     /// task is, so that the next flush drops it; a Running one is dropped when its poll returns).
     pub(crate) fn request_cancel(self) -> (Self, bool) {
@@ -302,6 +308,14 @@ mod tests {
         assert_eq!(cancelled.end_poll(false).1, AfterPending::Cancel);
         // A task that returned its value in that poll keeps it.
         assert_eq!(cancelled.finish(Outcome::Value).0.phase(), Phase::Finished(Outcome::Value));
+    }
+
+    #[test]
+    fn a_task_whose_poll_panicked_finishes_as_panicked_after_its_future_is_dropped() {
+        let (running, _) = State::spawned().begin_run();
+        let dropping = running.poll_panicked();
+        assert_eq!(dropping.phase(), Phase::Cancelling);
+        assert_eq!(dropping.finish(Outcome::Panicked).0.phase(), Phase::Finished(Outcome::Panicked));
     }
 
     #[test]
