@@ -32,14 +32,16 @@ pub(crate) fn ensure_frame_hook() -> bool {
     hooks_attached() == Some(true)
 }
 
-/// Makes sure the hooks that count time run: the frame hook and the physics hook.
-pub(crate) fn ensure_time_hooks() {
-    let attached = with_runtime(|r| r.hooks.as_ref().is_some_and(|h| h.physics.is_some())).unwrap_or(false);
-    if attached {
-        return; // The common case, on every time wait: one borrow.
+/// Makes sure the hooks that count time run, the frame hook and the physics hook, and says whether they do
+/// (the time service remembers it until the runtime stops).
+pub(crate) fn ensure_time_hooks() -> bool {
+    let attached = || with_runtime(|r| r.hooks.as_ref().is_some_and(|h| h.physics.is_some())).unwrap_or(false);
+    if attached() {
+        return true;
     }
     let _ = executor();
     attach_hooks();
+    attached()
 }
 
 /// Makes sure the runtime will hear of the engine's exit and of an unload, on the main thread (elsewhere it

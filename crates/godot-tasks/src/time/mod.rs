@@ -29,12 +29,14 @@
 //!   frame start at or after their deadline.
 //! - **Cost.** One engine hook per frame kind in total, however many tasks wait; no timer, callable or
 //!   connection per wait; each frame touches only the waits that end (a heap of deadlines per clock, one
-//!   bucket per frame for frame waits).
+//!   bucket per frame for frame waits, and for the most common ones, `next_frame()` and
+//!   `next_physics_frame()`, one list of wakers per frame kind that is woken whole).
 //!   Waiting allocates nothing beyond amortised slots. Counting starts with the first use of this module.
 //! - **Main thread only**, like every task.
 
 mod clock;
 mod interval;
+mod next_tick;
 mod service;
 mod timeline;
 mod timeout;

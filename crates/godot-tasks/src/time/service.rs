@@ -7,6 +7,7 @@
 //! that never waits for time pays one flag check per frame.
 //!
 //! Waiters live in one slab; each future holds its slot's key and the timelines hold keys in their heaps.
+//! Waits for a frame line's next count skip both: the line keeps their wakers in one list (`next_tick.rs`).
 //! Wakers are woken after the registry is released.
 
 use std::cell::RefCell;
@@ -14,6 +15,7 @@ use std::panic::Location;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
+use super::next_tick::{Listed, NextTick};
 use super::timeline::Timeline;
 use crate::arena::{Arena, Key};
 use crate::runtime::{self, FrameInfo, LeakAtThreadExit};
@@ -31,6 +33,9 @@ pub(crate) enum Line {
 }
 
 const LINES: usize = 11;
+
+/// The lines that count frames (process frames and physics ticks): the first four indices.
+const FRAME_LINES: usize = 4;
 
 impl Line {
     fn index(self) -> usize {
@@ -77,8 +82,13 @@ struct Waiter {
 struct Timers {
     lines: [Timeline<WaiterKey>; LINES],
     waiters: Arena<Waiter>,
+    /// The waits for each frame line's next count.
+    next: [NextTick; FRAME_LINES],
     /// Whether time is being counted (from the first use of this module on).
     active: bool,
+    /// Whether the runtime's frame and physics hooks were seen attached (until the runtime stops): spares
+    /// every wait a look at the runtime.
+    hooks_attached: bool,
     started: Option<Instant>,
     last_process: Option<Instant>,
     /// Reused between frames.
@@ -111,7 +121,9 @@ impl Timers {
         Self {
             lines,
             waiters: Arena::new(),
+            next: Default::default(),
             active: false,
+            hooks_attached: false,
             started: None,
             last_process: None,
             due: Vec::new(),
@@ -135,6 +147,27 @@ impl Timers {
 
     fn line(&mut self, line: Line) -> &mut Timeline<WaiterKey> {
         &mut self.lines[line.index()]
+    }
+
+    /// The next-count list of a frame line.
+    fn next_tick(&mut self, line: Line) -> &mut NextTick {
+        debug_assert!(matches!(line, Line::ProcessFrames { .. } | Line::PhysicsTicks { .. }));
+        &mut self.next[line.index()]
+    }
+
+    /// The count of the frame line `line` (`now` now) that a wait of `count` frames made now waits for.
+    fn frames_from_now(&self, line: Line, now: f64, count: u64) -> u64 {
+        // Physics runs before process within one engine iteration: a process-frame wait made in between
+        // counts from this iteration's process frame.
+        let ahead = matches!(line, Line::ProcessFrames { .. }) && self.in_physics && count > 0;
+        now as u64 + count + u64::from(ahead)
+    }
+
+    /// Fires the waiters due on the frame line `line` (it just counted a frame): those in its buckets, then
+    /// its next-count list.
+    fn fire_frame_line(&mut self, line: Line, wakers: &mut Vec<Waker>) {
+        self.fire_due(line, wakers);
+        self.next_tick(line).drain_into(wakers);
     }
 
     fn is_live(waiters: &Arena<Waiter>, key: WaiterKey) -> bool {
@@ -163,10 +196,53 @@ pub(crate) fn is_active() -> bool {
 /// Starts counting (on first use) and returns `line`'s time now. Main thread only.
 pub(crate) fn now(line: Line, at: &'static Location<'static>) -> f64 {
     runtime::assert_main_thread("godot_tasks::time", at);
-    let now = with_timers(|timers| timers.start_and_read(line)).unwrap_or(0.0);
-    // Frames and time are counted by the runtime's hooks, which attach themselves on first use.
-    runtime::ensure_time_hooks();
+    let (now, hooks_attached) =
+        with_timers(|timers| (timers.start_and_read(line), timers.hooks_attached)).unwrap_or((0.0, true));
+    ensure_hooks(hooks_attached);
     now
+}
+
+/// Frames and time are counted by the runtime's hooks, which attach themselves on the first use of time (and
+/// again after the runtime restarts).
+fn ensure_hooks(seen_attached: bool) {
+    if !seen_attached && runtime::ensure_time_hooks() {
+        let _ = with_timers(|timers| timers.hooks_attached = true);
+    }
+}
+
+/// The count of the frame line `line` at which a wait of `count` frames made now ends. Main thread only.
+pub(crate) fn frame_target(line: Line, count: u64, at: &'static Location<'static>) -> u64 {
+    runtime::assert_main_thread("godot_tasks::time", at);
+    let (target, hooks_attached) = with_timers(|timers| {
+        let now = timers.start_and_read(line);
+        (timers.frames_from_now(line, now, count), timers.hooks_attached)
+    })
+    .expect("godot-tasks: time waits need the main thread's registry");
+    ensure_hooks(hooks_attached);
+    target
+}
+
+/// Whether the frame line `line` reached `target`; if not, lists the task's waker for the line's next count
+/// (where `listed` says it already is, if it still is). One pass over the registry.
+pub(crate) fn poll_next_tick(line: Line, target: u64, listed: &mut Option<Listed>, cx: &Context<'_>) -> Poll<()> {
+    let (poll, replaced) = with_timers(|timers| {
+        if timers.line(line).now() as u64 >= target {
+            // The line counted since the waker was listed, so the list was emptied: nothing to take out.
+            *listed = None;
+            return (Poll::Ready(()), None);
+        }
+        (Poll::Pending, timers.next_tick(line).list(cx.waker(), listed))
+    })
+    // Gone with the registry (thread exit): never fires.
+    .unwrap_or((Poll::Pending, None));
+    drop(replaced);
+    poll
+}
+
+/// Takes a dropped wait's waker out of its line's next-count list.
+pub(crate) fn unlist(line: Line, listed: Listed) {
+    let waker = with_timers(|timers| timers.next_tick(line).unlist(listed)).flatten();
+    drop(waker);
 }
 
 /// When a wait made now ends.
@@ -184,27 +260,23 @@ pub(crate) enum Until {
 /// only. One pass over the registry: this is the path of every sleep and frame wait.
 pub(crate) fn register(line: Line, until: Until, at: &'static Location<'static>) -> (WaiterKey, f64) {
     runtime::assert_main_thread("godot_tasks::time", at);
-    runtime::ensure_time_hooks();
-    with_timers(|timers| {
+    let (key, deadline, hooks_attached) = with_timers(|timers| {
         let now = timers.start_and_read(line);
         let deadline = match until {
             Until::At(deadline) => deadline,
             Until::After(seconds) => now + seconds,
-            Until::Frames(count) => {
-                // Physics runs before process within one engine iteration: a process-frame wait made in
-                // between counts from this iteration's process frame.
-                let ahead = matches!(line, Line::ProcessFrames { .. }) && timers.in_physics && count > 0;
-                now + count as f64 + f64::from(u8::from(ahead))
-            }
+            Until::Frames(count) => timers.frames_from_now(line, now, count) as f64,
         };
         let fired = timers.line(line).is_due(deadline);
         let key = timers.waiters.insert(Waiter { line, waker: None, fired });
         if !fired {
             timers.line(line).schedule(deadline, key);
         }
-        (key, deadline)
+        (key, deadline, timers.hooks_attached)
     })
-    .expect("godot-tasks: time waits need the main thread's registry")
+    .expect("godot-tasks: time waits need the main thread's registry");
+    ensure_hooks(hooks_attached);
+    (key, deadline)
 }
 
 /// Whether the waiter fired; if so it is removed (the key is stale from now on), otherwise the task's waker is
@@ -267,9 +339,11 @@ fn on_process_frame(frame: &FrameInfo) {
             }
         }
         timers.line(Line::Realtime).advance_to((now - started).as_secs_f64());
+        timers.fire_frame_line(Line::ProcessFrames { during_pause: true }, &mut wakers);
+        if !frame.paused {
+            timers.fire_frame_line(Line::ProcessFrames { during_pause: false }, &mut wakers);
+        }
         for line in [
-            Line::ProcessFrames { during_pause: true },
-            Line::ProcessFrames { during_pause: false },
             Line::ProcessScaled { during_pause: true },
             Line::ProcessScaled { during_pause: false },
             Line::ProcessUnscaled { during_pause: true },
@@ -306,18 +380,26 @@ fn on_physics_frame(tick: &FrameInfo) {
             }
         }
         for during_pause in [true, false] {
-            timers.fire_due(Line::PhysicsTicks { during_pause }, &mut wakers);
+            if during_pause || !tick.paused {
+                timers.fire_frame_line(Line::PhysicsTicks { during_pause }, &mut wakers);
+            }
             timers.fire_due(Line::PhysicsScaled { during_pause }, &mut wakers);
         }
     });
     wake_and_keep_buffer(wakers);
 }
 
-/// At engine exit, after every task was dropped: drops the wakers of waits polled outside tasks, while the
-/// engine is alive.
+/// When the runtime stops, after every task was dropped: drops the wakers of waits polled outside tasks, while
+/// the engine is alive, and forgets the hooks (the next wait attaches the next runtime's).
 fn on_shutdown() {
-    let wakers: Vec<Waker> =
-        with_timers(|timers| timers.waiters.iter_mut().filter_map(|(_, waiter)| waiter.waker.take()).collect())
-            .unwrap_or_default();
+    let wakers: Vec<Waker> = with_timers(|timers| {
+        timers.hooks_attached = false;
+        let mut wakers: Vec<Waker> = timers.waiters.iter_mut().filter_map(|(_, waiter)| waiter.waker.take()).collect();
+        for list in &mut timers.next {
+            list.drain_into(&mut wakers);
+        }
+        wakers
+    })
+    .unwrap_or_default();
     drop(wakers);
 }

@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 
 use futures_core::FusedFuture;
 
+use super::next_tick::Listed;
 use super::service::WaiterKey;
 use super::service::{self, Line, Until};
 
@@ -127,12 +128,26 @@ impl FusedFuture for Sleep {
 /// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct FrameWait {
-    registration: Registration,
+    wait: Frames,
+}
+
+/// How a [`FrameWait`] waits: in its line's next-count list (one frame, the common case; see
+/// `next_tick.rs`), or as a waiter of its line (more frames).
+enum Frames {
+    NextTick { line: Line, target: u64, listed: Option<Listed>, _main_thread_only: PhantomData<Rc<()>> },
+    Registered(Registration),
+    Done,
 }
 
 impl FrameWait {
     pub(super) fn new(line: Line, count: u64, made_at: &'static Location<'static>) -> Self {
-        Self { registration: Registration::new(line, Until::Frames(count), made_at).0 }
+        let wait = if count == 1 {
+            let target = service::frame_target(line, count, made_at);
+            Frames::NextTick { line, target, listed: None, _main_thread_only: PhantomData }
+        } else {
+            Frames::Registered(Registration::new(line, Until::Frames(count), made_at).0)
+        };
+        Self { wait }
     }
 }
 
@@ -140,12 +155,28 @@ impl Future for FrameWait {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.registration.poll(cx)
+        let poll = match &mut self.wait {
+            Frames::NextTick { line, target, listed, .. } => service::poll_next_tick(*line, *target, listed, cx),
+            Frames::Registered(registration) => registration.poll(cx),
+            Frames::Done => Poll::Ready(()),
+        };
+        if poll.is_ready() {
+            self.wait = Frames::Done;
+        }
+        poll
+    }
+}
+
+impl Drop for FrameWait {
+    fn drop(&mut self) {
+        if let Frames::NextTick { line, listed: Some(listed), .. } = self.wait {
+            service::unlist(line, listed);
+        }
     }
 }
 
 impl FusedFuture for FrameWait {
     fn is_terminated(&self) -> bool {
-        self.registration.key.is_none()
+        matches!(self.wait, Frames::Done)
     }
 }

@@ -2,7 +2,12 @@
 //! physics ticks, timeouts, intervals without drift.
 
 use std::cell::{Cell, RefCell};
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
 use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use godot::classes::Engine;
@@ -33,6 +38,10 @@ tests![
     frame_wait_made_during_physics_counts_process_frames,
     time_works_after_a_runtime_shutdown,
     a_non_finite_time_scale_for_one_frame_does_not_end_later_sleeps,
+    a_dropped_next_frame_wait_does_not_wake_its_task,
+    next_frame_waits_poll_nothing_while_paused,
+    a_next_frame_wait_moved_to_another_task_wakes_that_task,
+    next_frame_waits_polled_outside_tasks_survive_a_shutdown,
 ];
 
 fn process_delta() -> f64 {
@@ -415,5 +424,145 @@ async fn a_non_finite_time_scale_for_one_frame_does_not_end_later_sleeps() -> Re
         game.cancel();
         unscaled.cancel();
     }
+    Ok(())
+}
+
+/// Pending until `stop` is set, counting its polls in `polls`.
+async fn pending_counting_polls(polls: Rc<Cell<u32>>, stop: Rc<Cell<bool>>) {
+    poll_fn(|_| {
+        polls.set(polls.get() + 1);
+        if stop.get() { Poll::Ready(()) } else { Poll::Pending }
+    })
+    .await;
+}
+
+/// Polls `future` once with the task's waker and gives up on it (as `select!` does with a losing branch).
+async fn poll_once<F: Future>(future: F) -> Option<F::Output> {
+    let mut future = pin!(future);
+    poll_fn(|cx| {
+        Poll::Ready(match future.as_mut().poll(cx) {
+            Poll::Ready(output) => Some(output),
+            Poll::Pending => None,
+        })
+    })
+    .await
+}
+
+/// A next-frame wait dropped before its frame takes its waker out of the frame's list: its task, now waiting
+/// for something else, is not polled when that frame comes.
+async fn a_dropped_next_frame_wait_does_not_wake_its_task() -> Result<(), String> {
+    let (polls, stop) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(false)));
+    let (counted, stopped) = (polls.clone(), stop.clone());
+    let task = godot_tasks::spawn(async move {
+        ensure!(poll_once(time::next_frame()).await.is_none(), "a next-frame wait was ready at once");
+        ensure!(poll_once(time::physics_frames(1)).await.is_none(), "a physics wait was ready at once");
+        pending_counting_polls(counted, stopped).await;
+        Ok(())
+    });
+    for _ in 0..4 {
+        next_frame().await;
+    }
+    ensure_eq!(polls.get(), 1);
+    stop.set(true);
+    task.cancel();
+    Ok(())
+}
+
+/// A pausable next-frame wait is not woken while the tree is paused (its frames do not count), so its task
+/// is not polled either; a wait that runs during pause goes on.
+async fn next_frame_waits_poll_nothing_while_paused() -> Result<(), String> {
+    let polls = [Rc::new(Cell::new(0_u32)), Rc::new(Cell::new(0_u32))];
+    let mut tasks = Vec::new();
+    for (counted, clock) in polls.iter().cloned().zip([Clock::GAME, Clock::GAME.during_pause()]) {
+        let mut waiting = Box::pin(async move {
+            loop {
+                clock.frames(1).await;
+            }
+        });
+        tasks.push(godot_tasks::spawn(poll_fn(move |cx| {
+            counted.set(counted.get() + 1);
+            waiting.as_mut().poll(cx)
+        })));
+    }
+    next_frame().await;
+    tree().set_pause(true);
+    next_frame().await;
+    let before = [polls[0].get(), polls[1].get()];
+    for _ in 0..5 {
+        next_frame().await;
+    }
+    let paused = [polls[0].get() - before[0], polls[1].get() - before[1]];
+    tree().set_pause(false);
+    for _ in 0..3 {
+        next_frame().await;
+    }
+    let after = polls[0].get() - before[0] - paused[0];
+    tasks.iter().for_each(|task| task.cancel());
+    ensure_eq!(paused[0], 0);
+    ensure!(paused[1] >= 4, "the during-pause wait was polled {} times in 5 paused frames", paused[1]);
+    ensure!(after >= 2, "the pausable wait was polled {after} times in 3 frames after the pause");
+    Ok(())
+}
+
+/// A next-frame wait polled by one task and then awaited by another wakes the one that polled it last.
+async fn a_next_frame_wait_moved_to_another_task_wakes_that_task() -> Result<(), String> {
+    type Handed = Rc<RefCell<Option<Pin<Box<time::FrameWait>>>>>;
+    let handed: Handed = Rc::default();
+    let (first_polls, stop) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(false)));
+    let (give, counted, stopped) = (handed.clone(), first_polls.clone(), stop.clone());
+    let first = godot_tasks::spawn(async move {
+        let mut wait = Box::pin(time::next_frame());
+        let pending = poll_fn(|cx| Poll::Ready(wait.as_mut().poll(cx).is_pending())).await;
+        *give.borrow_mut() = Some(wait);
+        pending_counting_polls(counted, stopped).await;
+        pending
+    });
+    let take = handed.clone();
+    let second = godot_tasks::spawn(async move {
+        let wait = take.borrow_mut().take();
+        match wait {
+            Some(wait) => {
+                let made = frame();
+                wait.await;
+                Ok(frame() - made)
+            }
+            None => Err("the first task had not handed the wait over".to_owned()),
+        }
+    });
+    let frames = second.await.map_err(|error| error.to_string())??;
+    next_frame().await;
+    ensure!(frames <= 1, "the moved wait resumed {frames} frames later");
+    ensure_eq!(first_polls.get(), 1);
+    stop.set(true);
+    first.cancel();
+    Ok(())
+}
+
+struct CountWakes(AtomicUsize);
+
+impl Wake for CountWakes {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Next-frame waits polled outside any task (with a foreign waker) across a runtime shutdown: the shutdown
+/// drops the first wait's waker, a wait made after it is listed anew, and dropping the first one then leaves
+/// the second one's waker alone.
+async fn next_frame_waits_polled_outside_tasks_survive_a_shutdown() -> Result<(), String> {
+    let wakes = [Arc::new(CountWakes(AtomicUsize::new(0))), Arc::new(CountWakes(AtomicUsize::new(0)))];
+    let wakers = wakes.clone().map(Waker::from);
+    let mut first = Box::pin(time::next_frame());
+    ensure!(first.as_mut().poll(&mut Context::from_waker(&wakers[0])).is_pending());
+    godot_tasks::runtime::shutdown();
+    ensure_eq!(Arc::strong_count(&wakes[0]), 2); // the list's clone was dropped
+    let mut second = Box::pin(time::next_frame());
+    ensure!(second.as_mut().poll(&mut Context::from_waker(&wakers[1])).is_pending());
+    drop(first);
+    ensure_eq!(Arc::strong_count(&wakes[1]), 3);
+    next_frame().await;
+    ensure_eq!(wakes[0].0.load(Ordering::Relaxed), 0);
+    ensure_eq!(wakes[1].0.load(Ordering::Relaxed), 1);
+    ensure!(second.as_mut().poll(&mut Context::from_waker(&wakers[1])).is_ready());
     Ok(())
 }
