@@ -11,7 +11,7 @@ use std::task::Poll;
 
 use crate::Host;
 use crate::join_handle::JoinHandle;
-use crate::memory::{Capacities, TrimClock, TrimRule};
+use crate::memory::{Capacities, QueuedPeak, TrimClock, TrimRule};
 use crate::panic_report::{PanicReport, payload_message};
 use crate::ready_queue::Shared;
 use crate::shared_life::SharedLife;
@@ -92,6 +92,8 @@ struct Inner {
     in_drop_loop: Cell<bool>,
     /// When to check whether the buffers have outgrown the load (see the `memory` module).
     trim_clock: TrimClock,
+    /// What the queues held at most since the last check.
+    queued_peak: QueuedPeak,
 }
 
 /// A future that `spawn` refused after shutdown, waiting to be dropped.
@@ -156,6 +158,7 @@ impl Executor {
                 refused: RefCell::new(VecDeque::new()),
                 in_drop_loop: Cell::new(false),
                 trim_clock: TrimClock::default(),
+                queued_peak: QueuedPeak::default(),
             }),
         }
     }
@@ -343,6 +346,7 @@ impl Executor {
             if batch.is_empty() {
                 break;
             }
+            inner.queued_peak.note(batch.len());
             outcome.rounds += 1;
             inner.spend_frame_round();
             for task in batch.drain(..) {
@@ -592,15 +596,15 @@ impl Inner {
         }
         self.tasks.shared().life().top_up();
         // Only buffers of task references are shrunk here: no reference is dropped, no user code runs.
-        let rule = TrimRule::for_peak(self.tasks.take_peak());
-        self.tasks.trim(rule);
+        self.tasks.trim(TrimRule::for_peak(self.tasks.take_peak()));
+        let queues = TrimRule::for_peak(self.queued_peak.take());
         if let Ok(mut batch) = self.spare_batch.try_borrow_mut() {
-            rule.shrink(&mut batch);
+            queues.shrink(&mut batch);
         }
         if let Ok(mut spawned) = self.spawned.try_borrow_mut() {
-            rule.shrink(&mut spawned);
+            queues.shrink(&mut spawned);
         }
-        self.tasks.shared().trim_queues(rule);
+        self.tasks.shared().trim_queues(queues);
     }
 
     /// Whether a flush that has run `rounds` rounds may run another: the frame has rounds left, or, without

@@ -14,8 +14,10 @@
 //! - **Rule**: a buffer whose capacity exceeds both 4 × peak and [`FLOOR`] shrinks to the larger of 2 × peak
 //!   and `FLOOR`. The gap between the two factors is the hysteresis: after shrinking, a buffer grows again only
 //!   if the load more than doubles, and shrinks again only if it halves, so a load that stays within a factor
-//!   of two of itself never reallocates. The queues of task references hold at most about one entry per task,
-//!   so they follow the same peak.
+//!   of two of itself never reallocates.
+//! - **The queues of task references** (spawned, woken, the batch a flush polls) follow their own peak: the
+//!   most entries one round of a flush took at once. A burst that spawns a hundred thousand tasks which then
+//!   wait for good leaves the queues nearly empty, and their memory comes back while the tasks live on.
 //! - **The set of live tasks** can only give back the vacant slots past its last occupied one: a task keeps its
 //!   slot for life, so that taking a task out never touches another task's memory (with a hundred thousand
 //!   tasks, that memory is rarely in the cache). To keep the tail vacant, a new task takes the lowest vacant
@@ -54,6 +56,24 @@ impl Capacities {
     pub const FLOOR: usize = FLOOR;
     /// How many ticks (flushes and frame starts) pass from one check to the next.
     pub const TRIM_INTERVAL: u32 = TRIM_INTERVAL;
+}
+
+/// The most task references queued at once since the last check.
+#[derive(Default)]
+pub(crate) struct QueuedPeak(std::cell::Cell<usize>);
+
+impl QueuedPeak {
+    /// Notes that `queued` entries were queued at once.
+    pub(crate) fn note(&self, queued: usize) {
+        if queued > self.0.get() {
+            self.0.set(queued);
+        }
+    }
+
+    /// The peak since the last call; starts the next interval from nothing.
+    pub(crate) fn take(&self) -> usize {
+        self.0.replace(0)
+    }
 }
 
 /// Counts ticks and says when a check is due.

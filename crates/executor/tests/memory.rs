@@ -82,6 +82,25 @@ fn capacities_stay_while_the_burst_is_still_running() {
 }
 
 #[test]
+fn the_queues_give_their_memory_back_while_a_burst_of_tasks_waits() {
+    let (executor, _trace) = executor();
+    let gate = Gate::default();
+    let waiting: Vec<_> = (0..BURST).map(|_| executor.spawn(gate.wait())).collect();
+    let _ = executor.flush();
+    let before = executor.capacities();
+    let queued = [before.batch, before.spawned, before.ready, before.local_lane].into_iter().max();
+    assert!(queued >= Some(BURST), "the burst went through the queues: {before:?}");
+
+    idle_for_two_trim_intervals(&executor);
+
+    let Capacities { tasks, free_slots, batch, spawned, ready, local_lane } = executor.capacities();
+    assert_eq!((tasks, free_slots), (before.tasks, before.free_slots), "the tasks still hold their slots");
+    let largest_queue = [batch, spawned, ready, local_lane].into_iter().max();
+    assert!(largest_queue <= Some(Capacities::FLOOR), "queues above the floor: {:?}", executor.capacities());
+    drop(waiting);
+}
+
+#[test]
 fn long_lived_task_spawned_right_after_a_burst_does_not_keep_the_table_large() {
     let (executor, _trace) = executor();
     run_a_burst(&executor);
