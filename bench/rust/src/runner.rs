@@ -86,6 +86,10 @@ impl INode for BenchRunner {
 
         println!("bench: {} mode, Godot {}", if quick { "quick" } else { "full" }, godot_version());
         self.queue = scenarios::all(sizes, gdscript);
+        // `--only=NAME` runs one scenario (to profile it).
+        if let Some(only) = args.iter().find_map(|arg| arg.strip_prefix("--only=")) {
+            self.queue.retain(|(name, _)| *name == only);
+        }
         self.queue.reverse();
         self.started = true;
     }

@@ -35,6 +35,7 @@
 //! - **Main thread only**, like every task.
 
 mod clock;
+mod frame_clock;
 mod interval;
 mod next_tick;
 mod service;

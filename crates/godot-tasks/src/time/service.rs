@@ -15,6 +15,7 @@ use std::panic::Location;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
+use super::frame_clock::{self, FRAME_LINES};
 use super::next_tick::{Listed, NextTick};
 use super::timeline::Timeline;
 use crate::arena::{Arena, Key};
@@ -33,9 +34,6 @@ pub(crate) enum Line {
 }
 
 const LINES: usize = 11;
-
-/// The lines that count frames (process frames and physics ticks): the first four indices.
-const FRAME_LINES: usize = 4;
 
 impl Line {
     fn index(self) -> usize {
@@ -86,17 +84,11 @@ struct Timers {
     next: [NextTick; FRAME_LINES],
     /// Whether time is being counted (from the first use of this module on).
     active: bool,
-    /// Whether the runtime's frame and physics hooks were seen attached (until the runtime stops): spares
-    /// every wait a look at the runtime.
-    hooks_attached: bool,
     started: Option<Instant>,
     last_process: Option<Instant>,
     /// Reused between frames.
     due: Vec<WaiterKey>,
     wake_buffer: WakeBuffer,
-    /// Set by the physics hook, cleared by the process hook: physics runs before process within one engine
-    /// iteration, so a process-frame wait made in between must count one more frame.
-    in_physics: bool,
 }
 
 thread_local! {
@@ -123,12 +115,10 @@ impl Timers {
             waiters: Arena::new(),
             next: Default::default(),
             active: false,
-            hooks_attached: false,
             started: None,
             last_process: None,
             due: Vec::new(),
             wake_buffer: WakeBuffer::default(),
-            in_physics: false,
         }
     }
 
@@ -155,12 +145,11 @@ impl Timers {
         &mut self.next[line.index()]
     }
 
-    /// The count of the frame line `line` (`now` now) that a wait of `count` frames made now waits for.
-    fn frames_from_now(&self, line: Line, now: f64, count: u64) -> u64 {
-        // Physics runs before process within one engine iteration: a process-frame wait made in between
-        // counts from this iteration's process frame.
-        let ahead = matches!(line, Line::ProcessFrames { .. }) && self.in_physics && count > 0;
-        now as u64 + count + u64::from(ahead)
+    /// Mirrors the frame lines' counts in the frame clock.
+    fn publish_counts(&self) {
+        for (index, line) in self.lines[..FRAME_LINES].iter().enumerate() {
+            frame_clock::set_count(index, line.now() as u64);
+        }
     }
 
     /// Fires the waiters due on the frame line `line` (it just counted a frame): those in its buckets, then
@@ -196,47 +185,53 @@ pub(crate) fn is_active() -> bool {
 /// Starts counting (on first use) and returns `line`'s time now. Main thread only.
 pub(crate) fn now(line: Line, at: &'static Location<'static>) -> f64 {
     runtime::assert_main_thread("godot_tasks::time", at);
-    let (now, hooks_attached) =
-        with_timers(|timers| (timers.start_and_read(line), timers.hooks_attached)).unwrap_or((0.0, true));
-    ensure_hooks(hooks_attached);
+    let now = with_timers(|timers| timers.start_and_read(line)).unwrap_or(0.0);
+    ensure_hooks();
     now
 }
 
 /// Frames and time are counted by the runtime's hooks, which attach themselves on the first use of time (and
-/// again after the runtime restarts).
-fn ensure_hooks(seen_attached: bool) {
-    if !seen_attached && runtime::ensure_time_hooks() {
-        let _ = with_timers(|timers| timers.hooks_attached = true);
+/// again after the runtime restarts). Called after counting started, on the main thread; opens the frame clock
+/// once the hooks run.
+fn ensure_hooks() {
+    if !frame_clock::is_open() && runtime::ensure_time_hooks() {
+        frame_clock::set_open(true);
     }
+}
+
+/// The count of the frame line `line` (`now` now) that a wait of `count` frames made now waits for.
+fn frames_from_now(line: Line, now: u64, count: u64) -> u64 {
+    // Physics runs before process within one engine iteration: a process-frame wait made in between counts
+    // from this iteration's process frame.
+    let ahead = matches!(line, Line::ProcessFrames { .. }) && frame_clock::in_physics() && count > 0;
+    now + count + u64::from(ahead)
 }
 
 /// The count of the frame line `line` at which a wait of `count` frames made now ends. Main thread only.
 pub(crate) fn frame_target(line: Line, count: u64, at: &'static Location<'static>) -> u64 {
+    // The frame clock is open only on the main thread, once time is counted and the hooks run.
+    if let Some(now) = frame_clock::count_if_open(line.index()) {
+        return frames_from_now(line, now, count);
+    }
     runtime::assert_main_thread("godot_tasks::time", at);
-    let (target, hooks_attached) = with_timers(|timers| {
-        let now = timers.start_and_read(line);
-        (timers.frames_from_now(line, now, count), timers.hooks_attached)
-    })
-    .expect("godot-tasks: time waits need the main thread's registry");
-    ensure_hooks(hooks_attached);
-    target
+    let now = with_timers(|timers| timers.start_and_read(line))
+        .expect("godot-tasks: time waits need the main thread's registry");
+    ensure_hooks();
+    frames_from_now(line, now as u64, count)
 }
 
 /// Whether the frame line `line` reached `target`; if not, lists the task's waker for the line's next count
 /// (where `listed` says it already is, if it still is). One pass over the registry.
 pub(crate) fn poll_next_tick(line: Line, target: u64, listed: &mut Option<Listed>, cx: &Context<'_>) -> Poll<()> {
-    let (poll, replaced) = with_timers(|timers| {
-        if timers.line(line).now() as u64 >= target {
-            // The line counted since the waker was listed, so the list was emptied: nothing to take out.
-            *listed = None;
-            return (Poll::Ready(()), None);
-        }
-        (Poll::Pending, timers.next_tick(line).list(cx.waker(), listed))
-    })
+    if frame_clock::count(line.index()) >= target {
+        // The line counted since the waker was listed, so the list was emptied: nothing to take out.
+        *listed = None;
+        return Poll::Ready(());
+    }
     // Gone with the registry (thread exit): never fires.
-    .unwrap_or((Poll::Pending, None));
+    let replaced = with_timers(|timers| timers.next_tick(line).list(cx.waker(), listed)).flatten();
     drop(replaced);
-    poll
+    Poll::Pending
 }
 
 /// Takes a dropped wait's waker out of its line's next-count list.
@@ -260,22 +255,22 @@ pub(crate) enum Until {
 /// only. One pass over the registry: this is the path of every sleep and frame wait.
 pub(crate) fn register(line: Line, until: Until, at: &'static Location<'static>) -> (WaiterKey, f64) {
     runtime::assert_main_thread("godot_tasks::time", at);
-    let (key, deadline, hooks_attached) = with_timers(|timers| {
+    let (key, deadline) = with_timers(|timers| {
         let now = timers.start_and_read(line);
         let deadline = match until {
             Until::At(deadline) => deadline,
             Until::After(seconds) => now + seconds,
-            Until::Frames(count) => timers.frames_from_now(line, now, count) as f64,
+            Until::Frames(count) => frames_from_now(line, now as u64, count) as f64,
         };
         let fired = timers.line(line).is_due(deadline);
         let key = timers.waiters.insert(Waiter { line, waker: None, fired });
         if !fired {
             timers.line(line).schedule(deadline, key);
         }
-        (key, deadline, timers.hooks_attached)
+        (key, deadline)
     })
     .expect("godot-tasks: time waits need the main thread's registry");
-    ensure_hooks(hooks_attached);
+    ensure_hooks();
     (key, deadline)
 }
 
@@ -323,7 +318,7 @@ fn on_process_frame(frame: &FrameInfo) {
         if !timers.active {
             return false;
         }
-        timers.in_physics = false;
+        frame_clock::set_in_physics(false);
         wakers = timers.wake_buffer.take();
         let now = Instant::now();
         let wall = timers.last_process.map_or(0.0, |last| (now - last).as_secs_f64());
@@ -339,6 +334,7 @@ fn on_process_frame(frame: &FrameInfo) {
             }
         }
         timers.line(Line::Realtime).advance_to((now - started).as_secs_f64());
+        timers.publish_counts();
         timers.fire_frame_line(Line::ProcessFrames { during_pause: true }, &mut wakers);
         if !frame.paused {
             timers.fire_frame_line(Line::ProcessFrames { during_pause: false }, &mut wakers);
@@ -371,7 +367,7 @@ fn wake_and_keep_buffer(wakers: Vec<Waker>) {
 fn on_physics_frame(tick: &FrameInfo) {
     let mut wakers = Vec::new();
     let _ = with_timers(|timers| {
-        timers.in_physics = true;
+        frame_clock::set_in_physics(true);
         wakers = timers.wake_buffer.take();
         for during_pause in [true, false] {
             if during_pause || !tick.paused {
@@ -379,6 +375,7 @@ fn on_physics_frame(tick: &FrameInfo) {
                 timers.line(Line::PhysicsScaled { during_pause }).advance_by(tick.delta);
             }
         }
+        timers.publish_counts();
         for during_pause in [true, false] {
             if during_pause || !tick.paused {
                 timers.fire_frame_line(Line::PhysicsTicks { during_pause }, &mut wakers);
@@ -392,8 +389,8 @@ fn on_physics_frame(tick: &FrameInfo) {
 /// When the runtime stops, after every task was dropped: drops the wakers of waits polled outside tasks, while
 /// the engine is alive, and forgets the hooks (the next wait attaches the next runtime's).
 fn on_shutdown() {
+    frame_clock::set_open(false);
     let wakers: Vec<Waker> = with_timers(|timers| {
-        timers.hooks_attached = false;
         let mut wakers: Vec<Waker> = timers.waiters.iter_mut().filter_map(|(_, waiter)| waiter.waker.take()).collect();
         for list in &mut timers.next {
             list.drain_into(&mut wakers);
