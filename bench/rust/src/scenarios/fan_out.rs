@@ -19,6 +19,7 @@ const UNIT: &str = "per await";
 
 pub async fn run(sizes: Sizes, gdscript: Gd<Node>) -> Vec<Measurement> {
     let (tasks, rounds) = (sizes.fan_out_tasks, sizes.fan_out_rounds);
+    let check = connection_check(tasks).await;
     vec![
         measure(OURS, tasks, rounds, |signal, progress| {
             godot_tasks::spawn(async move {
@@ -29,7 +30,8 @@ pub async fn run(sizes: Sizes, gdscript: Gd<Node>) -> Vec<Measurement> {
             })
             .detach();
         })
-        .await,
+        .await
+        .note(format!("of which {check:.0} ns are the engine calls that check the shared connection")),
         measure(UPSTREAM, tasks, rounds, |signal, progress| {
             godot::task::spawn(async move {
                 for _ in 0..rounds {
@@ -69,6 +71,35 @@ async fn measure(
     let ops = tasks * rounds;
     Measurement::new(SCENARIO, implementation, UNIT, nanos / ops as f64, ops as u64)
         .allocs(snapshot().allocations_per(before, ops))
+}
+
+/// The engine calls with which each new godot-tasks future checks that the shared connection is still in
+/// place (so that a future made after someone disconnected it by hand is connected anew): comparing the
+/// signal with the one the connection serves, checking the emitter's instance, and asking `is_connected`.
+async fn connection_check(tasks: usize) -> f64 {
+    let emitter = BenchEmitter::new_gd();
+    let signal = emitter.signals().tick().to_untyped();
+    let waiting = godot_tasks::spawn(signal.next_emission::<()>());
+    next_frame().await;
+    let connected = emitter
+        .upcast_ref::<Object>()
+        .get_signal_connection_list("tick")
+        .iter_shared()
+        .find_map(|connection| connection.get("callable").map(|callable| callable.to::<Callable>()))
+        .expect("the task's connection");
+    let same = emitter.signals().tick().to_untyped();
+    let id = emitter.instance_id();
+    let start = Instant::now();
+    for _ in 0..tasks {
+        std::hint::black_box(std::hint::black_box(&same) == &signal);
+        std::hint::black_box(id.lookup_validity());
+        std::hint::black_box(signal.is_connected(std::hint::black_box(&connected)));
+    }
+    let nanos = start.elapsed().as_nanos() as f64 / tasks as f64;
+    emitter.signals().tick().emit();
+    next_frame().await;
+    assert!(waiting.is_finished(), "the waiting task resumed");
+    nanos
 }
 
 async fn gdscript_fan_out(mut gdscript: Gd<Node>, tasks: usize, rounds: usize) -> Measurement {
