@@ -369,19 +369,15 @@ fn on_physics_frame(tick: &FrameInfo) {
     let _ = with_timers(|timers| {
         frame_clock::set_in_physics(true);
         wakers = timers.wake_buffer.take();
-        for during_pause in [true, false] {
-            if during_pause || !tick.paused {
-                timers.line(Line::PhysicsTicks { during_pause }).advance_by(1.0);
-                timers.line(Line::PhysicsScaled { during_pause }).advance_by(tick.delta);
-            }
-        }
-        timers.publish_counts();
-        for during_pause in [true, false] {
-            if during_pause || !tick.paused {
-                timers.fire_frame_line(Line::PhysicsTicks { during_pause }, &mut wakers);
-            }
+        // A line that did not count this tick (paused) has nothing due, and its next-tick list must wait.
+        for during_pause in [true, false].into_iter().filter(|during_pause| *during_pause || !tick.paused) {
+            timers.line(Line::PhysicsTicks { during_pause }).advance_by(1.0);
+            timers.line(Line::PhysicsScaled { during_pause }).advance_by(tick.delta);
+            timers.fire_frame_line(Line::PhysicsTicks { during_pause }, &mut wakers);
             timers.fire_due(Line::PhysicsScaled { during_pause }, &mut wakers);
         }
+        // Read by polls, which run once the wakers are woken, after this borrow.
+        timers.publish_counts();
     });
     wake_and_keep_buffer(wakers);
 }
