@@ -11,7 +11,7 @@ use godot_tasks::signal::SignalExt;
 
 use crate::alloc_counter::snapshot;
 use crate::emitter::BenchEmitter;
-use crate::harness::{RoundProgress, Sizes, next_frame};
+use crate::harness::{RoundProgress, Sizes, nanos_since, next_frame};
 use crate::report::{GDSCRIPT, Measurement, OURS, UPSTREAM};
 
 const SCENARIO: &str = "signal fan-out";
@@ -95,7 +95,7 @@ async fn connection_check(tasks: usize) -> f64 {
         std::hint::black_box(id.lookup_validity());
         std::hint::black_box(signal.is_connected(std::hint::black_box(&connected)));
     }
-    let nanos = start.elapsed().as_nanos() as f64 / tasks as f64;
+    let nanos = nanos_since(start) / tasks as f64;
     emitter.signals().tick().emit();
     next_frame().await;
     assert!(waiting.is_finished(), "the waiting task resumed");
