@@ -166,7 +166,6 @@ impl Shared {
     /// executor that holds this thread's local lane: one borrow of the lane and one flush request for the whole
     /// batch, instead of a thread check, a borrow and a request per task. Other wakers are woken one by one.
     pub(crate) fn wake_all(wakers: &mut Vec<Waker>) {
-        let mut foreign = Vec::new();
         let mut requester: Option<Arc<Shared>> = None;
         let _ = LOCAL_LANE.try_with(|lane| {
             let Ok(mut lane) = lane.try_borrow_mut() else {
@@ -176,11 +175,10 @@ impl Shared {
             if holder == 0 {
                 return;
             }
-            // Only reference counts change in here: no user code runs while the lane is borrowed.
-            for waker in wakers.drain(..) {
-                if TaskRef::executor_of(&waker) != Some(holder) {
-                    foreign.push(waker);
-                } else if let Some(entry) = TaskRef::queue_from_waker(waker) {
+            // Only reference counts change in here: no user code runs while the lane is borrowed. Other wakers
+            // stay in `wakers`, in order, for later.
+            for waker in wakers.extract_if(.., |waker| TaskRef::executor_of(waker) == Some(holder)) {
+                if let Some(entry) = TaskRef::queue_from_waker(waker) {
                     if requester.is_none() {
                         // SAFETY: `entry` is alive here.
                         requester = Some(unsafe { entry.shared_ptr().to_arc() });
@@ -195,7 +193,7 @@ impl Shared {
             shared.has_ready.store(true, Ordering::Release);
             shared.request_local_flush();
         }
-        for waker in foreign.into_iter().chain(wakers.drain(..)) {
+        for waker in wakers.drain(..) {
             waker.wake();
         }
     }

@@ -175,6 +175,7 @@ impl Clock {
     /// # }
     /// ```
     #[track_caller]
+    #[inline]
     pub fn frames(self, count: u64) -> FrameWait {
         FrameWait::new(self.frame_line(), count, std::panic::Location::caller())
     }
@@ -232,6 +233,7 @@ impl Clock {
         }
     }
 
+    #[inline]
     pub(super) fn frame_line(self) -> Line {
         match self.source {
             Source::Game | Source::Unscaled | Source::Realtime => {

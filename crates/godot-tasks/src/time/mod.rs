@@ -122,6 +122,7 @@ impl Add<Duration> for Deadline {
 /// # }
 /// ```
 #[track_caller]
+#[inline]
 pub fn next_frame() -> FrameWait {
     Clock::GAME.frames(1)
 }
@@ -140,6 +141,7 @@ pub fn next_frame() -> FrameWait {
 /// # }
 /// ```
 #[track_caller]
+#[inline]
 pub fn frames(count: u64) -> FrameWait {
     Clock::GAME.frames(count)
 }
@@ -158,6 +160,7 @@ pub fn frames(count: u64) -> FrameWait {
 /// # }
 /// ```
 #[track_caller]
+#[inline]
 pub fn next_physics_frame() -> FrameWait {
     Clock::PHYSICS.frames(1)
 }
@@ -176,6 +179,7 @@ pub fn next_physics_frame() -> FrameWait {
 /// # }
 /// ```
 #[track_caller]
+#[inline]
 pub fn physics_frames(count: u64) -> FrameWait {
     Clock::PHYSICS.frames(count)
 }

@@ -7,7 +7,8 @@
 //! that never waits for time pays one flag check per frame.
 //!
 //! Waiters live in one slab; each future holds its slot's key and the timelines hold keys in their heaps.
-//! Waits for a frame line's next count skip both: the line keeps their wakers in one list (`next_tick.rs`).
+//! Waits for a frame line's next count skip both: the line keeps their wakers in one list (`next_tick.rs`), in
+//! the frame clock (`frame_clock.rs`).
 //! Wakers are woken after the registry is released.
 
 use std::cell::RefCell;
@@ -16,7 +17,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use super::frame_clock::{self, FRAME_LINES};
-use super::next_tick::{Listed, NextTick};
+use super::next_tick::Listed;
 use super::timeline::Timeline;
 use crate::arena::{Arena, Key};
 use crate::runtime::{self, FrameInfo, LeakAtThreadExit};
@@ -36,7 +37,8 @@ pub(crate) enum Line {
 const LINES: usize = 11;
 
 impl Line {
-    fn index(self) -> usize {
+    #[inline]
+    pub(super) fn index(self) -> usize {
         let pause = |during_pause: bool| usize::from(during_pause);
         match self {
             Line::ProcessFrames { during_pause } => pause(during_pause),
@@ -80,8 +82,6 @@ struct Waiter {
 struct Timers {
     lines: [Timeline<WaiterKey>; LINES],
     waiters: Arena<Waiter>,
-    /// The waits for each frame line's next count.
-    next: [NextTick; FRAME_LINES],
     /// Whether time is being counted (from the first use of this module on).
     active: bool,
     started: Option<Instant>,
@@ -113,7 +113,6 @@ impl Timers {
         Self {
             lines,
             waiters: Arena::new(),
-            next: Default::default(),
             active: false,
             started: None,
             last_process: None,
@@ -139,12 +138,6 @@ impl Timers {
         &mut self.lines[line.index()]
     }
 
-    /// The next-count list of a frame line.
-    fn next_tick(&mut self, line: Line) -> &mut NextTick {
-        debug_assert!(matches!(line, Line::ProcessFrames { .. } | Line::PhysicsTicks { .. }));
-        &mut self.next[line.index()]
-    }
-
     /// Mirrors the frame lines' counts in the frame clock.
     fn publish_counts(&self) {
         for (index, line) in self.lines[..FRAME_LINES].iter().enumerate() {
@@ -155,8 +148,9 @@ impl Timers {
     /// Fires the waiters due on the frame line `line` (it just counted a frame): those in its buckets, then
     /// its next-count list.
     fn fire_frame_line(&mut self, line: Line, wakers: &mut Vec<Waker>) {
+        debug_assert!(matches!(line, Line::ProcessFrames { .. } | Line::PhysicsTicks { .. }));
         self.fire_due(line, wakers);
-        self.next_tick(line).drain_into(wakers);
+        frame_clock::drain_next(line.index(), wakers);
     }
 
     fn is_live(waiters: &Arena<Waiter>, key: WaiterKey) -> bool {
@@ -199,45 +193,46 @@ fn ensure_hooks() {
     }
 }
 
-/// The count of the frame line `line` (`now` now) that a wait of `count` frames made now waits for.
-fn frames_from_now(line: Line, now: u64, count: u64) -> u64 {
+/// The count of the frame line `line` (`now` now) that a wait of `count` frames made now waits for;
+/// `in_physics` tells whether this engine iteration's physics ticks ran already.
+fn frames_from_now(line: Line, now: u64, count: u64, in_physics: bool) -> u64 {
     // Physics runs before process within one engine iteration: a process-frame wait made in between counts
     // from this iteration's process frame.
-    let ahead = matches!(line, Line::ProcessFrames { .. }) && frame_clock::in_physics() && count > 0;
+    let ahead = matches!(line, Line::ProcessFrames { .. }) && in_physics && count > 0;
     now + count + u64::from(ahead)
 }
 
 /// The count of the frame line `line` at which a wait of `count` frames made now ends. Main thread only.
+#[inline]
 pub(crate) fn frame_target(line: Line, count: u64, at: &'static Location<'static>) -> u64 {
     // The frame clock is open only on the main thread, once time is counted and the hooks run.
-    if let Some(now) = frame_clock::count_if_open(line.index()) {
-        return frames_from_now(line, now, count);
+    match frame_clock::now_if_open(line.index()) {
+        Some((now, in_physics)) => frames_from_now(line, now, count, in_physics),
+        None => opening_frame_target(line, count, at),
     }
+}
+
+/// [`frame_target`] while the frame clock is closed: the first wait, the first after a restart, or a wait
+/// made off the main thread (which panics here).
+#[cold]
+#[inline(never)]
+fn opening_frame_target(line: Line, count: u64, at: &'static Location<'static>) -> u64 {
     runtime::assert_main_thread("godot_tasks::time", at);
     let now = with_timers(|timers| timers.start_and_read(line))
         .expect("godot-tasks: time waits need the main thread's registry");
     ensure_hooks();
-    frames_from_now(line, now as u64, count)
+    frames_from_now(line, now as u64, count, frame_clock::in_physics())
 }
 
-/// Whether the frame line `line` reached `target`; if not, lists the task's waker for the line's next count
-/// (where `listed` says it already is, if it still is). One pass over the registry.
-pub(crate) fn poll_next_tick(line: Line, target: u64, listed: &mut Option<Listed>, cx: &Context<'_>) -> Poll<()> {
-    if frame_clock::count(line.index()) >= target {
-        // The line counted since the waker was listed, so the list was emptied: nothing to take out.
-        *listed = None;
-        return Poll::Ready(());
-    }
-    // Gone with the registry (thread exit): never fires.
-    let replaced = with_timers(|timers| timers.next_tick(line).list(cx.waker(), listed)).flatten();
-    drop(replaced);
-    Poll::Pending
+/// Whether the frame line with index `line` reached `target`; if not, lists `waker` for the line's next count
+/// (where `listed` says it already is, if it still is).
+pub(crate) fn poll_next_tick(line: usize, target: u64, listed: &mut Option<Listed>, waker: &Waker) -> Poll<()> {
+    frame_clock::poll_next(line, target, listed, waker)
 }
 
-/// Takes a dropped wait's waker out of its line's next-count list.
-pub(crate) fn unlist(line: Line, listed: Listed) {
-    let waker = with_timers(|timers| timers.next_tick(line).unlist(listed)).flatten();
-    drop(waker);
+/// Takes a dropped wait's waker out of the next-count list of the frame line with index `line`.
+pub(crate) fn unlist(line: usize, listed: Listed) {
+    frame_clock::unlist(line, listed);
 }
 
 /// When a wait made now ends.
@@ -260,7 +255,7 @@ pub(crate) fn register(line: Line, until: Until, at: &'static Location<'static>)
         let deadline = match until {
             Until::At(deadline) => deadline,
             Until::After(seconds) => now + seconds,
-            Until::Frames(count) => frames_from_now(line, now as u64, count) as f64,
+            Until::Frames(count) => frames_from_now(line, now as u64, count, frame_clock::in_physics()) as f64,
         };
         let fired = timers.line(line).is_due(deadline);
         let key = timers.waiters.insert(Waiter { line, waker: None, fired });
@@ -386,13 +381,11 @@ fn on_physics_frame(tick: &FrameInfo) {
 /// the engine is alive, and forgets the hooks (the next wait attaches the next runtime's).
 fn on_shutdown() {
     frame_clock::set_open(false);
-    let wakers: Vec<Waker> = with_timers(|timers| {
-        let mut wakers: Vec<Waker> = timers.waiters.iter_mut().filter_map(|(_, waiter)| waiter.waker.take()).collect();
-        for list in &mut timers.next {
-            list.drain_into(&mut wakers);
-        }
-        wakers
-    })
-    .unwrap_or_default();
+    let mut wakers: Vec<Waker> =
+        with_timers(|timers| timers.waiters.iter_mut().filter_map(|(_, waiter)| waiter.waker.take()).collect())
+            .unwrap_or_default();
+    for line in 0..FRAME_LINES {
+        frame_clock::drain_next(line, &mut wakers);
+    }
     drop(wakers);
 }

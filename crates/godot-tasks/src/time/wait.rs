@@ -134,16 +134,23 @@ pub struct FrameWait {
 /// How a [`FrameWait`] waits: in its line's next-count list (one frame, the common case; see
 /// `next_tick.rs`), or as a waiter of its line (more frames).
 enum Frames {
-    NextTick { line: Line, target: u64, listed: Option<Listed>, _main_thread_only: PhantomData<Rc<()>> },
+    /// `line` is the frame line's index in the frame clock.
+    NextTick {
+        line: usize,
+        target: u64,
+        listed: Option<Listed>,
+        _main_thread_only: PhantomData<Rc<()>>,
+    },
     Registered(Registration),
     Done,
 }
 
 impl FrameWait {
+    #[inline]
     pub(super) fn new(line: Line, count: u64, made_at: &'static Location<'static>) -> Self {
         let wait = if count == 1 {
             let target = service::frame_target(line, count, made_at);
-            Frames::NextTick { line, target, listed: None, _main_thread_only: PhantomData }
+            Frames::NextTick { line: line.index(), target, listed: None, _main_thread_only: PhantomData }
         } else {
             Frames::Registered(Registration::new(line, Until::Frames(count), made_at).0)
         };
@@ -156,7 +163,9 @@ impl Future for FrameWait {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let poll = match &mut self.wait {
-            Frames::NextTick { line, target, listed, .. } => service::poll_next_tick(*line, *target, listed, cx),
+            Frames::NextTick { line, target, listed, .. } => {
+                service::poll_next_tick(*line, *target, listed, cx.waker())
+            }
             Frames::Registered(registration) => registration.poll(cx),
             Frames::Done => Poll::Ready(()),
         };
