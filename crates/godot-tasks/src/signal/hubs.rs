@@ -99,11 +99,11 @@ impl Hubs {
     ///
     /// A fan-out makes its futures on one signal, one after another. Reading a signal's emitter and name to
     /// look its hub up costs two engine calls; comparing it with the signal the last hub was connected for
-    /// costs one (`Signal ==` compares emitter and name, so an equal signal has that hub's key exactly).
+    /// costs none (see [`same_signal`]).
     pub(super) fn recent(&self, signal: &Signal) -> Option<(HubId, InstanceId, Rc<Callable>)> {
         let id = self.recent?;
         let hub = self.registry.current_hub(id)?;
-        (hub.connection.signal == *signal).then(|| (id, hub.key.emitter, hub.connection.lookup.clone()))
+        same_signal(&hub.connection.signal, signal).then(|| (id, hub.key.emitter, hub.connection.lookup.clone()))
     }
 
     /// Adds a subscriber to an open hub, which becomes the [`recent`](Self::recent) one.
@@ -129,6 +129,22 @@ impl Hubs {
             None => SignalError::new(kind, describe::UNKNOWN, describe::UNKNOWN),
         }
     }
+}
+
+/// A Godot `Signal` is an object id and an interned name: 16 bytes, every bit meaningful.
+const _: () = assert!(std::mem::size_of::<Signal>() == 16 && std::mem::align_of::<Signal>() >= 8);
+
+/// Whether `a` and `b` are the same signal, told without an engine call: when their bytes are equal. Equal
+/// bytes are the same emitter id and the same interned name, so the signals are equal; equal signals have
+/// equal bytes, since a name is interned once, but this is only relied on for speed (a miss looks the hub up
+/// by key).
+#[allow(unsafe_code)]
+fn same_signal(a: &Signal, b: &Signal) -> bool {
+    // SAFETY: `Signal` is 16 bytes with an alignment of at least 8 (checked above), so it can be read as two
+    // `u64`s, any value of which is valid. The reads are copies of plain bytes: the signals are not moved or
+    // dropped, and nothing is done with the copies but comparing them.
+    let bytes = |signal: &Signal| unsafe { std::mem::transmute_copy::<Signal, [u64; 2]>(signal) };
+    bytes(a) == bytes(b)
 }
 
 /// Wakes the collected wakers outside the registry, then hands the buffer back for reuse.

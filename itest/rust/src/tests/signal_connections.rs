@@ -17,6 +17,7 @@ tests![
     connection_is_one_valid_callable_of_this_library,
     a_future_made_after_our_connection_was_disconnected_by_hand_is_connected,
     a_future_made_after_a_joined_connection_was_disconnected_by_hand_is_connected,
+    futures_made_alternately_on_two_signals_and_two_emitters_each_get_their_own,
 ];
 
 async fn ten_thousand_waiters_share_one_connection() -> Result<(), String> {
@@ -154,5 +155,56 @@ async fn a_future_made_after_a_joined_connection_was_disconnected_by_hand_is_con
         .await?;
     ensure_eq!(first.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?, (8,));
     ensure_eq!(second.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?, (8,));
+    Ok(())
+}
+
+/// A new future first tries the connection the previous one joined (compared without an engine call): made
+/// alternately on two signals of one emitter and on the same signal of two emitters, each future still
+/// resumes on its own signal only, and each signal keeps one connection.
+async fn futures_made_alternately_on_two_signals_and_two_emitters_each_get_their_own() -> Result<(), String> {
+    const ROUNDS: usize = 100;
+    let (first, second) = (Emitter::new_gd(), Emitter::new_gd());
+    let count_before = connection_count(&first, "count");
+    let ping_before = connection_count(&first, "ping");
+    let resumed = Rc::new(Cell::new([0usize; 3]));
+    let mark = |index: usize, resumed: &Rc<Cell<[usize; 3]>>| {
+        let mut counts = resumed.get();
+        counts[index] += 1;
+        resumed.set(counts);
+    };
+    for _ in 0..ROUNDS {
+        // A fresh `Signal` value each time, as user code makes them.
+        let counted = first.signals().count().next_emission();
+        let pinged = first.signals().ping().next_emission();
+        let other = second.signals().count().next_emission();
+        let (a, b, c) = (resumed.clone(), resumed.clone(), resumed.clone());
+        godot_tasks::spawn(async move {
+            counted.await;
+            mark(0, &a);
+        })
+        .detach();
+        godot_tasks::spawn(async move {
+            pinged.await;
+            mark(1, &b);
+        })
+        .detach();
+        godot_tasks::spawn(async move {
+            other.await;
+            mark(2, &c);
+        })
+        .detach();
+    }
+    ensure_eq!(connection_count(&first, "count"), count_before + 1);
+    ensure_eq!(connection_count(&first, "ping"), ping_before + 1);
+    next_frame().await;
+    first.signals().ping().emit();
+    next_frame().await;
+    ensure_eq!(resumed.get(), [0, ROUNDS, 0]);
+    second.signals().count().emit(1);
+    next_frame().await;
+    ensure_eq!(resumed.get(), [0, ROUNDS, ROUNDS]);
+    first.signals().count().emit(1);
+    next_frame().await;
+    ensure_eq!(resumed.get(), [ROUNDS, ROUNDS, ROUNDS]);
     Ok(())
 }
