@@ -97,6 +97,13 @@
 //!
 //! Nothing needs wiring: the runtime attaches itself to the `SceneTree` on first use.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+/// The crate README's examples, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
+
 mod arena;
 pub mod gdscript;
 mod lifetime;

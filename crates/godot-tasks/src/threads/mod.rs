@@ -112,4 +112,5 @@ pub use blocking::{spawn_blocking, spawn_send};
 pub use compute::spawn_compute;
 pub use outcome::{OffloadError, Offloaded};
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use tokio::{TokioError, TokioTask, spawn_tokio, use_tokio_runtime};

@@ -206,6 +206,8 @@ impl<T> Drop for TokioTask<T> {
 ///
 /// # Example
 ///
+/// With tokio's `net` feature turned on in your own `Cargo.toml`:
+///
 /// ```no_run
 /// use godot::prelude::*;
 ///
