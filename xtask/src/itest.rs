@@ -13,15 +13,19 @@ pub fn test_all() -> Result<(), String> {
     step("Formatting (cargo fmt --check)");
     run(cargo().args(["fmt", "--all", "--check"]))?;
     step("Lints (cargo clippy --all-targets -- -D warnings)");
-    run(cargo().args(["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]))?;
+    run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
     step("Docs (cargo doc, warnings are errors)");
-    run(cargo().args(["doc", "--workspace", "--no-deps", "--quiet"]).env("RUSTDOCFLAGS", "-D warnings"))?;
+    run(cargo().args(["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings"))?;
     step("Unit and doc tests (cargo test)");
     run(cargo().args(["test", "--workspace", "--quiet"]))?;
+    step("The library crate alone with its tokio feature (cargo test -p godot-tasks --features tokio)");
+    run(cargo().args(["test", "-p", "godot-tasks", "--features", "tokio", "--quiet"]))?;
+    step("Packages (cargo package --workspace: the library crates build from what would be published)");
+    run(cargo().args(["package", "--workspace", "--allow-dirty"]))?;
 
     step("Integration tests in headless Godot");
     let bin = godot::binary()?;
-    run(cargo().args(["build", "-p", "godot-tasks-itest", "-p", "godot-tasks-itest-second", "--quiet"]))?;
+    run(cargo().args(["build", "-p", "godot-tasks-itest", "-p", "godot-tasks-itest-second"]))?;
     let project = root().join("itest/godot");
     let mut results = Results::default();
 
@@ -176,7 +180,7 @@ fn editor_hot_reload(bin: &Path, results: &mut Results) -> Result<(), String> {
 pub fn demo() -> Result<(), String> {
     let bin = godot::binary()?;
     step("Building the demo extension");
-    run(cargo().args(["build", "-p", "godot-tasks-demo", "--quiet"]))?;
+    run(cargo().args(["build", "-p", "godot-tasks-demo"]))?;
     step("Running the demo project in headless Godot");
     run(&mut headless_godot(&bin, &root().join("demo/godot"), "res://main.gd")?)
 }

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::time::Instant;
 
 /// The workspace root (xtask lives one level below it).
 pub fn root() -> PathBuf {
@@ -25,11 +26,23 @@ pub fn step(message: &str) {
     println!("\n==> {message}");
 }
 
-/// Runs a command, echoing it; fails if it fails.
+/// Runs a command, echoing it and then how long it took; fails if it fails.
 pub fn run(command: &mut Command) -> Result<(), String> {
     println!("$ {}", describe(command));
+    let start = Instant::now();
     let status = command.status().map_err(|e| format!("could not start {}: {e}", describe(command)))?;
+    println!("  ({} after {})", if status.success() { "done" } else { "failed" }, elapsed(start));
     if status.success() { Ok(()) } else { Err(format!("`{}` failed ({status})", describe(command))) }
+}
+
+/// The time since `start`, for people: "8.2 s", "3 min 12 s".
+pub fn elapsed(start: Instant) -> String {
+    let seconds = start.elapsed().as_secs_f64();
+    if seconds < 60.0 {
+        format!("{seconds:.1} s")
+    } else {
+        format!("{} min {} s", seconds as u64 / 60, seconds as u64 % 60)
+    }
 }
 
 pub fn describe(command: &Command) -> String {
