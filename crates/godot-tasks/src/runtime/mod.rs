@@ -51,8 +51,16 @@ use std::panic::Location;
 
 use godot::prelude::*;
 
-pub use godot_tasks_executor::DEFAULT_ROUND_BUDGET;
 use godot_tasks_executor::Executor;
+
+/// How many rounds the runtime runs per frame unless [`set_round_budget`] says otherwise.
+///
+/// # Example
+///
+/// ```
+/// assert_eq!(godot_tasks::runtime::DEFAULT_ROUND_BUDGET, 64);
+/// ```
+pub const DEFAULT_ROUND_BUDGET: u32 = godot_tasks_executor::DEFAULT_ROUND_BUDGET;
 
 use context::{Runtime, current_executor, with_context, with_runtime};
 use hooks::attach_hooks;
@@ -231,7 +239,8 @@ pub fn task_count() -> usize {
     with_runtime(|runtime| runtime.executor.task_count()).unwrap_or(0)
 }
 
-/// Sets how many rounds the runtime may run per frame; see [`Executor::set_round_budget`].
+/// Sets how many rounds the runtime may run per frame (at least 1). A round polls every task that was ready
+/// when it began.
 ///
 /// A task woken while the runtime flushes runs in the same flush, one round later. The budget (default
 /// [`DEFAULT_ROUND_BUDGET`] rounds) bounds the work of one frame, shared by every flush until the next frame
