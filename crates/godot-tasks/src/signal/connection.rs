@@ -41,6 +41,15 @@ pub(super) fn callable(hub: HubId) -> Callable {
     make(Connection { hub, live: true })
 }
 
+/// The engine's argument pointers are read as `&Variant`s: the `godot` crate's `Variant` has Godot's layout,
+/// 24 bytes (40 with `real` as `f64`), and a pointer to it is a plain pointer.
+const _: () = {
+    use std::mem::size_of;
+    let variant = if size_of::<godot::builtin::real>() == 4 { 24 } else { 40 };
+    assert!(size_of::<Variant>() == variant);
+    assert!(size_of::<&Variant>() == size_of::<sys::GDExtensionConstVariantPtr>());
+};
+
 /// A callable equal to the connection of `hub` that does nothing when called or dropped: the key for
 /// `is_connected` and `disconnect`.
 pub(super) fn lookup(hub: HubId) -> Callable {

@@ -140,6 +140,22 @@ plain_values! {
     Rid(Rid) = RID as RawRid,
 }
 
+/// The engine's converters write Godot's own layout of each plain type into a `$ty`: the sizes must match.
+/// `real` is `f32`, or `f64` with the `godot` crate's `double-precision` feature (for a Godot built that way).
+const _: () = {
+    use std::mem::{align_of, size_of};
+    const R: usize = size_of::<real>();
+    assert!(size_of::<Byte>() == 1 && size_of::<i64>() == 8 && size_of::<f64>() == 8);
+    assert!(size_of::<Vector2>() == 2 * R && size_of::<Vector3>() == 3 * R && size_of::<Vector4>() == 4 * R);
+    assert!(size_of::<Vector2i>() == 8 && size_of::<Vector3i>() == 12 && size_of::<Vector4i>() == 16);
+    assert!(size_of::<Rect2>() == 4 * R && size_of::<Rect2i>() == 16);
+    assert!(size_of::<Transform2D>() == 6 * R && size_of::<Plane>() == 4 * R && size_of::<Quaternion>() == 4 * R);
+    assert!(size_of::<Aabb>() == 6 * R && size_of::<Basis>() == 9 * R && size_of::<Transform3D>() == 12 * R);
+    assert!(size_of::<Projection>() == 16 * R && size_of::<Color>() == 16 && size_of::<RawRid>() == 8);
+    // Our buffer is aligned for `$ty`; the engine writes its components (floats, `real`s, 32-bit ints).
+    assert!(align_of::<Vector2>() >= align_of::<real>() && align_of::<Vector2i>() >= 4 && align_of::<Color>() >= 4);
+};
+
 /// Copies the value out of `variant` through the engine's converter for `value_type`, fetched from the
 /// interface (the `godot` crate's own table of converters may only be used on the main thread).
 ///

@@ -3,7 +3,7 @@
 use futures_util::StreamExt;
 use godot::classes::Script;
 use godot::prelude::*;
-use godot_tasks::signal::{SignalErrorKind, TypedSignalExt};
+use godot_tasks::signal::{SignalErrorKind, SignalExt, TypedSignalExt};
 
 use crate::emitter::Emitter;
 use crate::harness::run_task;
@@ -13,6 +13,7 @@ tests![
     i64_emitted_on_another_thread_resumes_the_task_on_the_main_thread,
     vector_emitted_on_another_thread_arrives,
     every_kind_of_plain_value_crosses_threads,
+    the_other_plain_types_cross_threads_bit_for_bit,
     object_emitted_on_another_thread_is_an_error_not_a_crash,
     emission_on_another_thread_reaches_a_stream_before_the_emitter_is_freed,
     emission_on_another_thread_reaches_a_future_before_the_emitter_is_freed,
@@ -64,6 +65,35 @@ async fn every_kind_of_plain_value_crosses_threads() -> Result<(), String> {
     ensure_eq!(got_transform, transform);
     ensure_eq!(got_bounds, bounds);
     ensure!(nothing.is_nil());
+    Ok(())
+}
+
+/// Every plain type that `every_kind_of_plain_value_crosses_threads` does not send, through two user signals
+/// (the copies are made with the engine's converters into our types: a layout mismatch would garble them).
+async fn the_other_plain_types_cross_threads_bit_for_bit() -> Result<(), String> {
+    let mut emitter = Emitter::new_gd();
+    emitter.add_user_signal("plain_a");
+    emitter.add_user_signal("plain_b");
+    let first = Signal::from_object_signal(&emitter, "plain_a")
+        .next_emission::<(Rid, Projection, Basis, Plane, Quaternion, Transform2D)>();
+    let second = Signal::from_object_signal(&emitter, "plain_b")
+        .next_emission::<(Rect2, Rect2i, Vector2i, Vector3i, Vector4, Vector4i)>();
+    let rid = Rid::new(0x1234_5678_9abc);
+    let projection = Projection::create_perspective(70.0, 1.5, 0.1, 100.0, false);
+    let basis = Basis::from_euler(EulerOrder::XYZ, Vector3::new(0.3, 0.2, 0.1));
+    let plane = Plane::new(Vector3::UP, 2.5);
+    let rotation = Quaternion::from_euler(Vector3::new(0.1, 0.2, 0.3));
+    let transform = Transform2D::from_angle_origin(0.5, Vector2::new(3.0, 4.0));
+    emit_on_thread(&emitter, "plain_a", varray![rid, projection, basis, plane, rotation, transform]);
+    let rect = Rect2::new(Vector2::new(1.0, 2.0), Vector2::new(3.0, 4.0));
+    let rect_i = Rect2i::new(Vector2i::new(-1, 2), Vector2i::new(30, 40));
+    let (v2i, v3i) = (Vector2i::new(-7, 8), Vector3i::new(9, -10, 11));
+    let (v4, v4i) = (Vector4::new(0.5, -1.5, 2.5, -3.5), Vector4i::new(12, -13, 14, -15));
+    emit_on_thread(&emitter, "plain_b", varray![rect, rect_i, v2i, v3i, v4, v4i]);
+    let got_first = run_task(first).await?;
+    ensure_eq!(got_first, (rid, projection, basis, plane, rotation, transform));
+    let got_second = run_task(second).await?;
+    ensure_eq!(got_second, (rect, rect_i, v2i, v3i, v4, v4i));
     Ok(())
 }
 
