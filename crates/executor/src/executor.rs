@@ -73,6 +73,15 @@ pub struct Executor {
     inner: Rc<Inner>,
 }
 
+impl std::fmt::Debug for Executor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Executor")
+            .field("tasks", &self.task_count())
+            .field("has_ready_work", &self.has_ready_work())
+            .finish_non_exhaustive()
+    }
+}
+
 struct Inner {
     /// Shared with the handles, which act on their tasks through it.
     tasks: Rc<Tasks>,

@@ -251,6 +251,23 @@ pub struct Call<T> {
     _result: PhantomData<fn() -> T>,
 }
 
+impl<T> std::fmt::Debug for Call<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = match self.state {
+            State::Returned(_) => "returned",
+            State::Failed(_) => "failed",
+            State::Waiting(_) => "waiting",
+            State::Done => "done",
+        };
+        f.debug_struct("Call")
+            .field("method", &self.target.method)
+            .field("object", &self.target.object)
+            .field("called_at", &self.target.called_at)
+            .field("state", &state)
+            .finish()
+    }
+}
+
 /// What was called, for error messages.
 struct Target {
     /// Described only for an error, if still alive then.

@@ -52,6 +52,16 @@ pub struct TaskBuilder {
     pub(crate) name: Option<Arc<str>>,
 }
 
+impl std::fmt::Debug for TaskBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskBuilder")
+            .field("bound_to", &self.object)
+            .field("cancel_on_tree_exit", &self.exits_tree)
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
 impl TaskBuilder {
     pub(crate) fn new() -> Self {
         Self::default()

@@ -121,6 +121,12 @@ pub struct Cancelled {
     done: bool,
 }
 
+impl std::fmt::Debug for Cancelled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cancelled").field("done", &self.done).finish_non_exhaustive()
+    }
+}
+
 impl Future for Cancelled {
     type Output = ();
 

@@ -49,6 +49,17 @@ pub struct TaskGroup<T: 'static> {
     cancel_on_drop: bool,
 }
 
+impl<T: 'static> std::fmt::Debug for TaskGroup<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskGroup")
+            .field("running", &self.tasks.len())
+            .field("finished_unclaimed", &self.collected.len())
+            .field("spawned", &self.added)
+            .field("cancel_on_drop", &self.cancel_on_drop)
+            .finish()
+    }
+}
+
 /// A member's handle with the order it was added in.
 struct Numbered<T: 'static> {
     number: usize,

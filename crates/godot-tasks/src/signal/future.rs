@@ -52,6 +52,17 @@ pub struct TryNextEmission<A> {
     _args: PhantomData<fn() -> A>,
 }
 
+impl<A> std::fmt::Debug for TryNextEmission<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = match &self.state {
+            State::Waiting(_) => "waiting",
+            State::Failed(_) => "failed",
+            State::Done => "done",
+        };
+        f.debug_struct("TryNextEmission").field("state", &state).finish()
+    }
+}
+
 enum State {
     Waiting(Subscription),
     Failed(SignalError),
@@ -129,6 +140,15 @@ pub struct NextEmission<A> {
     /// Set when it failed during engine exit: from then on it stays pending (and terminated) without
     /// touching the finished inner future again.
     dead: bool,
+}
+
+impl<A> std::fmt::Debug for NextEmission<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NextEmission")
+            .field("inner", &self.inner)
+            .field("made_at", &self.made_at)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<A: SignalArgs> NextEmission<A> {

@@ -54,6 +54,17 @@ pub struct TryEmissions<A> {
     _args: PhantomData<fn() -> A>,
 }
 
+impl<A> std::fmt::Debug for TryEmissions<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = match &self.state {
+            State::Subscribed(_) => "subscribed",
+            State::Failed(_) => "failed",
+            State::Ended => "ended",
+        };
+        f.debug_struct("TryEmissions").field("state", &state).finish()
+    }
+}
+
 enum State {
     Subscribed(Subscription),
     Failed(SignalError),
@@ -158,6 +169,12 @@ pub struct Emissions<A> {
     made_at: &'static Location<'static>,
 }
 
+impl<A> std::fmt::Debug for Emissions<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emissions").field("inner", &self.inner).field("made_at", &self.made_at).finish()
+    }
+}
+
 impl<A: SignalArgs> Emissions<A> {
     pub(super) fn new(signal: &Signal, made_at: &'static Location<'static>) -> Self {
         Self { inner: TryEmissions::new(signal), made_at }
@@ -222,6 +239,12 @@ impl<A: SignalArgs> FusedStream for Emissions<A> {
 /// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct Next<'a, S>(&'a mut S);
+
+impl<S> std::fmt::Debug for Next<'_, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Next").finish_non_exhaustive()
+    }
+}
 
 impl<S: Stream + Unpin> Future for Next<'_, S> {
     type Output = Option<S::Item>;

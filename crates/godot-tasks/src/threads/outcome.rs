@@ -110,6 +110,15 @@ pub struct Offloaded<R: Send + 'static> {
     started_at: &'static Location<'static>,
 }
 
+impl<R: Send + 'static> std::fmt::Debug for Offloaded<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Offloaded")
+            .field("pool", &self.pool)
+            .field("started_at", &self.started_at)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<R: Send + 'static> Future for Offloaded<R> {
     type Output = Result<R, OffloadError>;
 

@@ -55,6 +55,7 @@ pub enum MissedTicks {
 /// }
 /// # }
 /// ```
+#[derive(Debug)]
 pub struct Interval {
     line: Line,
     start: f64,

@@ -69,6 +69,16 @@ pub struct Sleep {
     made_at: &'static Location<'static>,
 }
 
+impl std::fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sleep")
+            .field("deadline", &self.deadline)
+            .field("done", &self.registration.key.is_none())
+            .field("made_at", &self.made_at)
+            .finish()
+    }
+}
+
 impl Sleep {
     pub(super) fn new(line: Line, until: Until, made_at: &'static Location<'static>) -> Self {
         let (registration, deadline) = Registration::new(line, until, made_at);
@@ -129,6 +139,18 @@ impl FusedFuture for Sleep {
 #[must_use = "futures do nothing unless awaited"]
 pub struct FrameWait {
     wait: Frames,
+}
+
+impl std::fmt::Debug for FrameWait {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut out = f.debug_struct("FrameWait");
+        match &self.wait {
+            Frames::NextTick { target, .. } => out.field("until_count", target),
+            Frames::Registered(_) => out.field("waiting", &true),
+            Frames::Done => out.field("done", &true),
+        };
+        out.finish_non_exhaustive()
+    }
 }
 
 /// How a [`FrameWait`] waits: in its line's next-count list (one frame, the common case; see

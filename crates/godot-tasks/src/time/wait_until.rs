@@ -26,6 +26,12 @@ pub struct WaitUntil<P> {
     frame: Option<FrameWait>,
 }
 
+impl<P> std::fmt::Debug for WaitUntil<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WaitUntil").field("clock", &self.clock).field("frame", &self.frame).finish_non_exhaustive()
+    }
+}
+
 impl<P: FnMut() -> bool> WaitUntil<P> {
     pub(super) fn new(clock: Clock, condition: P) -> Self {
         Self { condition, clock, frame: None }

@@ -23,6 +23,7 @@ use std::task::{Context, Poll};
 /// # }
 /// ```
 #[must_use = "futures do nothing unless awaited"]
+#[derive(Debug)]
 pub struct YieldNow {
     yielded: bool,
 }
