@@ -114,6 +114,7 @@ mod spawn;
 pub mod threads;
 pub mod time;
 mod wake_buffer;
+mod yield_now;
 
 /// The services the runtime drives, in the order their hooks run (see `runtime/service.rs`).
 const SERVICES: [&runtime::Service; 4] = [&signal::SERVICE, &time::SERVICE, &threads::SERVICE, &gdscript::SERVICE];
@@ -121,3 +122,4 @@ const SERVICES: [&runtime::Service; 4] = [&signal::SERVICE, &time::SERVICE, &thr
 pub use godot_tasks_executor::{CancelHandle, CancelOnDrop, JoinError, JoinHandle};
 pub use lifetime::{CancelToken, Cancelled, TaskBuilder, TaskGroup};
 pub use spawn::{spawn, task};
+pub use yield_now::{YieldNow, yield_now};

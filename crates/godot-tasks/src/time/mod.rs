@@ -11,7 +11,6 @@
 //! time::sleep(Duration::from_secs(2)).await;        // like `await get_tree().create_timer(2.0).timeout`
 //! Clock::REALTIME.sleep(Duration::from_secs(1)).await; // wall clock, ignores pause and time scale
 //! let reply = time::timeout(Duration::from_secs(5), async { 42 }).await; // Ok(42) or Err(Elapsed)
-//! time::yield_now().await;                          // let other tasks run, same frame
 //! # }
 //! ```
 //!
@@ -43,7 +42,6 @@ mod timeline;
 mod timeout;
 mod wait;
 mod wait_until;
-mod yield_now;
 
 use std::ops::Add;
 use std::time::Duration;
@@ -54,7 +52,6 @@ pub(crate) use service::SERVICE;
 pub use timeout::{Elapsed, Timeout};
 pub use wait::{FrameWait, Sleep};
 pub use wait_until::WaitUntil;
-pub use yield_now::YieldNow;
 
 /// A moment on one clock: [`Clock::now`] plus durations; for [`sleep_until`] and [`Clock::sleep_until`].
 ///
@@ -259,19 +256,6 @@ pub fn timeout<F: std::future::Future>(duration: Duration, future: F) -> Timeout
 #[track_caller]
 pub fn interval(period: Duration) -> Interval {
     Clock::GAME.interval(period)
-}
-
-/// Lets every other ready task run, then resumes in the same frame; see [`YieldNow`].
-///
-/// # Example
-///
-/// ```no_run
-/// # async fn example() {
-/// godot_tasks::time::yield_now().await;
-/// # }
-/// ```
-pub fn yield_now() -> YieldNow {
-    YieldNow::new()
 }
 
 /// Resolves once `condition` holds, checked when first polled and then once per game frame.

@@ -77,7 +77,7 @@ async fn yield_now_lets_others_run_in_the_same_frame() -> Result<(), String> {
     let (a, b) = (order.clone(), order.clone());
     let first = godot_tasks::spawn(async move {
         a.borrow_mut().push(("first before", frame()));
-        time::yield_now().await;
+        godot_tasks::yield_now().await;
         a.borrow_mut().push(("first after", frame()));
     });
     let second = godot_tasks::spawn(async move { b.borrow_mut().push(("second", frame())) });

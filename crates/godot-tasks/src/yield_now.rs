@@ -4,8 +4,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-/// Lets every other ready task run, then resumes in the same frame; made by
-/// [`yield_now`](super::yield_now).
+/// Lets every other ready task run, then resumes in the same frame; made by [`yield_now`].
 ///
 /// The task is queued again at once, so it runs in the runtime's next round, in the same flush (within the
 /// round budget, see [`runtime::set_round_budget`](crate::runtime::set_round_budget)).
@@ -18,7 +17,7 @@ use std::task::{Context, Poll};
 /// # async fn example(chunks: Vec<Vec<u8>>) {
 /// for chunk in chunks {
 ///     // ... work on one chunk ...
-///     godot_tasks::time::yield_now().await; // give other tasks their turn
+///     godot_tasks::yield_now().await; // give other tasks their turn
 /// }
 /// # }
 /// ```
@@ -28,10 +27,17 @@ pub struct YieldNow {
     yielded: bool,
 }
 
-impl YieldNow {
-    pub(super) fn new() -> Self {
-        Self { yielded: false }
-    }
+/// Lets every other ready task run, then resumes in the same frame; see [`YieldNow`].
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn example() {
+/// godot_tasks::yield_now().await;
+/// # }
+/// ```
+pub fn yield_now() -> YieldNow {
+    YieldNow { yielded: false }
 }
 
 impl Future for YieldNow {
