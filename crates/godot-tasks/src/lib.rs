@@ -121,5 +121,6 @@ const SERVICES: [&runtime::Service; 4] = [&signal::SERVICE, &time::SERVICE, &thr
 
 pub use godot_tasks_executor::{CancelHandle, CancelOnDrop, JoinError, JoinHandle};
 pub use lifetime::{CancelToken, Cancelled, TaskBuilder, TaskGroup};
+#[allow(deprecated)]
 pub use spawn::{spawn, task};
 pub use yield_now::{YieldNow, yield_now};

@@ -20,4 +20,4 @@
 //! ```
 
 pub use crate::signal::{SignalExt as _, TypedSignalExt as _};
-pub use crate::{CancelToken, JoinError, JoinHandle, TaskGroup, spawn, task};
+pub use crate::{CancelToken, JoinError, JoinHandle, TaskBuilder, TaskGroup, spawn, yield_now};

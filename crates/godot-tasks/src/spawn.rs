@@ -53,16 +53,11 @@ where
     runtime::executor().spawn_at(future, spawned_at)
 }
 
-/// Starts a [`TaskBuilder`](crate::TaskBuilder): spawn a task bound to an object or a node's time in the tree, or into a group.
-///
-/// # Example
-///
-/// ```no_run
-/// # use godot::prelude::*;
-/// # fn example(enemy: Gd<Node>) {
-/// godot_tasks::task().bind(&enemy).spawn(async { /* AI */ }).detach();
-/// # }
-/// ```
+/// Starts a [`TaskBuilder`](crate::TaskBuilder); the same as [`TaskBuilder::new()`](crate::TaskBuilder::new).
+#[deprecated(
+    since = "0.2.0",
+    note = "use `TaskBuilder::new()`: `task()` is easily confused with the `godot::task` module"
+)]
 pub fn task() -> crate::TaskBuilder {
     crate::TaskBuilder::new()
 }

@@ -39,7 +39,7 @@ impl Demo {
     /// An async func for GDScript: `var rations = await demo.count_supplies("rations")`.
     #[func]
     fn count_supplies(&self, item: GString) -> Signal {
-        godot_tasks::task().name("count_supplies").awaitable(async move {
+        godot_tasks::TaskBuilder::new().name("count_supplies").awaitable(async move {
             time::sleep(Duration::from_millis(20)).await;
             match item.to_string().as_str() {
                 "rations" => 120,
@@ -103,7 +103,7 @@ impl INode for Demo {
             }
         });
         // A sentry bound to the watchtower: cancelled when the tower is freed, never polled after that.
-        let sentry = godot_tasks::task().name("sentry").bind(&watchtower).spawn(async {
+        let sentry = godot_tasks::TaskBuilder::new().name("sentry").bind(&watchtower).spawn(async {
             loop {
                 time::next_frame().await;
             }

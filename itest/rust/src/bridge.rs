@@ -55,7 +55,7 @@ impl BridgeProbe {
 
     #[func]
     fn explode(&self) -> Signal {
-        godot_tasks::task().name("explode").awaitable(async {
+        godot_tasks::TaskBuilder::new().name("explode").awaitable(async {
             time::next_frame().await;
             explosion()
         })
@@ -63,7 +63,7 @@ impl BridgeProbe {
 
     #[func]
     fn slow(&self) -> Signal {
-        godot_tasks::task().name("slow").awaitable(async {
+        godot_tasks::TaskBuilder::new().name("slow").awaitable(async {
             time::sleep(Duration::from_secs(3600)).await;
             1
         })
@@ -72,7 +72,7 @@ impl BridgeProbe {
     /// Ends three frames later.
     #[func]
     fn in_three_frames(&self) -> Signal {
-        godot_tasks::task().name("in_three_frames").awaitable(async {
+        godot_tasks::TaskBuilder::new().name("in_three_frames").awaitable(async {
             time::frames(3).await;
             3
         })
@@ -81,7 +81,7 @@ impl BridgeProbe {
     /// Bound to `owner`: cancelled from Rust when it is freed.
     #[func]
     fn bound_to(&self, owner: Gd<Object>) -> Signal {
-        godot_tasks::task().name("bound").bind(&owner).awaitable(async {
+        godot_tasks::TaskBuilder::new().name("bound").bind(&owner).awaitable(async {
             time::sleep(Duration::from_secs(3600)).await;
             1
         })

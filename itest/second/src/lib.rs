@@ -22,7 +22,7 @@ impl SecondProbe {
     /// `n * 2`, two frames later, from a task of this extension's runtime.
     #[func]
     fn doubled_later(&self, n: i64) -> Signal {
-        godot_tasks::task().name("second::doubled_later").awaitable(async move {
+        godot_tasks::TaskBuilder::new().name("second::doubled_later").awaitable(async move {
             time::frames(2).await;
             godot_tasks::spawn(async move { n * 2 }).await.expect("the inner task completes")
         })

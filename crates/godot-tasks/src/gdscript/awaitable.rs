@@ -23,7 +23,7 @@ use crate::{TaskBuilder, runtime};
 /// shows an error naming the task (except for a cancellation GDScript asked for with `cancel()`). The
 /// signal belongs to a task object (see [what GDScript sees](super#what-gdscript-sees)), which GDScript
 /// reaches with `get_object()` to query or cancel the task. Use
-/// [`task()`](crate::task)`.name(..).bind(..).awaitable(..)` to name the task or bind it to
+/// [`TaskBuilder::new()`](crate::TaskBuilder::new)`.name(..).bind(..).awaitable(..)` to name the task or bind it to
 /// an object's life.
 ///
 /// Await the signal right away (`await node.method()`). To start the task now and await it later, keep its
@@ -72,7 +72,7 @@ where
     F: Future + 'static,
     F::Output: ToGodot,
 {
-    crate::task().awaitable(future)
+    crate::TaskBuilder::new().awaitable(future)
 }
 
 impl TaskBuilder {
@@ -96,7 +96,7 @@ impl TaskBuilder {
     ///     #[func]
     ///     fn count_enemies(&self) -> Signal {
     ///         // Named in error messages; cancelled (GDScript resumes with null) if the loader is freed.
-    ///         godot_tasks::task().name("count_enemies").bind(&self.to_gd()).awaitable(async { 12 })
+    ///         godot_tasks::TaskBuilder::new().name("count_enemies").bind(&self.to_gd()).awaitable(async { 12 })
     ///     }
     /// }
     /// ```

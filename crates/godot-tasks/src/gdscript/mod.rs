@@ -16,7 +16,7 @@
 //! impl Loader {
 //!     #[func]
 //!     fn load_level(&self, name: GString) -> Signal {
-//!         godot_tasks::task().name("load_level").awaitable(async move {
+//!         godot_tasks::TaskBuilder::new().name("load_level").awaitable(async move {
 //!             godot_tasks::time::next_frame().await;
 //!             format!("level {name}")
 //!         })

@@ -34,7 +34,7 @@ use crate::{JoinHandle, TaskGroup, runtime};
 ///
 /// # fn example(enemy: Gd<Node2D>) {
 /// let mut body = enemy.clone();
-/// godot_tasks::task().bind(&enemy).spawn(async move {
+/// godot_tasks::TaskBuilder::new().bind(&enemy).spawn(async move {
 ///     loop {
 ///         time::sleep(Duration::from_secs(1)).await; // if the enemy is freed meanwhile, this never resumes
 ///         body.translate(Vector2::new(10.0, 0.0));
@@ -63,7 +63,19 @@ impl std::fmt::Debug for TaskBuilder {
 }
 
 impl TaskBuilder {
-    pub(crate) fn new() -> Self {
+    /// A builder for a task that is bound to nothing and has no name yet.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # use godot::prelude::*;
+    /// # fn example(enemy: Gd<Node>) {
+    /// use godot_tasks::TaskBuilder;
+    ///
+    /// TaskBuilder::new().name("enemy AI").bind(&enemy).spawn(async { /* AI */ }).detach();
+    /// # }
+    /// ```
+    pub fn new() -> Self {
         Self::default()
     }
 
@@ -72,7 +84,7 @@ impl TaskBuilder {
     /// # Example
     ///
     /// ```no_run
-    /// let handle = godot_tasks::task().name("wave spawner").spawn(async { /* ... */ });
+    /// let handle = godot_tasks::TaskBuilder::new().name("wave spawner").spawn(async { /* ... */ });
     /// assert_eq!(handle.name(), Some("wave spawner"));
     /// ```
     pub fn name(mut self, name: &str) -> Self {
@@ -87,7 +99,7 @@ impl TaskBuilder {
     /// ```no_run
     /// # use godot::prelude::*;
     /// # fn example(pickup: Gd<Node>) {
-    /// godot_tasks::task().bind(&pickup).spawn(async { /* ... */ }).detach();
+    /// godot_tasks::TaskBuilder::new().bind(&pickup).spawn(async { /* ... */ }).detach();
     /// # }
     /// ```
     pub fn bind<T: Inherits<Object>>(mut self, object: &Gd<T>) -> Self {
@@ -105,7 +117,7 @@ impl TaskBuilder {
     /// ```no_run
     /// # use godot::prelude::*;
     /// # fn example(level: Gd<Node>) {
-    /// godot_tasks::task().bind_to_tree(&level).spawn(async { /* level logic */ }).detach();
+    /// godot_tasks::TaskBuilder::new().bind_to_tree(&level).spawn(async { /* level logic */ }).detach();
     /// # }
     /// ```
     pub fn bind_to_tree<T: Inherits<Node>>(mut self, node: &Gd<T>) -> Self {
@@ -125,7 +137,7 @@ impl TaskBuilder {
     /// ```no_run
     /// # use godot::prelude::*;
     /// # fn example(node: Gd<Node>) {
-    /// let handle = godot_tasks::task().bind(&node).spawn(async { 42 });
+    /// let handle = godot_tasks::TaskBuilder::new().bind(&node).spawn(async { 42 });
     /// # }
     /// ```
     #[track_caller]
@@ -170,7 +182,7 @@ impl TaskBuilder {
     /// ```no_run
     /// # use godot::prelude::*;
     /// # fn example(node: Gd<Node>, group: &mut godot_tasks::TaskGroup<()>) {
-    /// godot_tasks::task().bind(&node).spawn_in(group, async {});
+    /// godot_tasks::TaskBuilder::new().bind(&node).spawn_in(group, async {});
     /// # }
     /// ```
     #[track_caller]

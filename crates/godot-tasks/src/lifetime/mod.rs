@@ -1,6 +1,6 @@
 //! Lifetimes and structured concurrency: tasks bound to objects, task groups, cancellation tokens.
 //!
-//! - [`task()`](crate::task) returns a [`TaskBuilder`]: `.bind(&object)` cancels the task when the object is
+//! - [`TaskBuilder::new()`](crate::TaskBuilder::new) returns a [`TaskBuilder`]: `.bind(&object)` cancels the task when the object is
 //!   freed, `.bind_to_tree(&node)` also when the node leaves the tree; `.spawn_in(&mut group, ...)` puts the
 //!   task in a [`TaskGroup`].
 //! - A [`TaskGroup`] owns tasks: await the next or all, cancel all; dropping it cancels them, so groups

@@ -63,7 +63,7 @@ async fn bound_task_is_cancelled_when_its_node_is_freed() -> Result<(), String> 
     let drops = Drops::default();
     let (probe, polls) = (drops.probe(), Rc::new(Cell::new(0)));
     let counted = polls.clone();
-    let handle = godot_tasks::task().bind(&node).spawn(async move {
+    let handle = godot_tasks::TaskBuilder::new().bind(&node).spawn(async move {
         let _probe = probe;
         loop {
             counted.set(counted.get() + 1);
@@ -85,7 +85,7 @@ async fn bound_task_of_an_object_freed_before_its_first_poll_never_runs() -> Res
     let object = RefCounted::new_gd();
     let ran = Rc::new(Cell::new(false));
     let seen = ran.clone();
-    let handle = godot_tasks::task().bind(&object).spawn(async move { seen.set(true) });
+    let handle = godot_tasks::TaskBuilder::new().bind(&object).spawn(async move { seen.set(true) });
     drop(object); // freed now
     let outcome = handle.await;
     ensure!(outcome.is_err_and(|e| e.is_cancelled()));
@@ -102,7 +102,7 @@ async fn thousand_bound_tasks_freed_at_random_frames_end_cleanly() -> Result<(),
         let node = EmitterNode::new_alloc();
         let probe = drops.probe();
         let waiting_on = node.clone();
-        let handle = godot_tasks::task().bind(&node).spawn(async move {
+        let handle = godot_tasks::TaskBuilder::new().bind(&node).spawn(async move {
             let _probe = probe;
             loop {
                 match index % 3 {
@@ -155,7 +155,7 @@ async fn tree_bound_task_ends_when_the_node_leaves_and_stays_ended() -> Result<(
     let node = Node::new_alloc();
     let mut root = tree().get_root().ok_or("no root")?;
     root.add_child(&node);
-    let handle = godot_tasks::task().bind_to_tree(&node).spawn(std::future::pending::<()>());
+    let handle = godot_tasks::TaskBuilder::new().bind_to_tree(&node).spawn(std::future::pending::<()>());
     next_frame().await;
     ensure!(!handle.is_finished());
     root.remove_child(&node);
@@ -338,7 +338,7 @@ async fn cancel_token_stops_a_select_loop() -> Result<(), String> {
 
 async fn named_task_is_named_in_its_error() -> Result<(), String> {
     let node = Node::new_alloc();
-    let handle = godot_tasks::task().name("patrol").bind(&node).spawn(std::future::pending::<()>());
+    let handle = godot_tasks::TaskBuilder::new().name("patrol").bind(&node).spawn(std::future::pending::<()>());
     ensure_eq!(handle.name(), Some("patrol"));
     next_frame().await;
     node.free();
@@ -355,7 +355,7 @@ async fn bound_task_never_runs_after_its_object_is_freed_on_another_thread() -> 
     let seen = alive_at_poll.clone();
     let gate = godot_tasks::spawn(std::future::pending::<()>());
     let open_gate = gate.cancel_handle();
-    let handle = godot_tasks::task().bind(&object).spawn(async move {
+    let handle = godot_tasks::TaskBuilder::new().bind(&object).spawn(async move {
         seen.borrow_mut().push(id.lookup_validity());
         let _ = gate.await;
         seen.borrow_mut().push(id.lookup_validity());
@@ -377,10 +377,11 @@ async fn binding_to_a_freed_object_or_a_node_outside_the_tree_cancels_at_once() 
     let node = Node::new_alloc();
     node.clone().free();
     let seen = ran.clone();
-    let freed = godot_tasks::task().bind(&node).spawn(async move { seen.set(seen.get() + 1) });
+    let freed = godot_tasks::TaskBuilder::new().bind(&node).spawn(async move { seen.set(seen.get() + 1) });
     let outside = Node::new_alloc();
     let seen = ran.clone();
-    let not_in_tree = godot_tasks::task().bind_to_tree(&outside).spawn(async move { seen.set(seen.get() + 1) });
+    let not_in_tree =
+        godot_tasks::TaskBuilder::new().bind_to_tree(&outside).spawn(async move { seen.set(seen.get() + 1) });
     ensure!(freed.await.is_err_and(|e| e.is_cancelled()));
     ensure!(not_in_tree.await.is_err_and(|e| e.is_cancelled()));
     ensure_eq!(ran.get(), 0);
@@ -391,7 +392,7 @@ async fn binding_to_a_freed_object_or_a_node_outside_the_tree_cancels_at_once() 
 async fn bind_after_bind_to_tree_binds_only_the_object() -> Result<(), String> {
     let node = Node::new_alloc();
     let object = RefCounted::new_gd();
-    let handle = godot_tasks::task().bind_to_tree(&node).bind(&object).spawn(async {
+    let handle = godot_tasks::TaskBuilder::new().bind_to_tree(&node).bind(&object).spawn(async {
         time::frames(2).await;
         "done"
     });
