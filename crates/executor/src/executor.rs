@@ -231,7 +231,7 @@ impl Executor {
         F: Future + 'static,
         F::Output: 'static,
     {
-        self.spawn_named_at(future, spawned_at, None)
+        self.spawn_named_at(None, future, spawned_at)
     }
 
     /// [`spawn`](Self::spawn) with a name, shown in panic reports and join errors.
@@ -252,10 +252,11 @@ impl Executor {
         F: Future + 'static,
         F::Output: 'static,
     {
-        self.spawn_named_at(future, Location::caller(), Some(Arc::from(name)))
+        self.spawn_named_at(Some(Arc::from(name)), future, Location::caller())
     }
 
-    /// [`spawn_at`](Self::spawn_at) with an optional name.
+    /// [`spawn_at`](Self::spawn_at) with an optional name. The arguments come in the order of
+    /// [`spawn_named`](Self::spawn_named) and [`spawn_at`](Self::spawn_at): name, future, spawn location.
     ///
     /// # Example
     ///
@@ -264,14 +265,14 @@ impl Executor {
     /// # struct NoHost;
     /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
     /// # let executor = Executor::new(NoHost);
-    /// let handle = executor.spawn_named_at(async {}, std::panic::Location::caller(), Some("ai".into()));
+    /// let handle = executor.spawn_named_at(Some("ai".into()), async {}, std::panic::Location::caller());
     /// assert_eq!(handle.name(), Some("ai"));
     /// ```
     pub fn spawn_named_at<F>(
         &self,
+        name: Option<Arc<str>>,
         future: F,
         spawned_at: &'static Location<'static>,
-        name: Option<Arc<str>>,
     ) -> JoinHandle<F::Output>
     where
         F: Future + 'static,

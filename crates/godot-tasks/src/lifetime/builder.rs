@@ -150,7 +150,7 @@ impl TaskBuilder {
         runtime::assert_main_thread("TaskBuilder::spawn()", at);
         let executor = runtime::executor();
         match self.object {
-            None => executor.spawn_named_at(future, at, self.name),
+            None => executor.spawn_named_at(self.name, future, at),
             Some(id) => {
                 let alive = Gd::<Object>::try_from_instance_id(id).ok();
                 let in_tree = alive.as_ref().is_some_and(|object| {
@@ -158,13 +158,13 @@ impl TaskBuilder {
                 });
                 let Some(object) = alive.filter(|_| in_tree) else {
                     // Already freed (or not in the tree): cancelled before its first poll.
-                    let handle = executor.spawn_named_at(future, at, self.name);
+                    let handle = executor.spawn_named_at(self.name, future, at);
                     handle.cancel();
                     return handle;
                 };
                 let watch = Watch::new(&object, self.exits_tree);
                 let cancel = Rc::new(OnceCell::new());
-                let handle = executor.spawn_named_at(Bound::new(future, watch, cancel.clone()), at, self.name);
+                let handle = executor.spawn_named_at(self.name, Bound::new(future, watch, cancel.clone()), at);
                 let _ = cancel.set(handle.cancel_handle());
                 handle
             }
