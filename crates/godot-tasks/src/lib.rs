@@ -120,7 +120,7 @@ mod yield_now;
 const SERVICES: [&runtime::Service; 4] = [&signal::SERVICE, &time::SERVICE, &threads::SERVICE, &gdscript::SERVICE];
 
 pub use godot_tasks_executor::{CancelHandle, CancelOnDrop, JoinError, JoinHandle};
-pub use lifetime::{CancelToken, Cancelled, TaskBuilder, TaskGroup};
+pub use lifetime::{CancelToken, TaskBuilder, TaskGroup, WaitForCancel};
 #[allow(deprecated)]
 pub use spawn::{spawn, task};
 pub use yield_now::{YieldNow, yield_now};

@@ -99,8 +99,8 @@ impl CancelToken {
     /// token.cancelled().await;
     /// # }
     /// ```
-    pub fn cancelled(&self) -> Cancelled {
-        Cancelled { shared: self.shared.clone(), listener: None, done: false }
+    pub fn cancelled(&self) -> WaitForCancel {
+        WaitForCancel { shared: self.shared.clone(), listener: None, done: false }
     }
 }
 
@@ -110,24 +110,24 @@ impl CancelToken {
 ///
 /// ```no_run
 /// # async fn example(token: godot_tasks::CancelToken) {
-/// let stop: godot_tasks::Cancelled = token.cancelled();
+/// let stop: godot_tasks::WaitForCancel = token.cancelled();
 /// stop.await;
 /// # }
 /// ```
 #[must_use = "futures do nothing unless awaited"]
-pub struct Cancelled {
+pub struct WaitForCancel {
     shared: Arc<Shared>,
     listener: Option<EventListener>,
     done: bool,
 }
 
-impl std::fmt::Debug for Cancelled {
+impl std::fmt::Debug for WaitForCancel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Cancelled").field("done", &self.done).finish_non_exhaustive()
+        f.debug_struct("WaitForCancel").field("done", &self.done).finish_non_exhaustive()
     }
 }
 
-impl Future for Cancelled {
+impl Future for WaitForCancel {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -150,7 +150,7 @@ impl Future for Cancelled {
     }
 }
 
-impl FusedFuture for Cancelled {
+impl FusedFuture for WaitForCancel {
     fn is_terminated(&self) -> bool {
         self.done
     }

@@ -13,5 +13,5 @@ mod cancel_token;
 mod group;
 
 pub use builder::TaskBuilder;
-pub use cancel_token::{CancelToken, Cancelled};
+pub use cancel_token::{CancelToken, WaitForCancel};
 pub use group::TaskGroup;
