@@ -3,7 +3,7 @@
 //!
 //! Run it with `cargo xtask demo`. The tasks wait for real Godot signals (a scene-tree timer, a `Timer` node
 //! ticking, a signal of the `Demo` node itself, a node that is freed while a task waits for it) and for game
-//! time and frames (a sleep, an interval, a timeout); a sentry task is bound to a node and ends with it;
+//! time and frames (a sleep, a ticker, a timeout); a sentry task is bound to a node and ends with it;
 //! a cartographer reads a file and surveys it on worker threads; a quartermaster scene written in GDScript
 //! awaits this node's async func, and is awaited from Rust in turn.
 
@@ -110,7 +110,7 @@ impl INode for Demo {
         });
         watchtower.queue_free();
 
-        // Game time and frames: a sleep, a steady interval, and a timeout around something that never comes.
+        // Game time and frames: a sleep, a steady ticker, and a timeout around something that never comes.
         let lookout = godot_tasks::spawn(async move {
             time::sleep(Duration::from_millis(50)).await;
             godot_print!(
@@ -118,7 +118,7 @@ impl INode for Demo {
                 frame(),
                 Clock::GAME.now().seconds()
             );
-            let mut watch = time::interval(Duration::from_millis(20));
+            let mut watch = time::ticker(Duration::from_millis(20));
             for _ in 0..3 {
                 let tick = watch.tick().await;
                 godot_print!("[frame {}] lookout: watch {tick}, all quiet", frame());

@@ -211,7 +211,7 @@ fn pending_tasks(tree: Gd<SceneTree>, quit: Quit) {
                 0 => std::future::pending::<()>().await,
                 7 => time::frames(1_000_000).await,
                 8 => {
-                    let mut ticks = time::interval(Duration::from_secs(3600));
+                    let mut ticks = time::ticker(Duration::from_secs(3600));
                     loop {
                         ticks.tick().await;
                     }

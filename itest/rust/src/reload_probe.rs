@@ -54,7 +54,7 @@ pub struct ReloadProbe {
 
 #[godot_api]
 impl ReloadProbe {
-    /// Starts a frame loop, a long sleep, an interval, a signal wait, a compute job, a blocking job and a
+    /// Starts a frame loop, a long sleep, a ticker, a signal wait, a compute job, a blocking job and a
     /// tokio job, all pending; returns the signal of a pending task GDScript awaits.
     #[func]
     fn start_work(&mut self) -> Signal {
@@ -75,10 +75,10 @@ impl ReloadProbe {
             time::sleep(Duration::from_secs(3600)).await;
         })
         .detach();
-        let pending = Pending::new("interval");
+        let pending = Pending::new("ticker");
         godot_tasks::spawn(async move {
             let _pending = pending;
-            let mut ticks = time::interval(Duration::from_millis(100));
+            let mut ticks = time::ticker(Duration::from_millis(100));
             loop {
                 ticks.tick().await;
             }

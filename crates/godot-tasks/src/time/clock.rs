@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use super::service::{self, Line, Until};
-use super::{Deadline, FrameWait, Interval, Sleep, Timeout};
+use super::{Deadline, FrameWait, Sleep, Ticker, Timeout};
 
-/// A way of counting time and frames for sleeps, frame waits, timeouts and intervals.
+/// A way of counting time and frames for sleeps, frame waits, timeouts and tickers.
 ///
 /// | clock | time advances by | frames counted | while the tree is paused |
 /// |---|---|---|---|
@@ -200,7 +200,7 @@ impl Clock {
         Timeout::new(future, self.sleep(duration))
     }
 
-    /// Ticks every `period` of this clock's time; see [`Interval`].
+    /// Ticks every `period` of this clock's time; see [`Ticker`].
     ///
     /// # Panics
     ///
@@ -212,16 +212,16 @@ impl Clock {
     /// # async fn example() {
     /// use std::time::Duration;
     /// use godot_tasks::time::Clock;
-    /// let mut ticks = Clock::PHYSICS.interval(Duration::from_millis(100));
+    /// let mut ticks = Clock::PHYSICS.ticker(Duration::from_millis(100));
     /// ticks.tick().await;
     /// # }
     /// ```
     #[track_caller]
-    pub fn interval(self, period: Duration) -> Interval {
-        assert!(!period.is_zero(), "godot-tasks: an interval's period must not be zero");
+    pub fn ticker(self, period: Duration) -> Ticker {
+        assert!(!period.is_zero(), "godot-tasks: a ticker's period must not be zero");
         let at = std::panic::Location::caller();
         let now = service::now(self.time_line(), at);
-        Interval::new(self.time_line(), now, period.as_secs_f64(), at)
+        Ticker::new(self.time_line(), now, period.as_secs_f64(), at)
     }
 
     pub(super) fn time_line(self) -> Line {

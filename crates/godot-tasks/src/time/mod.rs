@@ -1,4 +1,4 @@
-//! Time and frames: the next frame, the next physics tick, sleeps in game time, timeouts, intervals.
+//! Time and frames: the next frame, the next physics tick, sleeps in game time, timeouts, tickers.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -35,9 +35,9 @@
 
 mod clock;
 mod frame_clock;
-mod interval;
 mod next_tick;
 mod service;
+mod ticker;
 mod timeline;
 mod timeout;
 mod wait;
@@ -47,8 +47,8 @@ use std::ops::Add;
 use std::time::Duration;
 
 pub use clock::Clock;
-pub use interval::{Interval, MissedTicks};
 pub(crate) use service::SERVICE;
+pub use ticker::{MissedTicks, Ticker};
 pub use timeout::{Elapsed, Timeout};
 pub use wait::{FrameWait, Sleep};
 pub use wait_until::WaitUntil;
@@ -239,7 +239,7 @@ pub fn timeout<F: std::future::Future>(duration: Duration, future: F) -> Timeout
     Clock::GAME.timeout(duration, future)
 }
 
-/// Ticks every `period` of game time; see [`Interval`].
+/// Ticks every `period` of game time; see [`Ticker`].
 ///
 /// # Panics
 ///
@@ -249,13 +249,13 @@ pub fn timeout<F: std::future::Future>(duration: Duration, future: F) -> Timeout
 ///
 /// ```no_run
 /// # async fn example() {
-/// let mut every_second = godot_tasks::time::interval(std::time::Duration::from_secs(1));
+/// let mut every_second = godot_tasks::time::ticker(std::time::Duration::from_secs(1));
 /// every_second.tick().await;
 /// # }
 /// ```
 #[track_caller]
-pub fn interval(period: Duration) -> Interval {
-    Clock::GAME.interval(period)
+pub fn ticker(period: Duration) -> Ticker {
+    Clock::GAME.ticker(period)
 }
 
 /// Resolves once `condition` holds, checked when first polled and then once per game frame.

@@ -1,5 +1,5 @@
 //! Time and frames: exact frame counts, sleeps that end in the right frame under any time scale and pause,
-//! physics ticks, timeouts, intervals without drift.
+//! physics ticks, timeouts, tickers without drift.
 
 use std::cell::{Cell, RefCell};
 use std::future::{Future, poll_fn};
@@ -31,7 +31,7 @@ tests![
     physics_sleep_ends_in_the_first_tick_reaching_the_deadline,
     timeout_fires_on_time_and_drops_the_inner_future,
     timeout_gives_the_output_when_the_future_wins,
-    interval_over_100_ticks_does_not_drift,
+    ticker_over_100_ticks_does_not_drift,
     wait_until_checks_once_per_frame,
     sleep_until_a_deadline,
     realtime_sleep_counts_from_when_it_is_made,
@@ -300,14 +300,14 @@ async fn timeout_gives_the_output_when_the_future_wins() -> Result<(), String> {
     Ok(())
 }
 
-async fn interval_over_100_ticks_does_not_drift() -> Result<(), String> {
+async fn ticker_over_100_ticks_does_not_drift() -> Result<(), String> {
     const PERIOD: f64 = 0.005;
     let (start, ticks) = run_task(async {
         let start = Clock::GAME.now().seconds();
-        let mut interval = time::interval(Duration::from_secs_f64(PERIOD));
+        let mut ticker = time::ticker(Duration::from_secs_f64(PERIOD));
         let mut ticks = Vec::new();
         for _ in 0..100 {
-            let number = interval.tick().await;
+            let number = ticker.tick().await;
             ticks.push((number, Clock::GAME.now().seconds(), process_delta()));
         }
         (start, ticks)

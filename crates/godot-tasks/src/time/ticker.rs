@@ -1,4 +1,4 @@
-//! A stream that ticks every period of a clock.
+//! A stream that ticks every period of a clock: the ticker.
 
 use std::future::Future;
 use std::panic::Location;
@@ -10,16 +10,16 @@ use futures_core::Stream;
 use super::Sleep;
 use super::service::{Line, Until};
 
-/// What an [`Interval`] does when frames are longer than its period, so that ticks were missed.
+/// What an [`Ticker`] does when frames are longer than its period, so that ticks were missed.
 ///
 /// # Example
 ///
 /// ```no_run
 /// # async fn example() {
 /// use std::time::Duration;
-/// use godot_tasks::time::{MissedTicks, interval};
+/// use godot_tasks::time::{MissedTicks, ticker};
 /// // A physics-like accumulator that must see every tick, even after a long frame:
-/// let mut steps = interval(Duration::from_millis(10)).missed_ticks(MissedTicks::Burst);
+/// let mut steps = ticker(Duration::from_millis(10)).missed_ticks(MissedTicks::Burst);
 /// steps.tick().await;
 /// # }
 /// ```
@@ -35,20 +35,25 @@ pub enum MissedTicks {
     Burst,
 }
 
-/// Ticks every `period` of a clock's time; made by [`interval`](super::interval) or
-/// [`Clock::interval`](super::Clock::interval).
+/// Ticks every `period` of a clock's time; made by [`ticker`](super::ticker) or
+/// [`Clock::ticker`](super::Clock::ticker).
 ///
-/// Tick `k` is due at `start + k × period` (the first tick is one period after the interval was made), so
+/// Tick `k` is due at `start + k × period` (the first tick is one period after the ticker was made), so
 /// ticks do not drift however long each frame is: each resolves in the first frame that reaches its due
 /// time. The stream never ends; each item is the number of the tick. See [`MissedTicks`] for frames longer
 /// than a period.
+///
+/// It behaves like a Godot `Timer` that repeats, and like Go's `time.Ticker`: the first tick comes one period
+/// after it was made, and a frame hitch skips ticks rather than delivering a burst. That is not tokio's
+/// `interval` (whose first tick is immediate and whose default catches up in a burst), hence the name. For
+/// tokio's catching up, use [`MissedTicks::Burst`]; for an immediate first tick, act once before the loop.
 ///
 /// # Example
 ///
 /// ```no_run
 /// # async fn example() {
 /// use std::time::Duration;
-/// let mut regen = godot_tasks::time::interval(Duration::from_secs(1));
+/// let mut regen = godot_tasks::time::ticker(Duration::from_secs(1));
 /// loop {
 ///     let tick = regen.tick().await;
 ///     godot::global::godot_print!("+1 health (tick {tick})");
@@ -56,7 +61,7 @@ pub enum MissedTicks {
 /// # }
 /// ```
 #[derive(Debug)]
-pub struct Interval {
+pub struct Ticker {
     line: Line,
     start: f64,
     period: f64,
@@ -67,7 +72,7 @@ pub struct Interval {
     made_at: &'static Location<'static>,
 }
 
-impl Interval {
+impl Ticker {
     pub(super) fn new(line: Line, start: f64, period: f64, made_at: &'static Location<'static>) -> Self {
         let sleep = Sleep::new(line, Until::At(start + period), made_at);
         Self { line, start, period, next: 1, sleep, missed: MissedTicks::Skip, made_at }
@@ -79,8 +84,8 @@ impl Interval {
     ///
     /// ```no_run
     /// use std::time::Duration;
-    /// use godot_tasks::time::{MissedTicks, interval};
-    /// let ticks = interval(Duration::from_millis(100)).missed_ticks(MissedTicks::Burst);
+    /// use godot_tasks::time::{MissedTicks, ticker};
+    /// let ticks = ticker(Duration::from_millis(100)).missed_ticks(MissedTicks::Burst);
     /// ```
     pub fn missed_ticks(mut self, missed: MissedTicks) -> Self {
         self.missed = missed;
@@ -97,7 +102,7 @@ impl Interval {
     /// ```no_run
     /// # async fn example() {
     /// use std::time::Duration;
-    /// let mut ticks = godot_tasks::time::interval(Duration::from_millis(250));
+    /// let mut ticks = godot_tasks::time::ticker(Duration::from_millis(250));
     /// let first = ticks.tick().await;
     /// assert_eq!(first, 1);
     /// # }
@@ -126,7 +131,7 @@ impl Interval {
     }
 }
 
-impl Stream for Interval {
+impl Stream for Ticker {
     type Item = u64;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<u64>> {
