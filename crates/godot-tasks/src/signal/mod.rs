@@ -28,6 +28,12 @@
 //! # }
 //! ```
 //!
+//! **Arguments always come as a tuple**, whatever their number: `()` for none, `(x,)` for one (note the
+//! comma), `(a, b)` for two. So a one-argument signal reads `let (damage,): (i64,) = hit.next_emission().await;`
+//! or, on a typed signal, `let (damage,) = enemy.signals().hit().next_emission().await;`. (A GDScript call
+//! through [`gdscript::call`](crate::gdscript::call) is different: a function returns one value, so it comes
+//! unwrapped.)
+//!
 //! What to rely on:
 //!
 //! - **Nothing is missed.** A future or stream is connected when it is created, so an emission between its
