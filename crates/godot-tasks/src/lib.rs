@@ -77,7 +77,49 @@
 //! }
 //! ```
 //!
-//! What to rely on:
+//! # Lifetimes and cancellation
+//!
+//! Objects die all the time in a game; tasks can die with them, or with whatever owns them:
+//!
+//! - [`TaskBuilder::new()`](TaskBuilder::new)`.bind(&object)` cancels the task when the object is freed;
+//!   `.bind_to_tree(&node)` also when the node leaves the scene tree.
+//! - A [`TaskGroup`] owns tasks: await the next one or all of them, cancel them all; dropping the group
+//!   cancels them, so groups owned by tasks form a tree that cancellation flows down.
+//! - A [`CancelToken`] is a shared flag that any number of tasks await (in `select!`) or check.
+//! - A [`JoinHandle`] cancels its own task ([`JoinHandle::cancel`]), or does so when dropped
+//!   ([`JoinHandle::cancel_on_drop`]).
+//!
+//! The most common case: a click cancels the sequence that is running and starts another. Keep the running
+//! task's handle as a [`CancelOnDrop`]; replacing it cancels the old sequence.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use godot::prelude::*;
+//! use godot_tasks::{CancelOnDrop, TaskBuilder};
+//!
+//! #[derive(GodotClass)]
+//! #[class(init, base = Node)]
+//! struct Cutscene {
+//!     running: Option<CancelOnDrop<()>>,
+//!     base: Base<Node>,
+//! }
+//!
+//! #[godot_api]
+//! impl Cutscene {
+//!     #[func]
+//!     fn on_clicked(&mut self, shot: i64) {
+//!         let sequence = TaskBuilder::new().name("cutscene").bind(&self.to_gd()).spawn(async move {
+//!             godot_print!("shot {shot}: fade in");
+//!             godot_tasks::time::sleep(Duration::from_secs(2)).await;
+//!             godot_print!("shot {shot}: dialogue");
+//!         });
+//!         // The previous sequence, if it is still running, is cancelled here: it never prints again.
+//!         self.running = Some(sequence.cancel_on_drop());
+//!     }
+//! }
+//! ```
+//!
+//! # What to rely on
 //!
 //! - **Main thread only.** Tasks may hold `Gd` objects; [`spawn`] panics off the main thread. Wakers may be
 //!   used from any thread: the task then resumes on the main thread, in the same or the next frame.
