@@ -15,25 +15,25 @@
 //! | an `async` computation that needs no runtime | [`spawn_send`] | as `spawn_blocking`, one thread per future |
 //! | needs tokio (its sockets, its timers) | `spawn_tokio` (feature `tokio`) | your tokio runtime, or one started on demand |
 //!
-//! Why these pools and not Godot's own `WorkerThreadPool` (measured side by side in one Godot process by
-//! `cargo xtask bench`, rows "worker pool burst" and "worker pool latency", on a 2-core machine):
+//! Why these pools and not Godot's own `WorkerThreadPool` (the repository's README has the benchmark, rows
+//! "worker pool burst" and "worker pool latency"):
 //!
-//! - **Bursts:** 10,000 tiny jobs at once cost about 0.8–0.9 µs per job on the compute pool, 0.8–1.4 µs
-//!   on `WorkerThreadPool` (high priority), and 5–12 µs on the blocking pool, which starts threads while
-//!   its queue is long: the right behaviour for work that waits, the wrong one for many small computations.
-//! - **Waking an idle pool** (one job per frame): a median of about 75–90 µs on the compute pool, against
-//!   25–35 µs for `WorkerThreadPool` and the blocking pool. All of them are far inside a frame, and the
-//!   awaiting task resumes in the next frame either way.
+//! - **Speed is not the reason.** For bursts of small jobs the compute pool and `WorkerThreadPool` are even;
+//!   `WorkerThreadPool` wakes from idle faster; all of them are far inside a frame, and the awaiting task
+//!   resumes in the next frame either way. The blocking pool starts threads while its queue is long: right
+//!   for work that waits, wrong for many small computations (use `spawn_compute` for those).
+//! - **Reach is.** From Rust without `experimental-threads`, each `WorkerThreadPool` job has to be a custom
+//!   callable made through the raw GDExtension interface, jobs can be queued only from the main thread, and
+//!   every task must be waited for from the main thread. Rust pools need none of that, work wherever Rust
+//!   runs (including before the engine is up), and their jobs can be skipped when nobody awaits them any
+//!   more.
+//! - **Stopping is.** Both pools are godot-tasks' own (a rayon thread pool whose threads it starts, and a
+//!   small elastic pool), not rayon's global pool or the `blocking` crate's: those threads can never be
+//!   joined, and a thread still running the extension's code when Godot unloads it crashes the game at exit
+//!   or the editor at hot reload.
 //!
-//! Both pools are godot-tasks' own (a rayon thread pool whose threads it starts, and a small elastic pool),
-//! not rayon's global pool or the `blocking` crate's: those threads can never be joined, and a thread still
-//! running the extension's code when Godot unloads it crashes the game at exit or the editor at hot reload.
-//! - **What the numbers do not show:** from Rust without `experimental-threads`, each `WorkerThreadPool`
-//!   job has to be a custom callable made through the raw GDExtension interface, jobs can be queued only
-//!   from the main thread, and every task must be waited for from the main thread. Rust pools need none
-//!   of that, work wherever Rust runs (including before the engine is up), and their jobs can be skipped
-//!   when nobody awaits them any more. Note that Godot runs its own pool of one thread per core as well;
-//!   the compute pool adds as many threads again, which matters only while both are busy.
+//! Godot runs its own pool of one thread per core as well; the compute pool adds as many threads again,
+//! which matters only while both are busy.
 //!
 //! # Stopping
 //!
