@@ -176,6 +176,15 @@ pub struct TokioTask<T> {
     started_at: &'static Location<'static>,
 }
 
+impl<T> std::fmt::Debug for TokioTask<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokioTask")
+            .field("running", &self.handle.as_ref().is_some_and(|handle| !handle.is_finished()))
+            .field("started_at", &self.started_at)
+            .finish()
+    }
+}
+
 impl<T> Future for TokioTask<T> {
     type Output = Result<T, TokioError>;
 
