@@ -85,7 +85,7 @@ impl TaskBuilder {
     ///
     /// ```no_run
     /// let handle = godot_tasks::TaskBuilder::new().name("wave spawner").spawn(async { /* ... */ });
-    /// assert_eq!(handle.name(), Some("wave spawner"));
+    /// let name = handle.name(); // Some("wave spawner")
     /// ```
     pub fn name(mut self, name: &str) -> Self {
         self.name = Some(Arc::from(name));

@@ -211,7 +211,8 @@ pub(crate) fn unloading() -> bool {
 /// # fn example() {
 /// let pending = godot_tasks::spawn(std::future::pending::<()>());
 /// godot_tasks::runtime::shutdown();
-/// assert!(pending.is_finished()); // dropped, and reported as cancelled to whoever awaits it
+/// // `pending` is finished now: its future was dropped, and awaiting it gives a cancellation error.
+/// let finished = pending.is_finished();
 /// # }
 /// ```
 #[track_caller]

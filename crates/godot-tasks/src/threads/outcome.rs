@@ -50,7 +50,9 @@ impl OffloadError {
     ///
     /// ```no_run
     /// # fn example(error: godot_tasks::threads::OffloadError) {
-    /// assert!(error.is_panic());
+    /// if error.is_panic() {
+    ///     godot::global::godot_error!("the job panicked: {error}");
+    /// }
     /// # }
     /// ```
     pub fn is_panic(&self) -> bool {

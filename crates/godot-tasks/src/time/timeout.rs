@@ -17,7 +17,9 @@ use super::Sleep;
 /// # async fn example() {
 /// use std::time::Duration;
 /// let result = godot_tasks::time::timeout(Duration::from_secs(1), std::future::pending::<()>()).await;
-/// assert!(matches!(result, Err(godot_tasks::time::Elapsed { .. })));
+/// if let Err(elapsed) = result {
+///     godot::global::godot_print!("gave up: {elapsed}");
+/// }
 /// # }
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
