@@ -17,7 +17,6 @@ use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use super::frame_clock::{self, FRAME_LINES};
-use super::next_tick::Listed;
 use super::timeline::Timeline;
 use crate::arena::{Arena, Key};
 use crate::runtime::{self, FrameInfo, LeakAtThreadExit};
@@ -222,17 +221,6 @@ fn opening_frame_target(line: Line, count: u64, at: &'static Location<'static>) 
         .expect("godot-tasks: time waits need the main thread's registry");
     ensure_hooks();
     frames_from_now(line, now as u64, count, frame_clock::in_physics())
-}
-
-/// Whether the frame line with index `line` reached `target`; if not, lists `waker` for the line's next count
-/// (where `listed` says it already is, if it still is).
-pub(crate) fn poll_next_tick(line: usize, target: u64, listed: &mut Option<Listed>, waker: &Waker) -> Poll<()> {
-    frame_clock::poll_next(line, target, listed, waker)
-}
-
-/// Takes a dropped wait's waker out of the next-count list of the frame line with index `line`.
-pub(crate) fn unlist(line: usize, listed: Listed) {
-    frame_clock::unlist(line, listed);
 }
 
 /// When a wait made now ends.

@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 
 use futures_core::FusedFuture;
 
+use super::frame_clock;
 use super::next_tick::Listed;
 use super::service::WaiterKey;
 use super::service::{self, Line, Until};
@@ -185,9 +186,7 @@ impl Future for FrameWait {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let poll = match &mut self.wait {
-            Frames::NextTick { line, target, listed, .. } => {
-                service::poll_next_tick(*line, *target, listed, cx.waker())
-            }
+            Frames::NextTick { line, target, listed, .. } => frame_clock::poll_next(*line, *target, listed, cx.waker()),
             Frames::Registered(registration) => registration.poll(cx),
             Frames::Done => Poll::Ready(()),
         };
@@ -201,7 +200,7 @@ impl Future for FrameWait {
 impl Drop for FrameWait {
     fn drop(&mut self) {
         if let Frames::NextTick { line, listed: Some(listed), .. } = self.wait {
-            service::unlist(line, listed);
+            frame_clock::unlist(line, listed);
         }
     }
 }
