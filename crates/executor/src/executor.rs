@@ -9,6 +9,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::task::Poll;
 
+use crate::CaughtPanic;
 use crate::Host;
 use crate::join_handle::JoinHandle;
 use crate::memory::{Capacities, QueuedPeak, TrimClock, TrimRule};
@@ -95,6 +96,8 @@ struct Inner {
     /// shared queue's lock.
     spawned: RefCell<Vec<TaskRef>>,
     flushing: Cell<bool>,
+    /// The key of the task being polled, if one is.
+    polling: Cell<Option<usize>>,
     /// Futures refused after shutdown, waiting for the drop loop that runs now (see [`DropLoop`]).
     refused: RefCell<VecDeque<Refused>>,
     /// Whether a [`DropLoop`] runs: a refused spawn then parks its future for that loop.
@@ -164,6 +167,7 @@ impl Executor {
                 spare_batch: RefCell::new(Vec::new()),
                 spawned: RefCell::new(Vec::new()),
                 flushing: Cell::new(false),
+                polling: Cell::new(None),
                 refused: RefCell::new(VecDeque::new()),
                 in_drop_loop: Cell::new(false),
                 trim_clock: TrimClock::default(),
@@ -445,6 +449,29 @@ impl Executor {
         self.inner.tasks.len()
     }
 
+    /// The name of the task being polled, if a task is being polled and it was spawned with a name.
+    ///
+    /// Errors made inside a task use it to say which task met them.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
+    /// # struct NoHost;
+    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
+    /// # let executor = std::rc::Rc::new(Executor::new(NoHost));
+    /// let inside = executor.clone();
+    /// let handle = executor.spawn_named("loader", async move { inside.current_task_name() });
+    /// let _ = executor.flush();
+    /// assert!(executor.current_task_name().is_none()); // no task is being polled here
+    /// # let mut handle = std::pin::pin!(handle);
+    /// # let std::task::Poll::Ready(Ok(name)) = handle.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) else { unreachable!() };
+    /// assert_eq!(name.as_deref(), Some("loader"));
+    /// ```
+    pub fn current_task_name(&self) -> Option<Arc<str>> {
+        self.inner.polling.get().and_then(|key| self.inner.tasks.name_by_key(key))
+    }
+
     /// Sets how many rounds the flushes of one frame may run together (at least 1). Default:
     /// [`DEFAULT_ROUND_BUDGET`].
     ///
@@ -655,7 +682,10 @@ impl Inner {
             Run::Poll => {}
         }
         let mut gone = false;
-        match catch_unwind(AssertUnwindSafe(|| task.poll(&mut gone))) {
+        let outer = self.polling.replace(Some(task.key()));
+        let polled = catch_unwind(AssertUnwindSafe(|| task.poll(&mut gone)));
+        self.polling.set(outer);
+        match polled {
             Ok(Poll::Ready(())) => self.tasks.finish(&task, Outcome::Value, None),
             Ok(Poll::Pending) => {
                 let (state, next) = task.state().end_poll(self.tasks.is_closed());
@@ -665,15 +695,15 @@ impl Inner {
                 }
             }
             Err(payload) => {
-                let message = payload_message(&*payload);
-                quietly_drop(payload);
+                let panic = CaughtPanic::new(payload);
                 let name = self.tasks.name(&task);
-                self.tasks.report(&PanicReport { message: message.clone(), spawned_at: task.spawned_at(), name });
+                let message = panic.message().to_owned();
+                self.tasks.report(&PanicReport { message, spawned_at: task.spawned_at(), name });
                 task.set_state(task.state().poll_panicked());
                 if !gone {
                     self.tasks.drop_future(&task);
                 }
-                self.tasks.finish(&task, Outcome::Panicked, Some(message));
+                self.tasks.finish(&task, Outcome::Panicked, Some(panic));
             }
         }
         true

@@ -1,63 +1,66 @@
 //! Why a task produced no value.
 
+use std::any::Any;
 use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
 
-/// The reason a task finished without producing its value.
+use crate::CaughtPanic;
+
+/// The reason a task finished without producing its value: it was cancelled, or it panicked.
 ///
-/// Returned by awaiting a [`JoinHandle`](crate::JoinHandle).
+/// Awaiting a [`JoinHandle`](crate::JoinHandle) gives it. It answers the questions every error of godot-tasks
+/// answers, under the same names: [`is_cancelled`](Self::is_cancelled), [`is_panic`](Self::is_panic),
+/// [`started_at`](Self::started_at) (where the task was spawned), [`task_name`](Self::task_name), and for a
+/// panic [`panic_message`](Self::panic_message) and [`into_panic`](Self::into_panic).
+///
+/// Clones share a panic's payload (see [`into_panic`](Self::into_panic)).
 ///
 /// # Example
 ///
 /// ```
-/// # use godot_tasks_executor::{Executor, Host, PanicReport};
-/// # struct NoHost;
-/// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-/// # let executor = Executor::new(NoHost);
-/// let handle = executor.spawn(std::future::pending::<()>());
-/// handle.cancel();
-/// let _ = executor.flush();
-/// # let mut handle = handle;
-/// # let waker = std::task::Waker::noop();
-/// # let mut cx = std::task::Context::from_waker(&waker);
-/// # let std::task::Poll::Ready(Err(error)) = std::pin::Pin::new(&mut handle).poll(&mut cx) else { unreachable!() };
-/// // `error` is what awaiting the handle gives:
-/// assert!(error.is_cancelled());
-/// eprintln!("{error}"); // "task spawned at src/main.rs:5:24 was cancelled"
+/// # use godot_tasks_executor::JoinHandle;
+/// # struct Level;
+/// async fn wait_for_level(loading: JoinHandle<Level>) -> Option<Level> {
+///     match loading.await {
+///         Ok(level) => Some(level),
+///         Err(error) if error.is_cancelled() => None, // stopped on purpose: nothing to report
+///         Err(error) => {
+///             // "task 'loader' spawned at src/level.rs:12:5 panicked: missing tile set"
+///             eprintln!("{error}");
+///             None
+///         }
+///     }
+/// }
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct JoinError {
     kind: Kind,
-    spawned_at: &'static Location<'static>,
+    started_at: &'static Location<'static>,
     name: Option<Arc<str>>,
 }
 
 #[derive(Clone, PartialEq, Eq)]
 enum Kind {
     Cancelled,
-    Panicked(String),
+    Panicked(CaughtPanic),
 }
 
 impl JoinError {
-    pub(crate) fn cancelled(spawned_at: &'static Location<'static>) -> Self {
-        Self { kind: Kind::Cancelled, spawned_at, name: None }
+    pub(crate) fn cancelled(started_at: &'static Location<'static>) -> Self {
+        Self { kind: Kind::Cancelled, started_at, name: None }
     }
 
-    pub(crate) fn panicked(message: String, spawned_at: &'static Location<'static>) -> Self {
-        Self { kind: Kind::Panicked(message), spawned_at, name: None }
+    pub(crate) fn panicked(panic: CaughtPanic, started_at: &'static Location<'static>) -> Self {
+        Self { kind: Kind::Panicked(panic), started_at, name: None }
     }
 
-    /// The task was cancelled (by [`JoinHandle::cancel`](crate::JoinHandle::cancel), or because the runtime
-    /// shut down) before it finished.
+    /// The task was cancelled before it finished: by its handle, its group, its token, the node it was bound
+    /// to, or because the runtime stopped (including a task refused because it was spawned after the stop).
     ///
     /// # Example
     ///
     /// ```
-    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
-    /// # struct NoHost;
-    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-    /// # let executor = Executor::new(NoHost);
     /// # fn example(error: godot_tasks_executor::JoinError) {
     /// if error.is_cancelled() { /* stopped on purpose */ }
     /// # }
@@ -71,10 +74,6 @@ impl JoinError {
     /// # Example
     ///
     /// ```
-    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
-    /// # struct NoHost;
-    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-    /// # let executor = Executor::new(NoHost);
     /// # fn example(error: godot_tasks_executor::JoinError) {
     /// if error.is_panic() { eprintln!("{error}"); }
     /// # }
@@ -83,26 +82,66 @@ impl JoinError {
         matches!(self.kind, Kind::Panicked(_))
     }
 
-    /// The panic message, if the task panicked with a string message (`panic!("...")`, `unwrap`, `expect`).
-    ///
-    /// A panic with a payload that is not a string gives `Some("<non-string panic payload>")`.
+    /// The panic message, if the task panicked: the string given to `panic!`, `unwrap` or `expect`, or
+    /// `<non-string panic payload>`.
     ///
     /// # Example
     ///
     /// ```
-    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
-    /// # struct NoHost;
-    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-    /// # let executor = Executor::new(NoHost);
     /// # fn example(error: godot_tasks_executor::JoinError) {
     /// let message = error.panic_message().unwrap_or("not a panic");
     /// # }
     /// ```
     pub fn panic_message(&self) -> Option<&str> {
         match &self.kind {
-            Kind::Panicked(message) => Some(message),
+            Kind::Panicked(panic) => Some(panic.message()),
             Kind::Cancelled => None,
         }
+    }
+
+    /// The panic's payload, to raise the panic again with [`std::panic::resume_unwind`], or the error back if
+    /// the task was cancelled.
+    ///
+    /// If a clone of this error gave the payload away already, the payload is the message as a `String`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn example(error: godot_tasks_executor::JoinError) {
+    /// match error.try_into_panic() {
+    ///     Ok(payload) => std::panic::resume_unwind(payload), // the panic goes on in the awaiting task
+    ///     Err(cancelled) => eprintln!("{cancelled}"),
+    /// }
+    /// # }
+    /// ```
+    pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, Self> {
+        match self.kind {
+            Kind::Panicked(panic) => Ok(panic.into_payload()),
+            Kind::Cancelled => Err(self),
+        }
+    }
+
+    /// The panic's payload, to raise the panic again with [`std::panic::resume_unwind`].
+    ///
+    /// # Panics
+    ///
+    /// If the task did not panic (check [`is_panic`](Self::is_panic) first, or use
+    /// [`try_into_panic`](Self::try_into_panic)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn example(error: godot_tasks_executor::JoinError) {
+    /// if error.is_panic() {
+    ///     std::panic::resume_unwind(error.into_panic());
+    /// }
+    /// # }
+    /// ```
+    #[track_caller]
+    pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
+        self.try_into_panic().unwrap_or_else(|error| {
+            panic!("`JoinError::into_panic` called on an error that is not a panic ({error}); check `is_panic()` first, or call `try_into_panic()`")
+        })
     }
 
     /// Where the task was spawned (`file:line:column` of the `spawn` call).
@@ -110,17 +149,13 @@ impl JoinError {
     /// # Example
     ///
     /// ```
-    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
-    /// # struct NoHost;
-    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-    /// # let executor = Executor::new(NoHost);
     /// # fn example(error: godot_tasks_executor::JoinError) {
-    /// let at = error.spawned_at();
+    /// let at = error.started_at();
     /// eprintln!("{}:{}", at.file(), at.line());
     /// # }
     /// ```
-    pub fn spawned_at(&self) -> &'static Location<'static> {
-        self.spawned_at
+    pub fn started_at(&self) -> &'static Location<'static> {
+        self.started_at
     }
 
     /// The task's name, if it was spawned with one.
@@ -129,10 +164,10 @@ impl JoinError {
     ///
     /// ```
     /// # fn example(error: godot_tasks_executor::JoinError) {
-    /// eprintln!("{} failed", error.name().unwrap_or("an unnamed task"));
+    /// eprintln!("{} failed", error.task_name().unwrap_or("an unnamed task"));
     /// # }
     /// ```
-    pub fn name(&self) -> Option<&str> {
+    pub fn task_name(&self) -> Option<&str> {
         self.name.as_deref()
     }
 
@@ -144,10 +179,10 @@ impl JoinError {
 
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let task = TaskLabel { name: self.name.as_deref(), spawned_at: self.spawned_at };
+        let task = TaskLabel { name: self.name.as_deref(), spawned_at: self.started_at };
         match &self.kind {
             Kind::Cancelled => write!(f, "{task} was cancelled"),
-            Kind::Panicked(message) => write!(f, "{task} panicked: {message}"),
+            Kind::Panicked(panic) => write!(f, "{task} panicked: {}", panic.message()),
         }
     }
 }

@@ -48,6 +48,7 @@
 //! ```
 
 mod cancel_handle;
+mod caught_panic;
 mod executor;
 mod host;
 mod join_error;
@@ -61,6 +62,7 @@ mod tasks;
 mod vacant_slots;
 
 pub use cancel_handle::CancelHandle;
+pub use caught_panic::CaughtPanic;
 pub use executor::{DEFAULT_ROUND_BUDGET, Executor, FlushOutcome, REFUSED_DROP_LIMIT};
 pub use host::Host;
 pub use join_error::{JoinError, TaskLabel};

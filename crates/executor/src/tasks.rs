@@ -22,7 +22,7 @@ use crate::panic_report::{PanicReport, payload_message};
 use crate::ready_queue::Shared;
 use crate::task::{AfterFinish, HandleRef, Outcome, Phase, TaskRef};
 use crate::vacant_slots::VacantSlots;
-use crate::{JoinError, task};
+use crate::{CaughtPanic, JoinError, task};
 
 /// Every task that is not Released, each at the index its state records (its slot), which does not change
 /// while the task lives: taking a task out touches no other task's memory.
@@ -86,8 +86,8 @@ struct Extras {
     name: Option<Arc<str>>,
     /// The waker of whoever awaits the task's `JoinHandle`.
     join_waker: Option<Waker>,
-    /// The message of the panic the task ended with, until its handle takes it.
-    panic: Option<String>,
+    /// The panic the task ended with, until its handle takes it.
+    panic: Option<CaughtPanic>,
 }
 
 pub(crate) struct Tasks {
@@ -180,6 +180,11 @@ impl Tasks {
         self.extras.borrow().get(&task.key()).and_then(|extras| extras.name.clone())
     }
 
+    /// The name of the task whose key is `key`, if it is live and has one.
+    pub(crate) fn name_by_key(&self, key: usize) -> Option<Arc<str>> {
+        self.extras.borrow().get(&key).and_then(|extras| extras.name.clone())
+    }
+
     /// What the task's handle reports when it did not end with a value.
     pub(crate) fn error(&self, task: &TaskRef, outcome: Outcome) -> JoinError {
         let spawned_at = task.spawned_at();
@@ -191,8 +196,11 @@ impl Tasks {
             _ => None,
         };
         match (outcome, panic) {
-            (Outcome::Panicked, Some(message)) => JoinError::panicked(message, spawned_at),
-            (Outcome::Panicked, None) => JoinError::panicked(String::from("(message already taken)"), spawned_at),
+            (Outcome::Panicked, Some(panic)) => JoinError::panicked(panic, spawned_at),
+            (Outcome::Panicked, None) => JoinError::panicked(
+                CaughtPanic::new(Box::new(String::from("(the panic was already taken)"))),
+                spawned_at,
+            ),
             _ => JoinError::cancelled(spawned_at),
         }
         .named(name)
@@ -238,7 +246,7 @@ impl Tasks {
 
     /// Records that the future is gone with `outcome`, then keeps the task for its handle (waking whoever
     /// awaits it) or releases it. After shutdown every finished task is released.
-    pub(crate) fn finish(&self, task: &TaskRef, outcome: Outcome, panic: Option<String>) {
+    pub(crate) fn finish(&self, task: &TaskRef, outcome: Outcome, panic: Option<CaughtPanic>) {
         task.retire();
         let (state, next) = task.state().finish(outcome);
         task.set_state(state);
@@ -246,9 +254,9 @@ impl Tasks {
             self.release(task);
             return;
         }
-        if let Some(message) = panic {
+        if let Some(panic) = panic {
             let mut extras = self.extras.borrow_mut();
-            extras.entry(task.key()).or_default().panic = Some(message);
+            extras.entry(task.key()).or_default().panic = Some(panic);
             task.set_state(task.state().with_extras(true));
         }
         if let Some(waker) = self.take_join_waker(task) {

@@ -48,7 +48,7 @@ fn cancelled_task_handle_reports_cancelled() {
     assert!(error.is_cancelled());
     assert!(!error.is_panic());
     assert_eq!(error.panic_message(), None);
-    assert_eq!((error.spawned_at().file(), error.spawned_at().line()), (file!(), spawn_line));
+    assert_eq!((error.started_at().file(), error.started_at().line()), (file!(), spawn_line));
 }
 
 #[test]

@@ -99,7 +99,7 @@ fn spawn_at_records_the_given_location() {
     let _ = executor.flush();
 
     assert_eq!(handle.spawned_at(), location);
-    assert_eq!(outcome(handle).unwrap_err().spawned_at(), location);
+    assert_eq!(outcome(handle).unwrap_err().started_at(), location);
 }
 
 #[test]
@@ -117,7 +117,7 @@ fn join_error_of_a_cancelled_task_says_cancelled_and_where_it_was_spawned() {
     assert!(error.is_cancelled());
     assert!(!error.is_panic());
     assert_eq!(error.panic_message(), None);
-    assert_eq!((error.spawned_at().file(), error.spawned_at().line()), (file!(), spawn_line));
+    assert_eq!((error.started_at().file(), error.started_at().line()), (file!(), spawn_line));
     assert_eq!(error.to_string(), format!("task spawned at {location} was cancelled"));
     assert_eq!(format!("{error:?}"), error.to_string());
 }

@@ -59,7 +59,7 @@ fn join_error_of_a_panicked_task_carries_a_str_message() {
     assert!(error.is_panic());
     assert!(!error.is_cancelled());
     assert_eq!(error.panic_message(), Some("static message"));
-    assert_eq!((error.spawned_at().file(), error.spawned_at().line()), (file!(), spawn_line));
+    assert_eq!((error.started_at().file(), error.started_at().line()), (file!(), spawn_line));
     assert_eq!(error.to_string(), format!("task spawned at {location} panicked: static message"));
 }
 
@@ -227,4 +227,81 @@ fn panicking_task_reports_exactly_once_and_requests_no_flush() {
     let events = trace.take();
     assert_eq!(events.len(), 1, "{events:?}");
     assert!(matches!(&events[0], Event::PanicReported { message, .. } if message == "once"));
+}
+
+/// A panic payload that is not a string, to check that it reaches `into_panic` unchanged.
+#[derive(Debug, PartialEq)]
+struct GameOver {
+    score: u32,
+}
+
+#[test]
+fn into_panic_hands_back_the_original_payload_for_resume_unwind() {
+    let (executor, _trace) = executor();
+    let handle = executor.spawn(async { std::panic::panic_any(GameOver { score: 42 }) });
+    let _ = executor.flush();
+
+    let error = outcome(handle).unwrap_err();
+    assert_eq!(error.panic_message(), Some("<non-string panic payload>"));
+    let payload = error.into_panic();
+    assert_eq!(payload.downcast_ref::<GameOver>(), Some(&GameOver { score: 42 }));
+    // Raised again, it is the same panic.
+    let raised =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| std::panic::resume_unwind(payload))).unwrap_err();
+    assert_eq!(raised.downcast_ref::<GameOver>(), Some(&GameOver { score: 42 }));
+}
+
+#[test]
+fn clones_of_a_join_error_share_one_payload_and_the_rest_get_the_message() {
+    let (executor, _trace) = executor();
+    let handle = executor.spawn(panic_with("boom"));
+    let _ = executor.flush();
+
+    let error = outcome(handle).unwrap_err();
+    let clone = error.clone();
+    assert_eq!(clone, error);
+    assert_eq!(error.into_panic().downcast_ref::<&str>(), Some(&"boom"));
+    assert_eq!(clone.into_panic().downcast_ref::<String>().map(String::as_str), Some("boom"));
+}
+
+#[test]
+fn a_cancellation_is_not_a_panic_and_gives_itself_back() {
+    let (executor, _trace) = executor();
+    let handle = executor.spawn(std::future::pending::<()>());
+    handle.cancel();
+    let _ = executor.flush();
+
+    let error = outcome(handle).unwrap_err();
+    let error = error.try_into_panic().unwrap_err();
+    assert!(error.is_cancelled());
+    let refusal = std::panic::catch_unwind(|| error.into_panic()).unwrap_err();
+    let refusal = godot_tasks_executor::payload_message(&*refusal);
+    assert!(refusal.contains("not a panic") && refusal.contains("try_into_panic"), "{refusal}");
+}
+
+#[test]
+fn dropping_an_untaken_payload_whose_destructor_panics_is_quiet() {
+    let (executor, _trace) = executor();
+    let handle = executor.spawn(async { std::panic::panic_any(PanicOnDrop("payload")) });
+    let _ = executor.flush();
+
+    let error = outcome(handle).unwrap_err();
+    assert!(error.is_panic());
+    drop(error); // must not panic
+}
+
+#[test]
+fn a_detached_task_whose_payload_panics_when_dropped_does_not_stop_the_flush() {
+    let (executor, trace) = executor();
+    executor.spawn(async { std::panic::panic_any(PanicOnDrop("payload")) }).detach();
+    let (after, counts) = trace.probe("after", async {});
+    executor.spawn(after).detach();
+    let _ = executor.flush();
+    assert_eq!(counts.polls(), 1);
+}
+
+#[test]
+fn join_errors_cross_threads() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<godot_tasks_executor::JoinError>();
 }

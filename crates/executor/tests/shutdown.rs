@@ -96,7 +96,7 @@ fn spawn_after_shutdown_drops_the_future_at_once_and_returns_a_cancelled_handle(
     assert_eq!(executor.task_count(), 0);
     let error = outcome(handle).unwrap_err();
     assert!(error.is_cancelled());
-    assert_eq!((error.spawned_at().file(), error.spawned_at().line()), (file!(), spawn_line));
+    assert_eq!((error.started_at().file(), error.started_at().line()), (file!(), spawn_line));
 }
 
 #[test]

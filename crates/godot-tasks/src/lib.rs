@@ -149,6 +149,7 @@ struct ReadmeExamples;
 mod arena;
 pub mod gdscript;
 mod lifetime;
+mod origin;
 pub mod prelude;
 pub mod runtime;
 pub mod signal;

@@ -13,10 +13,17 @@ use godot::obj::{Gd, Inherits, InstanceId};
 use godot::prelude::{Signal, ToGodot, VarArray, Variant, VariantType};
 
 use super::names;
+use crate::origin::Origin;
 use crate::runtime;
-use crate::signal::{SignalErrorKind, SignalExt, TryNextEmission, describe};
+use crate::signal::{SignalError, SignalErrorKind, SignalExt, TryNextEmission, describe};
 
 /// Why a GDScript method called with [`call`] gave no value of the expected type.
+///
+/// It answers the questions every error of the crate answers, under the same names:
+/// [`is_cancelled`](Self::is_cancelled) (the object, or what its coroutine awaited, was freed: GDScript ends
+/// such a coroutine quietly), [`is_panic`](Self::is_panic) (never), [`started_at`](Self::started_at) (the
+/// `call`), [`task_name`](Self::task_name), and [`source`](std::error::Error::source) (the signal failure behind
+/// a [`CallFailed`](CallErrorKind::CallFailed), if there is one). [`kind`](Self::kind) tells every case apart.
 ///
 /// # Example
 ///
@@ -32,11 +39,17 @@ use crate::signal::{SignalErrorKind, SignalExt, TryNextEmission, describe};
 /// # }
 /// ```
 #[derive(Clone, Debug, PartialEq)]
-pub struct CallError {
+pub struct CallError(Box<Details>);
+
+/// Boxed: errors are rare, and a small error keeps the futures that may hold one small.
+#[derive(Clone, Debug, PartialEq)]
+struct Details {
     kind: CallErrorKind,
     object: String,
     method: String,
-    called_at: &'static Location<'static>,
+    origin: Origin,
+    /// The failure of the signal that carried a coroutine's result, when that is what went wrong.
+    source: Option<SignalError>,
 }
 
 /// What went wrong in a [`call`].
@@ -76,7 +89,7 @@ impl CallError {
     /// # }
     /// ```
     pub fn kind(&self) -> &CallErrorKind {
-        &self.kind
+        &self.0.kind
     }
 
     /// The called object, as described when the error happened, e.g. `Node2D 'Npc' (instance 123)`, or
@@ -90,7 +103,7 @@ impl CallError {
     /// # }
     /// ```
     pub fn object(&self) -> &str {
-        &self.object
+        &self.0.object
     }
 
     /// The method's name.
@@ -103,7 +116,39 @@ impl CallError {
     /// # }
     /// ```
     pub fn method(&self) -> &str {
-        &self.method
+        &self.0.method
+    }
+
+    /// Whether the call was cancelled rather than failed: the object was freed before the method returned
+    /// ([`ObjectFreed`](CallErrorKind::ObjectFreed), also when it was freed before the call), or what its
+    /// coroutine awaited was ([`Abandoned`](CallErrorKind::Abandoned)). GDScript ends such a coroutine quietly.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn example(error: godot_tasks::gdscript::CallError) {
+    /// if !error.is_cancelled() {
+    ///     godot::global::godot_error!("{error}"); // a bug: a typo, wrong arguments, a wrong type
+    /// }
+    /// # }
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self.0.kind, CallErrorKind::ObjectFreed | CallErrorKind::Abandoned)
+    }
+
+    /// Always false: the engine reports a panic in a Rust method called this way as a failed call
+    /// ([`CallFailed`](CallErrorKind::CallFailed)), and Godot's output shows the panic. Here so that every
+    /// error of the crate answers the same questions.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn example(error: godot_tasks::gdscript::CallError) {
+    /// assert!(!error.is_panic());
+    /// # }
+    /// ```
+    pub fn is_panic(&self) -> bool {
+        false
     }
 
     /// Where [`call`] was called.
@@ -112,36 +157,50 @@ impl CallError {
     ///
     /// ```no_run
     /// # fn example(error: godot_tasks::gdscript::CallError) {
-    /// eprintln!("called at {}", error.called_at());
+    /// eprintln!("called at {}", error.started_at());
     /// # }
     /// ```
-    pub fn called_at(&self) -> &'static Location<'static> {
-        self.called_at
+    pub fn started_at(&self) -> &'static Location<'static> {
+        self.0.origin.started_at
+    }
+
+    /// The name of the task that awaited the call, if it has one.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn example(error: godot_tasks::gdscript::CallError) {
+    /// eprintln!("in {}", error.task_name().unwrap_or("an unnamed task"));
+    /// # }
+    /// ```
+    pub fn task_name(&self) -> Option<&str> {
+        self.0.origin.task_name()
     }
 }
 
 impl fmt::Display for CallError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (object, method, at) = (&self.object, &self.method, self.called_at);
-        match &self.kind {
+        let Details { kind, object, method, origin, source: _ } = &*self.0;
+        let (at, by) = (origin.started_at, origin.awaited_by());
+        match kind {
             CallErrorKind::MissingMethod => write!(
                 f,
-                "{object} has no method '{method}' (called at {at}); check the name, and that the object's script defines it"
+                "{object} has no method '{method}' (called at {at}{by}); check the name, and that the object's script defines it"
             ),
             CallErrorKind::CallFailed(message) => {
-                write!(f, "calling '{method}' on {object} failed (called at {at}): {message}")
+                write!(f, "calling '{method}' on {object} failed (called at {at}{by}): {message}")
             }
             CallErrorKind::ObjectFreed => {
-                write!(f, "{object} was freed before its method '{method}' returned (called at {at})")
+                write!(f, "{object} was freed before its method '{method}' returned (called at {at}{by})")
             }
             CallErrorKind::Abandoned => write!(
                 f,
-                "'{method}' of {object} can no longer return (called at {at}): what it was waiting for was freed"
+                "'{method}' of {object} can no longer return (called at {at}{by}): what it was waiting for was freed"
             ),
             CallErrorKind::WrongType { returned, value, expected } => {
                 write!(
                     f,
-                    "'{method}' of {object} returned {returned:?} `{value}`, which does not convert to {expected} (called at {at}); change the expected type or what the method returns"
+                    "'{method}' of {object} returned {returned:?} `{value}`, which does not convert to {expected} (called at {at}{by}); change the expected type or what the method returns"
                 )?;
                 if *returned == VariantType::NIL {
                     write!(f, " (a script error also makes a method return null: see Godot's output)")?;
@@ -152,7 +211,11 @@ impl fmt::Display for CallError {
     }
 }
 
-impl std::error::Error for CallError {}
+impl std::error::Error for CallError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source.as_ref().map(|error| error as _)
+    }
+}
 
 /// Calls `method` on `object` with `args` now, and returns a future of its result converted to `T`.
 ///
@@ -289,12 +352,16 @@ enum State {
 
 impl<T: FromGodot> Call<T> {
     fn error(&self, kind: CallErrorKind) -> CallError {
+        self.error_from(kind, None)
+    }
+
+    fn error_from(&self, kind: CallErrorKind, source: Option<SignalError>) -> CallError {
         let Target { object, method, called_at } = &self.target;
         let object = match Gd::<Object>::try_from_instance_id(*object) {
             Ok(alive) => describe(&alive),
             Err(_) => format!("a freed object (instance {object})"),
         };
-        CallError { kind, object, method: method.clone(), called_at }
+        CallError(Box::new(Details { kind, object, method: method.clone(), origin: Origin::now(called_at), source }))
     }
 
     /// `returned` as a `T`.
@@ -325,13 +392,15 @@ impl<T: FromGodot> Future for Call<T> {
                     1 => args.remove(0),
                     _ => args.into_iter().collect::<VarArray>().to_variant(),
                 }),
-                Poll::Ready(Err(error)) => Err(this.error(match error.kind() {
+                Poll::Ready(Err(error)) => Err(match error.kind() {
                     // The coroutine's state (or the returned signal's object) is gone: because the object
                     // was freed, or because what the coroutine awaited was.
-                    SignalErrorKind::EmitterFreed if this.target.object.lookup_validity() => CallErrorKind::Abandoned,
-                    SignalErrorKind::EmitterFreed => CallErrorKind::ObjectFreed,
-                    _ => CallErrorKind::CallFailed(error.to_string()),
-                })),
+                    SignalErrorKind::EmitterFreed if this.target.object.lookup_validity() => {
+                        this.error(CallErrorKind::Abandoned)
+                    }
+                    SignalErrorKind::EmitterFreed => this.error(CallErrorKind::ObjectFreed),
+                    _ => this.error_from(CallErrorKind::CallFailed(error.to_string()), Some(error)),
+                }),
                 Poll::Pending => {
                     this.state = State::Waiting(emission);
                     return Poll::Pending;

@@ -165,6 +165,12 @@ pub(crate) fn executor() -> Executor {
     executor
 }
 
+/// The name of the task being polled on this thread, if one is and it has a name. Errors call it when they are
+/// made, which happens while the task that meets them is polled.
+pub(crate) fn current_task_name() -> Option<std::sync::Arc<str>> {
+    with_runtime(|runtime| runtime.executor.current_task_name()).flatten()
+}
+
 /// Runs the executor: called from the deferred flush and from the frame hook.
 pub(crate) fn flush() {
     let Some(executor) = current_executor() else { return };

@@ -1,13 +1,21 @@
 //! Why awaiting a signal failed, with the emitter and the signal named.
 
 use std::fmt;
+use std::panic::Location;
 
 use godot::builtin::VariantType;
 
+use crate::origin::Origin;
+
 /// Why a signal future or stream could not deliver an emission.
 ///
-/// Its `Display` names the emitter, the signal, what went wrong and how to fix it; [`kind`](Self::kind)
-/// tells the cases apart in code.
+/// Its `Display` names the emitter, the signal, what went wrong, how to fix it and where the future was made;
+/// [`kind`](Self::kind) tells the cases apart in code.
+///
+/// It answers the questions every error of the crate answers, under the same names:
+/// [`is_cancelled`](Self::is_cancelled) (the emitter was freed: GDScript ends such an `await` quietly),
+/// [`is_panic`](Self::is_panic) (never), [`started_at`](Self::started_at) (where the future or stream was
+/// made) and [`task_name`](Self::task_name).
 ///
 /// # Example
 ///
@@ -27,10 +35,16 @@ use godot::builtin::VariantType;
 /// # }
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SignalError {
+pub struct SignalError(Box<Details>);
+
+/// Boxed: errors are rare, and a small error keeps the futures that may hold one small.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Details {
     kind: SignalErrorKind,
     emitter: String,
     signal: String,
+    /// Set by the future or stream that hands the error out, before anyone sees it.
+    origin: Option<Origin>,
 }
 
 /// The cases of [`SignalError`].
@@ -95,7 +109,71 @@ pub enum SignalErrorKind {
 
 impl SignalError {
     pub(crate) fn new(kind: SignalErrorKind, emitter: &str, signal: &str) -> Self {
-        Self { kind, emitter: emitter.to_owned(), signal: signal.to_owned() }
+        Self(Box::new(Details { kind, emitter: emitter.to_owned(), signal: signal.to_owned(), origin: None }))
+    }
+
+    /// The error as the awaiting task meets it, from the future or stream made at `made_at`.
+    pub(crate) fn met(mut self, made_at: &'static Location<'static>) -> Self {
+        self.0.origin = Some(Origin::now(made_at));
+        self
+    }
+
+    /// Whether the await was cancelled rather than failed: the emitter was freed before it emitted
+    /// ([`EmitterFreed`](SignalErrorKind::EmitterFreed)), as when a GDScript `await` ends quietly because its
+    /// emitter is gone. Every other case is a bug to fix (a name, a tuple, a thread).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn example(error: godot_tasks::signal::SignalError) {
+    /// if !error.is_cancelled() {
+    ///     godot::global::godot_error!("{error}");
+    /// }
+    /// # }
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        self.0.kind == SignalErrorKind::EmitterFreed
+    }
+
+    /// Always false: awaiting a signal runs no code that could panic. Here so that every error of the crate
+    /// answers the same questions.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn example(error: godot_tasks::signal::SignalError) {
+    /// assert!(!error.is_panic());
+    /// # }
+    /// ```
+    pub fn is_panic(&self) -> bool {
+        false
+    }
+
+    /// Where the future or stream that met the error was made (the `next_emission`, `try_next_emission`,
+    /// `emissions` or `try_emissions` call).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn example(error: godot_tasks::signal::SignalError) {
+    /// eprintln!("awaited since {}", error.started_at());
+    /// # }
+    /// ```
+    pub fn started_at(&self) -> &'static Location<'static> {
+        self.0.origin.as_ref().map_or_else(Location::caller, |origin| origin.started_at)
+    }
+
+    /// The name of the task that awaited the signal, if it has one.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn example(error: godot_tasks::signal::SignalError) {
+    /// eprintln!("in {}", error.task_name().unwrap_or("an unnamed task"));
+    /// # }
+    /// ```
+    pub fn task_name(&self) -> Option<&str> {
+        self.0.origin.as_ref().and_then(Origin::task_name)
     }
 
     /// Which case this is.
@@ -108,7 +186,7 @@ impl SignalError {
     /// # }
     /// ```
     pub fn kind(&self) -> &SignalErrorKind {
-        &self.kind
+        &self.0.kind
     }
 
     /// The emitting object as it was described when the future was made, for example `Timer 'Cooldown'
@@ -122,7 +200,7 @@ impl SignalError {
     /// # }
     /// ```
     pub fn emitter(&self) -> &str {
-        &self.emitter
+        &self.0.emitter
     }
 
     /// The signal's name.
@@ -135,13 +213,13 @@ impl SignalError {
     /// # }
     /// ```
     pub fn signal(&self) -> &str {
-        &self.signal
+        &self.0.signal
     }
 }
 
 impl fmt::Display for SignalError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Self { kind, emitter, signal } = self;
+        let Details { kind, emitter, signal, origin } = &*self.0;
         match kind {
             SignalErrorKind::EmitterFreed => write!(
                 f,
@@ -175,6 +253,10 @@ impl fmt::Display for SignalError {
                 "the engine refused to connect to signal '{signal}' of {emitter} ({error:?}); Godot's output \
                  above says why"
             ),
+        }?;
+        match origin {
+            Some(origin) => write!(f, " (made at {}{})", origin.started_at, origin.awaited_by()),
+            None => Ok(()),
         }
     }
 }

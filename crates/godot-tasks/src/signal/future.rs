@@ -49,6 +49,7 @@ use crate::runtime;
 #[must_use = "futures do nothing unless awaited"]
 pub struct TryNextEmission<A> {
     state: State,
+    made_at: &'static Location<'static>,
     _args: PhantomData<fn() -> A>,
 }
 
@@ -59,7 +60,7 @@ impl<A> std::fmt::Debug for TryNextEmission<A> {
             State::Failed(_) => "failed",
             State::Done => "done",
         };
-        f.debug_struct("TryNextEmission").field("state", &state).finish()
+        f.debug_struct("TryNextEmission").field("state", &state).field("made_at", &self.made_at).finish()
     }
 }
 
@@ -70,12 +71,12 @@ enum State {
 }
 
 impl<A: SignalArgs> TryNextEmission<A> {
-    pub(super) fn new(signal: &Signal) -> Self {
+    pub(super) fn new(signal: &Signal, made_at: &'static Location<'static>) -> Self {
         let state = match Subscription::new(signal, Wants::Next) {
             Ok(subscription) => State::Waiting(subscription),
             Err(error) => State::Failed(error),
         };
-        Self { state, _args: PhantomData }
+        Self { state, made_at, _args: PhantomData }
     }
 }
 
@@ -84,19 +85,20 @@ impl<A: SignalArgs> Future for TryNextEmission<A> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        match std::mem::replace(&mut this.state, State::Done) {
+        let outcome = match std::mem::replace(&mut this.state, State::Done) {
             State::Waiting(subscription) => match subscription.poll_next_once(cx) {
                 Poll::Pending => {
                     this.state = State::Waiting(subscription);
-                    Poll::Pending
+                    return Poll::Pending;
                 }
                 // The subscription is dropped at the end of this arm: done with the connection.
-                Poll::Ready(Ok(args)) => Poll::Ready(A::from_args(&args).map_err(|kind| subscription.error(kind))),
-                Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
+                Poll::Ready(Ok(args)) => A::from_args(&args).map_err(|kind| subscription.error(kind)),
+                Poll::Ready(Err(error)) => Err(error),
             },
-            State::Failed(error) => Poll::Ready(Err(error)),
+            State::Failed(error) => Err(error),
             State::Done => panic!("godot-tasks: a signal future was polled after it completed"),
-        }
+        };
+        Poll::Ready(outcome.map_err(|error| error.met(this.made_at)))
     }
 }
 
@@ -136,7 +138,6 @@ impl<A: SignalArgs> FusedFuture for TryNextEmission<A> {
 #[must_use = "futures do nothing unless awaited"]
 pub struct NextEmission<A> {
     inner: TryNextEmission<A>,
-    made_at: &'static Location<'static>,
     /// Set when it failed during engine exit: from then on it stays pending (and terminated) without
     /// touching the finished inner future again.
     dead: bool,
@@ -144,16 +145,13 @@ pub struct NextEmission<A> {
 
 impl<A> std::fmt::Debug for NextEmission<A> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NextEmission")
-            .field("inner", &self.inner)
-            .field("made_at", &self.made_at)
-            .finish_non_exhaustive()
+        f.debug_struct("NextEmission").field("inner", &self.inner).finish_non_exhaustive()
     }
 }
 
 impl<A: SignalArgs> NextEmission<A> {
     pub(super) fn new(signal: &Signal, made_at: &'static Location<'static>) -> Self {
-        Self { inner: TryNextEmission::new(signal), made_at, dead: false }
+        Self { inner: TryNextEmission::new(signal, made_at), dead: false }
     }
 }
 
@@ -172,7 +170,7 @@ impl<A: SignalArgs> Future for NextEmission<A> {
                 self.dead = true;
                 Poll::Pending
             }
-            Poll::Ready(Err(error)) => panic!("{error} (signal future made at {})", self.made_at),
+            Poll::Ready(Err(error)) => panic!("{error}"),
         }
     }
 }

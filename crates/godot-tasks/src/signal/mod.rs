@@ -226,8 +226,9 @@ impl SignalExt for Signal {
 
     #[track_caller]
     fn try_next_emission<A: SignalArgs>(&self) -> TryNextEmission<A> {
-        assert_main_thread("Signal::try_next_emission()", Location::caller());
-        TryNextEmission::new(self)
+        let at = Location::caller();
+        assert_main_thread("Signal::try_next_emission()", at);
+        TryNextEmission::new(self, at)
     }
 
     #[track_caller]
@@ -239,8 +240,9 @@ impl SignalExt for Signal {
 
     #[track_caller]
     fn try_emissions<A: SignalArgs>(&self) -> TryEmissions<A> {
-        assert_main_thread("Signal::try_emissions()", Location::caller());
-        TryEmissions::new(self)
+        let at = Location::caller();
+        assert_main_thread("Signal::try_emissions()", at);
+        TryEmissions::new(self, at)
     }
 }
 
@@ -362,8 +364,9 @@ impl<C: WithSignals, Ps: ParamTuple + SignalArgs> TypedSignalExt for TypedSignal
 
     #[track_caller]
     fn try_next_emission(&self) -> TryNextEmission<Ps> {
-        assert_main_thread("TypedSignal::try_next_emission()", Location::caller());
-        TryNextEmission::new(&self.to_untyped())
+        let at = Location::caller();
+        assert_main_thread("TypedSignal::try_next_emission()", at);
+        TryNextEmission::new(&self.to_untyped(), at)
     }
 
     #[track_caller]
@@ -375,7 +378,8 @@ impl<C: WithSignals, Ps: ParamTuple + SignalArgs> TypedSignalExt for TypedSignal
 
     #[track_caller]
     fn try_emissions(&self) -> TryEmissions<Ps> {
-        assert_main_thread("TypedSignal::try_emissions()", Location::caller());
-        TryEmissions::new(&self.to_untyped())
+        let at = Location::caller();
+        assert_main_thread("TypedSignal::try_emissions()", at);
+        TryEmissions::new(&self.to_untyped(), at)
     }
 }

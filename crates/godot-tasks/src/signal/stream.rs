@@ -51,6 +51,7 @@ use crate::runtime;
 #[must_use = "streams do nothing unless polled"]
 pub struct TryEmissions<A> {
     state: State,
+    made_at: &'static Location<'static>,
     _args: PhantomData<fn() -> A>,
 }
 
@@ -61,7 +62,7 @@ impl<A> std::fmt::Debug for TryEmissions<A> {
             State::Failed(_) => "failed",
             State::Ended => "ended",
         };
-        f.debug_struct("TryEmissions").field("state", &state).finish()
+        f.debug_struct("TryEmissions").field("state", &state).field("made_at", &self.made_at).finish()
     }
 }
 
@@ -72,14 +73,14 @@ enum State {
 }
 
 impl<A: SignalArgs> TryEmissions<A> {
-    pub(super) fn new(signal: &Signal) -> Self {
+    pub(super) fn new(signal: &Signal, made_at: &'static Location<'static>) -> Self {
         let state = match Subscription::new(signal, Wants::Every) {
             Ok(subscription) => State::Subscribed(subscription),
             // A stream of a dead emitter is simply over.
             Err(error) if error.kind() == &SignalErrorKind::EmitterFreed => State::Ended,
             Err(error) => State::Failed(error),
         };
-        Self { state, _args: PhantomData }
+        Self { state, made_at, _args: PhantomData }
     }
 
     /// The next item, or `None` at the end; the same as `StreamExt::next` without importing it.
@@ -108,24 +109,23 @@ impl<A: SignalArgs> Stream for TryEmissions<A> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        match &this.state {
+        let item = match &this.state {
             State::Subscribed(subscription) => match subscription.poll_next_queued(cx) {
-                Poll::Pending => Poll::Pending,
-                Poll::Ready(Some(Ok(args))) => {
-                    Poll::Ready(Some(A::from_args(&args).map_err(|kind| subscription.error(kind))))
-                }
-                Poll::Ready(Some(Err(error))) => Poll::Ready(Some(Err(error))),
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(args))) => A::from_args(&args).map_err(|kind| subscription.error(kind)),
+                Poll::Ready(Some(Err(error))) => Err(error),
                 Poll::Ready(None) => {
                     this.state = State::Ended;
-                    Poll::Ready(None)
+                    return Poll::Ready(None);
                 }
             },
             State::Failed(_) => match std::mem::replace(&mut this.state, State::Ended) {
-                State::Failed(error) => Poll::Ready(Some(Err(error))),
+                State::Failed(error) => Err(error),
                 _ => unreachable!(),
             },
-            State::Ended => Poll::Ready(None),
-        }
+            State::Ended => return Poll::Ready(None),
+        };
+        Poll::Ready(Some(item.map_err(|error| error.met(this.made_at))))
     }
 }
 
@@ -166,18 +166,17 @@ impl<A: SignalArgs> FusedStream for TryEmissions<A> {
 #[must_use = "streams do nothing unless polled"]
 pub struct Emissions<A> {
     inner: TryEmissions<A>,
-    made_at: &'static Location<'static>,
 }
 
 impl<A> std::fmt::Debug for Emissions<A> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Emissions").field("inner", &self.inner).field("made_at", &self.made_at).finish()
+        f.debug_struct("Emissions").field("inner", &self.inner).finish()
     }
 }
 
 impl<A: SignalArgs> Emissions<A> {
     pub(super) fn new(signal: &Signal, made_at: &'static Location<'static>) -> Self {
-        Self { inner: TryEmissions::new(signal), made_at }
+        Self { inner: TryEmissions::new(signal, made_at) }
     }
 
     /// The next emission, or `None` once the emitter is freed; the same as `StreamExt::next` without
@@ -211,7 +210,7 @@ impl<A: SignalArgs> Stream for Emissions<A> {
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Ready(Some(Ok(args))) => Poll::Ready(Some(args)),
             Poll::Ready(Some(Err(_))) if runtime::engine_exiting() => Poll::Pending,
-            Poll::Ready(Some(Err(error))) => panic!("{error} (signal stream made at {})", self.made_at),
+            Poll::Ready(Some(Err(error))) => panic!("{error}"),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The future of work offloaded to a worker pool, and its error; how a job runs on a pool.
 
+use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind};
@@ -7,44 +8,43 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_channel::oneshot;
+use godot_tasks_executor::CaughtPanic;
 
 use super::pool::Job;
+use crate::origin::Origin;
 
-/// Why offloaded work gave no value: it panicked, or its pool dropped it without running it.
+/// Why offloaded work gave no value: it panicked, or it was cancelled (its pool dropped it without running
+/// it, which happens only when the runtime stops: `runtime::shutdown()`, engine exit, or the extension being
+/// unloaded).
+///
+/// It answers the questions every error of the crate answers, under the same names:
+/// [`is_panic`](Self::is_panic), [`is_cancelled`](Self::is_cancelled), [`started_at`](Self::started_at) (where
+/// the work was offloaded), [`task_name`](Self::task_name), and for a panic
+/// [`panic_message`](Self::panic_message) and [`into_panic`](Self::into_panic), which keeps the worker's
+/// payload. Clones share that payload.
 ///
 /// # Example
 ///
 /// ```no_run
 /// # async fn example() {
 /// let outcome = godot_tasks::threads::spawn_blocking(|| -> u32 { panic!("corrupt save file") }).await;
-/// if let Err(error) = outcome {
-///     godot::global::godot_error!("{error}");
+/// match outcome {
+///     Ok(value) => { /* ... */ }
+///     Err(error) if error.is_cancelled() => {} // the game is quitting
+///     // "work offloaded at src/save.rs:12:18 panicked on its worker thread: corrupt save file"
+///     Err(error) => godot::global::godot_error!("{error}"),
 /// }
 /// # }
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OffloadError {
-    /// The panic message; `None` if the job was dropped without running.
-    panic: Option<String>,
-    started_at: &'static Location<'static>,
+    /// `None` if the job was dropped without running.
+    panic: Option<CaughtPanic>,
+    origin: Origin,
 }
 
 impl OffloadError {
-    /// The panic message, or a description of the lost job.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// # fn example(error: godot_tasks::threads::OffloadError) {
-    /// eprintln!("worker failed: {}", error.message());
-    /// # }
-    /// ```
-    pub fn message(&self) -> &str {
-        self.panic.as_deref().unwrap_or("the worker pool dropped the job without running it")
-    }
-
-    /// Whether the work panicked (rather than being dropped by its pool unrun, which happens only when the
-    /// runtime stops: `runtime::shutdown()`, engine exit, or the extension being unloaded).
+    /// Whether the work panicked on its worker thread.
     ///
     /// # Example
     ///
@@ -59,7 +59,81 @@ impl OffloadError {
         self.panic.is_some()
     }
 
-    /// Where the work was offloaded.
+    /// Whether the work was cancelled: its pool dropped it without running it (or it gave up) because the
+    /// runtime stopped.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn example(error: godot_tasks::threads::OffloadError) {
+    /// if error.is_cancelled() { /* the game is quitting: nothing to report */ }
+    /// # }
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        self.panic.is_none()
+    }
+
+    /// The panic message, if the work panicked.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn example(error: godot_tasks::threads::OffloadError) {
+    /// eprintln!("worker failed: {}", error.panic_message().unwrap_or("cancelled"));
+    /// # }
+    /// ```
+    pub fn panic_message(&self) -> Option<&str> {
+        self.panic.as_ref().map(CaughtPanic::message)
+    }
+
+    /// The panic's payload, as the worker thread caught it, to raise it again with
+    /// [`std::panic::resume_unwind`]; or the error back if the work was cancelled.
+    ///
+    /// If a clone of this error gave the payload away already, the payload is the message as a `String`.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example() {
+    /// let parsed = godot_tasks::threads::spawn_compute(|| "12".parse::<u32>().unwrap()).await;
+    /// // A panic on the worker goes on in this task, with its original payload:
+    /// let value = parsed.unwrap_or_else(|error| match error.try_into_panic() {
+    ///     Ok(payload) => std::panic::resume_unwind(payload),
+    ///     Err(_cancelled) => 0,
+    /// });
+    /// # }
+    /// ```
+    pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, Self> {
+        match self.panic {
+            Some(panic) => Ok(panic.into_payload()),
+            None => Err(self),
+        }
+    }
+
+    /// The panic's payload, to raise it again with [`std::panic::resume_unwind`].
+    ///
+    /// # Panics
+    ///
+    /// If the work did not panic (check [`is_panic`](Self::is_panic) first, or use
+    /// [`try_into_panic`](Self::try_into_panic)).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn example(error: godot_tasks::threads::OffloadError) {
+    /// if error.is_panic() {
+    ///     std::panic::resume_unwind(error.into_panic());
+    /// }
+    /// # }
+    /// ```
+    #[track_caller]
+    pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
+        self.try_into_panic().unwrap_or_else(|error| {
+            panic!("`OffloadError::into_panic` called on an error that is not a panic ({error}); check `is_panic()` first, or call `try_into_panic()`")
+        })
+    }
+
+    /// Where the work was offloaded (the `spawn_blocking`, `spawn_compute` or `spawn_send` call).
     ///
     /// # Example
     ///
@@ -69,17 +143,32 @@ impl OffloadError {
     /// # }
     /// ```
     pub fn started_at(&self) -> &'static Location<'static> {
-        self.started_at
+        self.origin.started_at
+    }
+
+    /// The name of the task that awaited the work, if it has one.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn example(error: godot_tasks::threads::OffloadError) {
+    /// eprintln!("in {}", error.task_name().unwrap_or("an unnamed task"));
+    /// # }
+    /// ```
+    pub fn task_name(&self) -> Option<&str> {
+        self.origin.task_name()
     }
 }
 
 impl fmt::Display for OffloadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (at, by) = (self.origin.started_at, self.origin.awaited_by());
         match &self.panic {
-            Some(message) => {
-                write!(f, "work offloaded at {} panicked on its worker thread: {message}", self.started_at)
-            }
-            None => write!(f, "work offloaded at {}: {}", self.started_at, self.message()),
+            Some(panic) => write!(f, "work offloaded at {at}{by} panicked on its worker thread: {panic}"),
+            None => write!(
+                f,
+                "work offloaded at {at}{by} was cancelled: the runtime stopped before it ran (its pool dropped it)"
+            ),
         }
     }
 }
@@ -107,7 +196,7 @@ impl std::error::Error for OffloadError {}
 /// ```
 #[must_use = "dropping it loses the result (and skips the work if it has not started)"]
 pub struct Offloaded<R: Send + 'static> {
-    receiver: oneshot::Receiver<Result<R, String>>,
+    receiver: oneshot::Receiver<Result<R, CaughtPanic>>,
     pool: Pool,
     started_at: &'static Location<'static>,
 }
@@ -129,8 +218,8 @@ impl<R: Send + 'static> Future for Offloaded<R> {
         let outcome = std::task::ready!(Pin::new(&mut self.receiver).poll(cx));
         Poll::Ready(match outcome {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(message)) => Err(OffloadError { panic: Some(message), started_at }),
-            Err(oneshot::Canceled) => Err(OffloadError { panic: None, started_at }),
+            Ok(Err(panic)) => Err(OffloadError { panic: Some(panic), origin: Origin::now(started_at) }),
+            Err(oneshot::Canceled) => Err(OffloadError { panic: None, origin: Origin::now(started_at) }),
         })
     }
 }
@@ -194,7 +283,7 @@ impl Pool {
             let outcome = match catch_unwind(AssertUnwindSafe(work)) {
                 Ok(Some(value)) => Ok(value),
                 Ok(None) => return, // gave up: the sender is dropped unsent
-                Err(payload) => Err(godot_tasks_executor::payload_message(&*payload)),
+                Err(payload) => Err(CaughtPanic::new(payload)),
             };
             // Sending fails only if the future was dropped meanwhile; the value is then dropped here.
             let _ = sender.send(outcome);

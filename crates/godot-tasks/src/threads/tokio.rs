@@ -1,5 +1,6 @@
 //! Awaiting tokio futures from main-thread tasks (cargo feature `tokio`).
 
+use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::panic::Location;
@@ -9,10 +10,12 @@ use std::task::{Context, Poll};
 
 use tokio::runtime::{Builder, Handle, Runtime};
 
+use godot_tasks_executor::CaughtPanic;
 use slab::Slab;
 
 use super::pool::Gate;
 use super::workers::wait_with_grace;
+use crate::origin::Origin;
 
 /// The runtime `spawn_tokio` uses.
 static CHOSEN: Mutex<Chosen> = Mutex::new(Chosen::None);
@@ -111,27 +114,53 @@ pub(super) fn stop(gate: Gate, warn: &dyn Fn(&str)) {
     });
 }
 
-/// Why a tokio task gave no value: it panicked, or the tokio runtime cancelled it (for example while
-/// shutting down).
+/// Why a tokio task gave no value: it panicked, or it was cancelled (tokio aborted it, its runtime shut
+/// down, or `spawn_tokio` was called after godot-tasks stopped for good, so it never ran).
+///
+/// It answers the questions every error of the crate answers, under the same names:
+/// [`is_panic`](Self::is_panic), [`is_cancelled`](Self::is_cancelled), [`started_at`](Self::started_at) (the
+/// `spawn_tokio` call), [`task_name`](Self::task_name), and for a panic [`panic_message`](Self::panic_message)
+/// and [`into_panic`](Self::into_panic), which keeps the payload tokio caught. Clones share that payload.
 ///
 /// # Example
 ///
 /// ```no_run
 /// # async fn example() {
-/// if let Err(error) = godot_tasks::threads::spawn_tokio(async { 1 }).await {
-///     godot::global::godot_error!("{error}");
+/// match godot_tasks::threads::spawn_tokio(async { 1 }).await {
+///     Ok(one) => { /* ... */ }
+///     Err(error) if error.is_cancelled() => {} // the game is quitting
+///     Err(error) => godot::global::godot_error!("{error}"),
 /// }
 /// # }
 /// ```
-#[derive(Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokioError {
-    /// `None` if the future never ran: `spawn_tokio` was called after the runtime stopped for good.
-    error: Option<tokio::task::JoinError>,
-    started_at: &'static Location<'static>,
+    cause: Cause,
+    origin: Origin,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Cause {
+    Panicked(CaughtPanic),
+    /// Tokio cancelled it: aborted, or its runtime shut down.
+    Cancelled,
+    /// `spawn_tokio` was called after the library stopped for good.
+    NeverRan,
 }
 
 impl TokioError {
-    /// Whether the tokio task panicked (otherwise tokio cancelled it).
+    fn new(error: Option<tokio::task::JoinError>, started_at: &'static Location<'static>) -> Self {
+        let cause = match error {
+            None => Cause::NeverRan,
+            Some(error) => match error.try_into_panic() {
+                Ok(payload) => Cause::Panicked(CaughtPanic::new(payload)),
+                Err(_cancelled) => Cause::Cancelled,
+            },
+        };
+        Self { cause, origin: Origin::now(started_at) }
+    }
+
+    /// Whether the tokio task panicked.
     ///
     /// # Example
     ///
@@ -141,15 +170,122 @@ impl TokioError {
     /// # }
     /// ```
     pub fn is_panic(&self) -> bool {
-        self.error.as_ref().is_some_and(tokio::task::JoinError::is_panic)
+        matches!(self.cause, Cause::Panicked(_))
+    }
+
+    /// Whether the tokio task was cancelled: tokio aborted it or shut down, or it never ran because
+    /// godot-tasks had stopped for good.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn example(error: godot_tasks::threads::TokioError) {
+    /// if error.is_cancelled() { /* the game is quitting */ }
+    /// # }
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        !self.is_panic()
+    }
+
+    /// The panic message, if the tokio task panicked.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn example(error: godot_tasks::threads::TokioError) {
+    /// eprintln!("{}", error.panic_message().unwrap_or("cancelled"));
+    /// # }
+    /// ```
+    pub fn panic_message(&self) -> Option<&str> {
+        match &self.cause {
+            Cause::Panicked(panic) => Some(panic.message()),
+            Cause::Cancelled | Cause::NeverRan => None,
+        }
+    }
+
+    /// The panic's payload, to raise it again with [`std::panic::resume_unwind`]; or the error back if the
+    /// task was cancelled. If a clone gave the payload away already, the payload is the message as a `String`.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn example(error: godot_tasks::threads::TokioError) {
+    /// if let Ok(payload) = error.try_into_panic() {
+    ///     std::panic::resume_unwind(payload);
+    /// }
+    /// # }
+    /// ```
+    pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, Self> {
+        match self.cause {
+            Cause::Panicked(panic) => Ok(panic.into_payload()),
+            Cause::Cancelled | Cause::NeverRan => Err(self),
+        }
+    }
+
+    /// The panic's payload, to raise it again with [`std::panic::resume_unwind`].
+    ///
+    /// # Panics
+    ///
+    /// If the tokio task did not panic (check [`is_panic`](Self::is_panic) first, or use
+    /// [`try_into_panic`](Self::try_into_panic)).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn example(error: godot_tasks::threads::TokioError) {
+    /// if error.is_panic() {
+    ///     std::panic::resume_unwind(error.into_panic());
+    /// }
+    /// # }
+    /// ```
+    #[track_caller]
+    pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
+        self.try_into_panic().unwrap_or_else(|error| {
+            panic!("`TokioError::into_panic` called on an error that is not a panic ({error}); check `is_panic()` first, or call `try_into_panic()`")
+        })
+    }
+
+    /// Where the tokio task was started (the `spawn_tokio` call).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn example(error: godot_tasks::threads::TokioError) {
+    /// eprintln!("started at {}", error.started_at());
+    /// # }
+    /// ```
+    pub fn started_at(&self) -> &'static Location<'static> {
+        self.origin.started_at
+    }
+
+    /// The name of the task that awaited the tokio task, if it has one.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn example(error: godot_tasks::threads::TokioError) {
+    /// eprintln!("in {}", error.task_name().unwrap_or("an unnamed task"));
+    /// # }
+    /// ```
+    pub fn task_name(&self) -> Option<&str> {
+        self.origin.task_name()
     }
 }
 
 impl fmt::Display for TokioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.error {
-            Some(error) => write!(f, "tokio task started at {} failed: {error}", self.started_at),
-            None => write!(f, "tokio task started at {} never ran: the runtime has stopped", self.started_at),
+        let (at, by) = (self.origin.started_at, self.origin.awaited_by());
+        match &self.cause {
+            Cause::Panicked(panic) => write!(f, "tokio task started at {at}{by} panicked: {panic}"),
+            Cause::Cancelled => {
+                write!(f, "tokio task started at {at}{by} was cancelled by tokio (aborted, or its runtime shut down)")
+            }
+            Cause::NeverRan => {
+                write!(
+                    f,
+                    "tokio task started at {at}{by} was cancelled: it never ran, the godot-tasks runtime had stopped"
+                )
+            }
         }
     }
 }
@@ -191,9 +327,9 @@ impl<T> Future for TokioTask<T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let started_at = self.started_at;
         let Some(handle) = &mut self.handle else {
-            return Poll::Ready(Err(TokioError { error: None, started_at }));
+            return Poll::Ready(Err(TokioError::new(None, started_at)));
         };
-        Pin::new(handle).poll(cx).map(|outcome| outcome.map_err(|error| TokioError { error: Some(error), started_at }))
+        Pin::new(handle).poll(cx).map(|outcome| outcome.map_err(|error| TokioError::new(Some(error), started_at)))
     }
 }
 

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::service::{self, Line, Until};
-use super::{Deadline, FrameWait, Sleep, Ticker, Timeout};
+use super::{FrameWait, Instant, Sleep, Ticker, Timeout};
 
 /// A way of counting time and frames for sleeps, frame waits, timeouts and tickers.
 ///
@@ -100,7 +100,8 @@ impl Clock {
         Clock { during_pause: true, ..self }
     }
 
-    /// This clock's time now, in seconds since this module was first used.
+    /// This clock's time now: a moment that carries this clock (see [`Instant`]). Add a duration to it for
+    /// [`sleep_until`](super::sleep_until).
     ///
     /// # Panics
     ///
@@ -113,8 +114,8 @@ impl Clock {
     /// let played_for = Clock::GAME.now().seconds();
     /// ```
     #[track_caller]
-    pub fn now(self) -> Deadline {
-        Deadline { clock: self, seconds: service::now(self.time_line(), std::panic::Location::caller()) }
+    pub fn now(self) -> Instant {
+        Instant::new(self, service::now(self.time_line(), std::panic::Location::caller()))
     }
 
     /// Waits `duration` of this clock's time.
@@ -134,34 +135,7 @@ impl Clock {
     /// ```
     #[track_caller]
     pub fn sleep(self, duration: Duration) -> Sleep {
-        Sleep::new(self.time_line(), Until::After(duration.as_secs_f64()), std::panic::Location::caller())
-    }
-
-    /// Waits until this clock reaches `deadline` (made from [`now`](Self::now) of the same clock).
-    ///
-    /// # Panics
-    ///
-    /// If `deadline` belongs to another clock, or off Godot's main thread.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// # async fn example() {
-    /// use std::time::Duration;
-    /// use godot_tasks::time::Clock;
-    /// let wave_ends = Clock::GAME.now() + Duration::from_secs(30);
-    /// Clock::GAME.sleep_until(wave_ends).await;
-    /// # }
-    /// ```
-    #[track_caller]
-    pub fn sleep_until(self, deadline: Deadline) -> Sleep {
-        assert!(
-            deadline.clock == self,
-            "godot-tasks: a deadline of {:?} was given to {:?}.sleep_until(); take the deadline from the same clock",
-            deadline.clock,
-            self
-        );
-        Sleep::new(self.time_line(), Until::At(deadline.seconds), std::panic::Location::caller())
+        Sleep::new(self, Until::After(duration.as_secs_f64()), std::panic::Location::caller())
     }
 
     /// Waits `count` frames of this clock (process frames, or physics ticks for [`Clock::PHYSICS`]); frames
@@ -221,7 +195,7 @@ impl Clock {
         assert!(!period.is_zero(), "godot-tasks: a ticker's period must not be zero");
         let at = std::panic::Location::caller();
         let now = service::now(self.time_line(), at);
-        Ticker::new(self.time_line(), now, period.as_secs_f64(), at)
+        Ticker::new(self, now, period.as_secs_f64(), at)
     }
 
     pub(super) fn time_line(self) -> Line {
@@ -247,5 +221,22 @@ impl Clock {
 impl Default for Clock {
     fn default() -> Self {
         Clock::GAME
+    }
+}
+
+/// The clock as it is written in code: `Clock::GAME`, `Clock::UNSCALED.during_pause()`, `Clock::REALTIME`.
+impl std::fmt::Display for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self.source {
+            Source::Game => "GAME",
+            Source::Unscaled => "UNSCALED",
+            Source::Realtime => "REALTIME",
+            Source::Physics => "PHYSICS",
+        };
+        write!(f, "Clock::{name}")?;
+        if self.during_pause && self.source != Source::Realtime {
+            f.write_str(".during_pause()")?;
+        }
+        Ok(())
     }
 }

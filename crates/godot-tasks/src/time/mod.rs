@@ -35,6 +35,7 @@
 
 mod clock;
 mod frame_clock;
+mod instant;
 mod next_tick;
 mod service;
 mod ticker;
@@ -43,67 +44,17 @@ mod timeout;
 mod wait;
 mod wait_until;
 
-use std::ops::Add;
 use std::time::Duration;
 
+use service::Until;
+
 pub use clock::Clock;
+pub use instant::Instant;
 pub(crate) use service::SERVICE;
 pub use ticker::{MissedTicks, Ticker};
 pub use timeout::{Elapsed, Timeout};
 pub use wait::{FrameWait, Sleep};
 pub use wait_until::WaitUntil;
-
-/// A moment on one clock: [`Clock::now`] plus durations; for [`sleep_until`] and [`Clock::sleep_until`].
-///
-/// # Example
-///
-/// ```no_run
-/// # async fn example() {
-/// use std::time::Duration;
-/// use godot_tasks::time::{Clock, sleep_until};
-/// let respawn_at = Clock::GAME.now() + Duration::from_secs(5);
-/// sleep_until(respawn_at).await;
-/// # }
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Deadline {
-    clock: Clock,
-    seconds: f64,
-}
-
-impl Deadline {
-    /// Seconds of the clock's time since this module was first used (counting goes on across runtime
-    /// restarts).
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let t = godot_tasks::time::Clock::GAME.now().seconds();
-    /// ```
-    pub fn seconds(self) -> f64 {
-        self.seconds
-    }
-
-    /// The clock this moment belongs to.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// use godot_tasks::time::Clock;
-    /// let clock = Clock::PHYSICS.now().clock(); // Clock::PHYSICS
-    /// ```
-    pub fn clock(self) -> Clock {
-        self.clock
-    }
-}
-
-impl Add<Duration> for Deadline {
-    type Output = Deadline;
-
-    fn add(self, duration: Duration) -> Deadline {
-        Deadline { clock: self.clock, seconds: self.seconds + duration.as_secs_f64() }
-    }
-}
 
 /// Resumes in the next process frame (frames while the tree is paused do not count; see [`Clock`]).
 ///
@@ -199,7 +150,10 @@ pub fn sleep(duration: Duration) -> Sleep {
     Clock::GAME.sleep(duration)
 }
 
-/// Waits until `deadline` on its own clock.
+/// Waits until `deadline` on the clock it was taken from (it carries its clock, so it cannot be counted on
+/// another one).
+///
+/// A deadline already reached resolves in the next frame hook, like a zero sleep.
 ///
 /// # Panics
 ///
@@ -211,12 +165,15 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// # async fn example() {
 /// use std::time::Duration;
 /// use godot_tasks::time::{Clock, sleep_until};
-/// sleep_until(Clock::UNSCALED.now() + Duration::from_millis(250)).await;
+/// let wave_ends = Clock::GAME.now() + Duration::from_secs(30);
+/// sleep_until(wave_ends).await;
+/// // A pause-menu timer: counted on UNSCALED during pause, whatever called it.
+/// sleep_until(Clock::UNSCALED.during_pause().now() + Duration::from_millis(250)).await;
 /// # }
 /// ```
 #[track_caller]
-pub fn sleep_until(deadline: Deadline) -> Sleep {
-    deadline.clock.sleep_until(deadline)
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep::new(deadline.clock(), Until::At(deadline.seconds()), std::panic::Location::caller())
 }
 
 /// Runs `future` for at most `duration` of game time; see [`Timeout`].

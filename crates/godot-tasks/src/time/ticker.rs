@@ -7,8 +7,8 @@ use std::task::{Context, Poll};
 
 use futures_core::Stream;
 
-use super::Sleep;
-use super::service::{Line, Until};
+use super::service::Until;
+use super::{Clock, Sleep};
 
 /// What an [`Ticker`] does when frames are longer than its period, so that ticks were missed.
 ///
@@ -62,7 +62,7 @@ pub enum MissedTicks {
 /// ```
 #[derive(Debug)]
 pub struct Ticker {
-    line: Line,
+    clock: Clock,
     start: f64,
     period: f64,
     /// The number of the next tick.
@@ -73,9 +73,9 @@ pub struct Ticker {
 }
 
 impl Ticker {
-    pub(super) fn new(line: Line, start: f64, period: f64, made_at: &'static Location<'static>) -> Self {
-        let sleep = Sleep::new(line, Until::At(start + period), made_at);
-        Self { line, start, period, next: 1, sleep, missed: MissedTicks::Skip, made_at }
+    pub(super) fn new(clock: Clock, start: f64, period: f64, made_at: &'static Location<'static>) -> Self {
+        let sleep = Sleep::new(clock, Until::At(start + period), made_at);
+        Self { clock, start, period, next: 1, sleep, missed: MissedTicks::Skip, made_at }
     }
 
     /// Sets what happens to missed ticks.
@@ -115,17 +115,17 @@ impl Ticker {
             return Poll::Pending;
         }
         let tick = self.next;
-        let now_due = self.sleep.deadline_seconds();
+        let now_due = self.sleep.deadline().seconds();
         self.next = match self.missed {
             MissedTicks::Burst => tick + 1,
             MissedTicks::Skip => {
                 // The first tick still due after now; `now` is at least the deadline just reached.
-                let now = super::service::now(self.line, self.made_at).max(now_due);
+                let now = super::service::now(self.clock.time_line(), self.made_at).max(now_due);
                 let elapsed_ticks = ((now - self.start) / self.period).floor() as u64;
                 elapsed_ticks.max(tick) + 1
             }
         };
-        self.sleep = Sleep::new(self.line, Until::At(self.start + self.next as f64 * self.period), self.made_at);
+        self.sleep = Sleep::new(self.clock, Until::At(self.start + self.next as f64 * self.period), self.made_at);
         Poll::Ready(tick)
     }
 }

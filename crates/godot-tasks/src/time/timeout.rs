@@ -2,14 +2,21 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use super::Sleep;
+use super::{Instant, Sleep};
+use crate::origin::Origin;
 
 /// The error of a [`Timeout`] whose time ran out.
+///
+/// It answers the questions every error of the crate answers, under the same names:
+/// [`is_cancelled`](Self::is_cancelled) and [`is_panic`](Self::is_panic) (both always false: running out of
+/// time is neither), [`started_at`](Self::started_at) (the `timeout` call) and [`task_name`](Self::task_name);
+/// and it says which [`deadline`](Self::deadline) was reached.
 ///
 /// # Example
 ///
@@ -18,24 +25,95 @@ use super::Sleep;
 /// use std::time::Duration;
 /// let result = godot_tasks::time::timeout(Duration::from_secs(1), std::future::pending::<()>()).await;
 /// if let Err(elapsed) = result {
+///     // "the time ran out at 12.345 s of Clock::GAME before the future completed (timeout made at src/ai.rs:8:18)"
 ///     godot::global::godot_print!("gave up: {elapsed}");
 /// }
 /// # }
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
-#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Elapsed {
-    /// The deadline that was reached, in seconds of the clock's time (see
-    /// [`Deadline::seconds`](super::Deadline::seconds)).
-    pub deadline_seconds: f64,
+    deadline: Instant,
+    origin: Origin,
+}
+
+impl Elapsed {
+    /// The deadline that was reached, on the timeout's clock.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn example(elapsed: godot_tasks::time::Elapsed) {
+    /// eprintln!("gave up at {:.1} s of game time", elapsed.deadline().seconds());
+    /// # }
+    /// ```
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Always false: the inner future was dropped because the time ran out, which is the outcome a timeout
+    /// exists for, not a cancellation.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn example(elapsed: godot_tasks::time::Elapsed) {
+    /// assert!(!elapsed.is_cancelled());
+    /// # }
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        false
+    }
+
+    /// Always false: a timeout that runs out reports no panic (a panic in the inner future goes on as a panic
+    /// of the awaiting task).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn example(elapsed: godot_tasks::time::Elapsed) {
+    /// assert!(!elapsed.is_panic());
+    /// # }
+    /// ```
+    pub fn is_panic(&self) -> bool {
+        false
+    }
+
+    /// Where the timeout was made (the `timeout` or `Clock::timeout` call).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn example(elapsed: godot_tasks::time::Elapsed) {
+    /// eprintln!("the timeout made at {} ran out", elapsed.started_at());
+    /// # }
+    /// ```
+    pub fn started_at(&self) -> &'static Location<'static> {
+        self.origin.started_at
+    }
+
+    /// The name of the task that awaited the timeout, if it has one.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn example(elapsed: godot_tasks::time::Elapsed) {
+    /// eprintln!("in {}", elapsed.task_name().unwrap_or("an unnamed task"));
+    /// # }
+    /// ```
+    pub fn task_name(&self) -> Option<&str> {
+        self.origin.task_name()
+    }
 }
 
 impl fmt::Display for Elapsed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "the time ran out (deadline at {:.3} s of the clock) before the future completed",
-            self.deadline_seconds
+            "the time ran out at {:.3} s of {} before the future completed (timeout made at {}{})",
+            self.deadline.seconds(),
+            self.deadline.clock(),
+            self.origin.started_at,
+            self.origin.awaited_by()
         )
     }
 }
@@ -95,7 +173,7 @@ impl<F: Future> Future for Timeout<F> {
         match Pin::new(&mut *this.sleep).poll(cx) {
             Poll::Ready(()) => {
                 this.future.set(None); // dropped now, on the main thread
-                Poll::Ready(Err(Elapsed { deadline_seconds: this.sleep.deadline_seconds() }))
+                Poll::Ready(Err(Elapsed { deadline: this.sleep.deadline(), origin: Origin::now(this.sleep.made_at()) }))
             }
             Poll::Pending => Poll::Pending,
         }

@@ -13,6 +13,7 @@ use super::frame_clock;
 use super::next_tick::Listed;
 use super::service::WaiterKey;
 use super::service::{self, Line, Until};
+use super::{Clock, Instant};
 
 /// A registration on a timeline; dropping it unregisters. Main thread only.
 struct Registration {
@@ -66,7 +67,7 @@ impl Drop for Registration {
 #[must_use = "futures do nothing unless awaited"]
 pub struct Sleep {
     registration: Registration,
-    deadline: f64,
+    deadline: Instant,
     made_at: &'static Location<'static>,
 }
 
@@ -81,21 +82,23 @@ impl std::fmt::Debug for Sleep {
 }
 
 impl Sleep {
-    pub(super) fn new(line: Line, until: Until, made_at: &'static Location<'static>) -> Self {
-        let (registration, deadline) = Registration::new(line, until, made_at);
-        Self { registration, deadline, made_at }
+    pub(super) fn new(clock: Clock, until: Until, made_at: &'static Location<'static>) -> Self {
+        let (registration, deadline) = Registration::new(clock.time_line(), until, made_at);
+        Self { registration, deadline: Instant::new(clock, deadline), made_at }
     }
 
-    /// The deadline, in seconds of the clock's time.
+    /// When the sleep ends, on its clock.
     ///
     /// # Example
     ///
     /// ```no_run
     /// use std::time::Duration;
-    /// let nap = godot_tasks::time::sleep(Duration::from_secs(1));
-    /// let at: f64 = nap.deadline_seconds();
+    /// use godot_tasks::time::Clock;
+    /// let nap = Clock::UNSCALED.sleep(Duration::from_secs(1));
+    /// let ends = nap.deadline(); // one second of UNSCALED time from now
+    /// assert_eq!(ends.clock(), Clock::UNSCALED);
     /// ```
-    pub fn deadline_seconds(&self) -> f64 {
+    pub fn deadline(&self) -> Instant {
         self.deadline
     }
 

@@ -343,7 +343,7 @@ async fn named_task_is_named_in_its_error() -> Result<(), String> {
     next_frame().await;
     node.free();
     let error = handle.await.err().ok_or("the bound task outlived its node")?;
-    ensure_eq!(error.name(), Some("patrol"));
+    ensure_eq!(error.task_name(), Some("patrol"));
     ensure!(error.to_string().starts_with("task 'patrol' spawned at itest/rust/src/tests/lifetimes.rs:"), "{error}");
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Every integration test, grouped by behaviour.
 
 mod cancel;
+mod errors;
 mod gdscript_bridge;
 mod lifecycle;
 mod lifetimes;
@@ -30,6 +31,7 @@ pub fn all() -> Vec<crate::harness::Test> {
         lifetimes::all(),
         threads::all(),
         gdscript_bridge::all(),
+        errors::all(),
     ]
     .into_iter()
     .flatten()

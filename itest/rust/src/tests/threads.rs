@@ -56,7 +56,8 @@ async fn panic_comes_back_as_an_error(
 ) -> Result<(), String> {
     let outcome = run_task(async move { offload(Box::new(|| panic!("itest-worker-panic"))).await }).await?;
     let error = outcome.err().ok_or("a panicking closure returned a value")?;
-    ensure_eq!(error.message(), "itest-worker-panic");
+    ensure_eq!(error.panic_message(), Some("itest-worker-panic"));
+    ensure!(!error.is_cancelled());
     ensure!(error.is_panic());
     ensure!(error.to_string().contains("tests/threads.rs:"), "{error}");
     let after = run_task(async move { offload(Box::new(|| 7)).await }).await?;
@@ -357,7 +358,7 @@ async fn shutdown_drops_queued_jobs_waits_for_running_ones_and_joins_every_pool_
     ensure!(!queued_ran.load(Ordering::SeqCst), "a job still queued at shutdown ran");
     ensure_eq!(pool_threads(), Vec::<String>::new());
     let dropped = run_task(queued).await?;
-    ensure!(dropped.as_ref().is_err_and(|error| !error.is_panic()), "{dropped:?}");
+    ensure!(dropped.as_ref().is_err_and(|error| !error.is_panic() && error.is_cancelled()), "{dropped:?}");
     drop((running, blocking));
 
     // The next jobs start the pools again.
@@ -388,6 +389,6 @@ async fn shutdown_drops_a_send_future_still_waiting() -> Result<(), String> {
     godot_tasks::runtime::shutdown();
     ensure!(dropped_on_worker.load(Ordering::SeqCst), "the waiting future was not dropped on its worker");
     let outcome = run_task(waiting).await?;
-    ensure!(outcome.as_ref().is_err_and(|error| !error.is_panic()), "{outcome:?}");
+    ensure!(outcome.as_ref().is_err_and(|error| !error.is_panic() && error.is_cancelled()), "{outcome:?}");
     Ok(())
 }
