@@ -14,15 +14,13 @@ use crate::tasks::Tasks;
 /// # Example
 ///
 /// ```
-/// # use godot_tasks_executor::{Executor, Host, PanicReport};
-/// # struct NoHost;
-/// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-/// let executor = Executor::new(NoHost);
-/// let handle = executor.spawn(std::future::pending::<()>());
-/// let canceller = handle.cancel_handle();
-/// canceller.cancel();
-/// let _ = executor.flush();
-/// assert!(handle.is_finished());
+/// # use godot_tasks_executor::doc_support::{next_frame, run, spawn, spawn_named};
+/// # run(async {
+/// let music = spawn(std::future::pending::<()>());
+/// let stop_music = music.cancel_handle(); // for the options menu
+/// stop_music.clone().cancel();
+/// assert!(music.await.unwrap_err().is_cancelled());
+/// # });
 /// ```
 #[derive(Clone)]
 pub struct CancelHandle {
@@ -48,14 +46,12 @@ impl CancelHandle {
     /// # Example
     ///
     /// ```
-    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
-    /// # struct NoHost;
-    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-    /// # let executor = Executor::new(NoHost);
-    /// let handle = executor.spawn(std::future::pending::<()>());
+    /// # use godot_tasks_executor::doc_support::{next_frame, run, spawn, spawn_named};
+    /// # run(async {
+    /// let handle = spawn(std::future::pending::<()>());
     /// handle.cancel_handle().cancel();
-    /// # let _ = executor.flush();
-    /// assert!(handle.is_finished());
+    /// assert!(handle.await.unwrap_err().is_cancelled());
+    /// # });
     /// ```
     pub fn cancel(&self) {
         let Some(task) = &self.task else {

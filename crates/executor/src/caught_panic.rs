@@ -62,11 +62,18 @@ impl CaughtPanic {
 
 impl Drop for Caught {
     fn drop(&mut self) {
-        let payload = self.payload.get_mut().unwrap_or_else(PoisonError::into_inner).take();
-        // A payload's destructor is user code that may panic; the error that held it must still drop quietly.
-        if let Err(nested) = catch_unwind(AssertUnwindSafe(|| drop(payload))) {
-            std::mem::forget(nested);
+        let Some(mut payload) = self.payload.get_mut().unwrap_or_else(PoisonError::into_inner).take() else {
+            return;
+        };
+        // A payload's destructor is user code that may panic, whose payload may panic when dropped in turn;
+        // the error that held it must still drop quietly. A chain longer than a few links is leaked.
+        for _ in 0..8 {
+            match catch_unwind(AssertUnwindSafe(|| drop(payload))) {
+                Ok(()) => return,
+                Err(nested) => payload = nested,
+            }
         }
+        std::mem::forget(payload);
     }
 }
 

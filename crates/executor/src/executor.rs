@@ -120,10 +120,7 @@ struct Refused {
 /// # Example
 ///
 /// ```
-/// # use godot_tasks_executor::{Executor, Host, PanicReport};
-/// # struct NoHost;
-/// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-/// # let executor = Executor::new(NoHost);
+/// # let executor = godot_tasks_executor::doc_support::executor();
 /// executor.spawn(async {}).detach();
 /// let outcome = executor.flush();
 /// assert_eq!((outcome.polls, outcome.more_work), (1, false));
@@ -201,10 +198,7 @@ impl Executor {
     /// # Example
     ///
     /// ```
-    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
-    /// # struct NoHost;
-    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-    /// # let executor = Executor::new(NoHost);
+    /// # let executor = godot_tasks_executor::doc_support::executor();
     /// let handle = executor.spawn(async { "done" });
     /// let _ = executor.flush();
     /// ```
@@ -222,10 +216,7 @@ impl Executor {
     /// # Example
     ///
     /// ```
-    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
-    /// # struct NoHost;
-    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-    /// # let executor = Executor::new(NoHost);
+    /// # let executor = godot_tasks_executor::doc_support::executor();
     /// let here = std::panic::Location::caller();
     /// let handle = executor.spawn_at(async {}, here);
     /// assert_eq!(handle.spawned_at(), here);
@@ -243,10 +234,7 @@ impl Executor {
     /// # Example
     ///
     /// ```
-    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
-    /// # struct NoHost;
-    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-    /// # let executor = Executor::new(NoHost);
+    /// # let executor = godot_tasks_executor::doc_support::executor();
     /// let handle = executor.spawn_named("pathfinding", async {});
     /// # drop(handle);
     /// ```
@@ -265,10 +253,7 @@ impl Executor {
     /// # Example
     ///
     /// ```
-    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
-    /// # struct NoHost;
-    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-    /// # let executor = Executor::new(NoHost);
+    /// # let executor = godot_tasks_executor::doc_support::executor();
     /// let handle = executor.spawn_named_at(Some("ai".into()), async {}, std::panic::Location::caller());
     /// assert_eq!(handle.name(), Some("ai"));
     /// ```
@@ -321,10 +306,7 @@ impl Executor {
     /// # Example
     ///
     /// ```
-    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
-    /// # struct NoHost;
-    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-    /// # let executor = Executor::new(NoHost);
+    /// # let executor = godot_tasks_executor::doc_support::executor();
     /// executor.spawn(async {}).detach();
     /// if executor.flush().more_work {
     ///     // the round budget ran out: flush again later (for example next frame)
@@ -386,11 +368,9 @@ impl Executor {
     /// # Example
     ///
     /// ```
-    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
-    /// # struct NoHost;
-    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-    /// # let executor = Executor::new(NoHost);
+    /// # let executor = godot_tasks_executor::doc_support::executor();
     /// use std::{cell::RefCell, rc::Rc, task::Poll};
+    /// use godot_tasks_executor::Executor;
     ///
     /// let waiting = Rc::new(RefCell::new(Vec::new())); // a service's list of waiters
     /// let mut polls = 0;
@@ -418,10 +398,7 @@ impl Executor {
     /// # Example
     ///
     /// ```
-    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
-    /// # struct NoHost;
-    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-    /// # let executor = Executor::new(NoHost);
+    /// # let executor = godot_tasks_executor::doc_support::executor();
     /// executor.spawn(async {}).detach();
     /// assert!(executor.has_ready_work());
     /// let _ = executor.flush();
@@ -437,10 +414,7 @@ impl Executor {
     /// # Example
     ///
     /// ```
-    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
-    /// # struct NoHost;
-    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-    /// # let executor = Executor::new(NoHost);
+    /// # let executor = godot_tasks_executor::doc_support::executor();
     /// let pending = executor.spawn(std::future::pending::<()>());
     /// assert_eq!(executor.task_count(), 1);
     /// # drop(pending);
@@ -456,10 +430,7 @@ impl Executor {
     /// # Example
     ///
     /// ```
-    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
-    /// # struct NoHost;
-    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-    /// # let executor = std::rc::Rc::new(Executor::new(NoHost));
+    /// # let executor = std::rc::Rc::new(godot_tasks_executor::doc_support::executor());
     /// let inside = executor.clone();
     /// let handle = executor.spawn_named("loader", async move { inside.current_task_name() });
     /// let _ = executor.flush();
@@ -486,10 +457,7 @@ impl Executor {
     /// # Example
     ///
     /// ```
-    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
-    /// # struct NoHost;
-    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-    /// # let executor = Executor::new(NoHost);
+    /// # let executor = godot_tasks_executor::doc_support::executor();
     /// executor.set_round_budget(8);
     /// ```
     pub fn set_round_budget(&self, rounds: u32) {
@@ -518,10 +486,8 @@ impl Executor {
     /// # Example
     ///
     /// ```
-    /// # use godot_tasks_executor::{Executor, FlushOutcome, Host, PanicReport};
-    /// # struct NoHost;
-    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-    /// # let executor = Executor::new(NoHost);
+    /// # use godot_tasks_executor::FlushOutcome;
+    /// # let executor = godot_tasks_executor::doc_support::executor();
     /// executor.set_round_budget(4);
     /// let spinner = executor.spawn(std::future::poll_fn(|cx| {
     ///     cx.waker().wake_by_ref(); // always ready again
@@ -565,10 +531,7 @@ impl Executor {
     /// # Example
     ///
     /// ```
-    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
-    /// # struct NoHost;
-    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-    /// # let executor = Executor::new(NoHost);
+    /// # let executor = godot_tasks_executor::doc_support::executor();
     /// executor.shutdown();
     /// assert!(executor.is_shut_down());
     /// ```
@@ -587,10 +550,7 @@ impl Executor {
     /// # Example
     ///
     /// ```
-    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
-    /// # struct NoHost;
-    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-    /// # let executor = Executor::new(NoHost);
+    /// # let executor = godot_tasks_executor::doc_support::executor();
     /// let pending = executor.spawn(std::future::pending::<()>());
     /// executor.shutdown();
     /// assert!(pending.is_finished());

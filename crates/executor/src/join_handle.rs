@@ -28,13 +28,15 @@ use crate::{CancelHandle, JoinError};
 /// # Example
 ///
 /// ```
-/// # use godot_tasks_executor::{Executor, Host, PanicReport};
-/// # struct NoHost;
-/// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-/// # let executor = Executor::new(NoHost);
-/// let handle = executor.spawn(async { 6 * 7 });
-/// let _ = executor.flush();
-/// assert!(handle.is_finished());
+/// # use godot_tasks_executor::doc_support::{next_frame, run, spawn, spawn_named};
+/// # run(async {
+/// let answer = spawn(async { 6 * 7 });
+/// // ... from another task:
+/// match answer.await {
+///     Ok(value) => assert_eq!(value, 42),
+///     Err(error) => eprintln!("{error}"), // it panicked or was cancelled
+/// }
+/// # });
 /// ```
 #[must_use = "dropping a JoinHandle detaches the task; call `.detach()` to say so, or `.cancel_on_drop()`"]
 pub struct JoinHandle<T> {
@@ -75,11 +77,8 @@ impl<T: 'static> JoinHandle<T> {
     /// # Example
     ///
     /// ```
-    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
-    /// # struct NoHost;
-    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-    /// # let executor = Executor::new(NoHost);
-    /// let handle = executor.spawn_named("loader", async {});
+    /// # use godot_tasks_executor::doc_support::{next_frame, run, spawn, spawn_named};
+    /// let handle = spawn_named("loader", async {});
     /// assert_eq!(handle.name(), Some("loader"));
     /// ```
     pub fn name(&self) -> Option<&str> {
@@ -95,14 +94,12 @@ impl<T: 'static> JoinHandle<T> {
     /// # Example
     ///
     /// ```
-    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
-    /// # struct NoHost;
-    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-    /// # let executor = Executor::new(NoHost);
-    /// let handle = executor.spawn(std::future::pending::<()>());
-    /// handle.cancel();
-    /// let _ = executor.flush();
-    /// assert!(handle.is_finished());
+    /// # use godot_tasks_executor::doc_support::{next_frame, run, spawn, spawn_named};
+    /// # run(async {
+    /// let patrol = spawn(std::future::pending::<()>());
+    /// patrol.cancel();
+    /// assert!(patrol.await.unwrap_err().is_cancelled());
+    /// # });
     /// ```
     pub fn cancel(&self) {
         if let Some((tasks, task)) = self.live() {
@@ -116,13 +113,11 @@ impl<T: 'static> JoinHandle<T> {
     /// # Example
     ///
     /// ```
-    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
-    /// # struct NoHost;
-    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-    /// # let executor = Executor::new(NoHost);
-    /// let handle = executor.spawn(async {});
-    /// assert!(!handle.is_finished()); // polled at the next flush
-    /// let _ = executor.flush();
+    /// # use godot_tasks_executor::doc_support::{next_frame, run, spawn, spawn_named};
+    /// let handle = spawn(async {});
+    /// assert!(!handle.is_finished()); // first polled later, when the runtime runs its tasks
+    /// # next_frame();
+    /// // ... a frame later:
     /// assert!(handle.is_finished());
     /// ```
     pub fn is_finished(&self) -> bool {
@@ -137,13 +132,10 @@ impl<T: 'static> JoinHandle<T> {
     /// # Example
     ///
     /// ```
-    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
-    /// # struct NoHost;
-    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-    /// # let executor = Executor::new(NoHost);
-    /// let handle = executor.spawn(async {});
-    /// let canceller = handle.cancel_handle();
-    /// # drop(canceller);
+    /// # use godot_tasks_executor::doc_support::{next_frame, run, spawn, spawn_named};
+    /// let handle = spawn(std::future::pending::<()>());
+    /// let canceller = handle.cancel_handle(); // Clone, for a button, a timer, the task itself
+    /// canceller.cancel();
     /// ```
     pub fn cancel_handle(&self) -> CancelHandle {
         CancelHandle::new(self.tasks.clone(), self.task.as_ref().map(|task| task.task().clone()))
@@ -154,11 +146,8 @@ impl<T: 'static> JoinHandle<T> {
     /// # Example
     ///
     /// ```
-    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
-    /// # struct NoHost;
-    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-    /// # let executor = Executor::new(NoHost);
-    /// let handle = executor.spawn(async {});
+    /// # use godot_tasks_executor::doc_support::{next_frame, run, spawn, spawn_named};
+    /// let handle = spawn(async {});
     /// eprintln!("spawned at {}", handle.spawned_at());
     /// ```
     pub fn spawned_at(&self) -> &'static Location<'static> {
@@ -170,11 +159,8 @@ impl<T: 'static> JoinHandle<T> {
     /// # Example
     ///
     /// ```
-    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
-    /// # struct NoHost;
-    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-    /// # let executor = Executor::new(NoHost);
-    /// executor.spawn(async { /* runs to completion on its own */ }).detach();
+    /// # use godot_tasks_executor::doc_support::{next_frame, run, spawn, spawn_named};
+    /// spawn(async { /* runs to completion on its own */ }).detach();
     /// ```
     pub fn detach(self) {}
 
@@ -183,13 +169,9 @@ impl<T: 'static> JoinHandle<T> {
     /// # Example
     ///
     /// ```
-    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
-    /// # struct NoHost;
-    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-    /// # let executor = Executor::new(NoHost);
-    /// let guard = executor.spawn(std::future::pending::<()>()).cancel_on_drop();
+    /// # use godot_tasks_executor::doc_support::{next_frame, run, spawn, spawn_named};
+    /// let guard = spawn(std::future::pending::<()>()).cancel_on_drop();
     /// drop(guard); // cancels the task
-    /// let _ = executor.flush();
     /// ```
     pub fn cancel_on_drop(self) -> CancelOnDrop<T> {
         CancelOnDrop { handle: Some(self) }
@@ -267,13 +249,12 @@ impl<T> std::fmt::Debug for JoinHandle<T> {
 /// # Example
 ///
 /// ```
-/// # use godot_tasks_executor::{Executor, Host, PanicReport};
-/// # struct NoHost;
-/// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-/// # let executor = Executor::new(NoHost);
-/// let guard = executor.spawn(async { 1 }).cancel_on_drop();
-/// let _ = executor.flush();
-/// assert!(guard.handle().is_finished());
+/// # use godot_tasks_executor::doc_support::{next_frame, run, spawn, spawn_named};
+/// # run(async {
+/// // Dropped early (a scene change, a lost `select!` branch), the guard cancels the search:
+/// let search = spawn(async { 1 }).cancel_on_drop();
+/// assert_eq!(search.await.unwrap(), 1);
+/// # });
 /// ```
 #[must_use = "dropping a CancelOnDrop cancels the task immediately"]
 #[derive(Debug)]
@@ -288,11 +269,8 @@ impl<T: 'static> CancelOnDrop<T> {
     /// # Example
     ///
     /// ```
-    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
-    /// # struct NoHost;
-    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-    /// # let executor = Executor::new(NoHost);
-    /// let guard = executor.spawn(async {}).cancel_on_drop();
+    /// # use godot_tasks_executor::doc_support::{next_frame, run, spawn, spawn_named};
+    /// let guard = spawn(async {}).cancel_on_drop();
     /// let finished = guard.handle().is_finished();
     /// ```
     pub fn handle(&self) -> &JoinHandle<T> {
@@ -304,11 +282,8 @@ impl<T: 'static> CancelOnDrop<T> {
     /// # Example
     ///
     /// ```
-    /// # use godot_tasks_executor::{Executor, Host, PanicReport};
-    /// # struct NoHost;
-    /// # impl Host for NoHost { fn request_flush(&self) {} fn report_panic(&self, _: &PanicReport) {} }
-    /// # let executor = Executor::new(NoHost);
-    /// let guard = executor.spawn(async {}).cancel_on_drop();
+    /// # use godot_tasks_executor::doc_support::{next_frame, run, spawn, spawn_named};
+    /// let guard = spawn(async {}).cancel_on_drop();
     /// let handle = guard.into_handle(); // dropping this one detaches again
     /// handle.detach();
     /// ```

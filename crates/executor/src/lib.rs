@@ -49,6 +49,8 @@
 
 mod cancel_handle;
 mod caught_panic;
+#[doc(hidden)]
+pub mod doc_support;
 mod executor;
 mod host;
 mod join_error;

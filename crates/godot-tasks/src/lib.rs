@@ -162,7 +162,86 @@ mod yield_now;
 /// The services the runtime drives, in the order their hooks run (see `runtime/service.rs`).
 const SERVICES: [&runtime::Service; 4] = [&signal::SERVICE, &time::SERVICE, &threads::SERVICE, &gdscript::SERVICE];
 
-pub use godot_tasks_executor::{CancelHandle, CancelOnDrop, JoinError, JoinHandle};
+/// What [`spawn`] and [`TaskBuilder::spawn`] return: await it from another task for the task's value, or
+/// cancel the task with it. Dropping it lets the task run on.
+///
+/// ```no_run
+/// use godot::prelude::*;
+///
+/// # fn example() {
+/// let loading = godot_tasks::spawn(async { 42 });
+/// godot_tasks::spawn(async move {
+///     match loading.await {
+///         Ok(level) => godot_print!("loaded level {level}"),
+///         Err(error) if error.is_cancelled() => {} // cancelled on purpose
+///         Err(error) => godot_error!("{error}"),   // it panicked: "task spawned at src/lib.rs:4:19 panicked: ..."
+///     }
+/// })
+/// .detach();
+/// # }
+/// ```
+///
+/// In godot-tasks every task lives on Godot's main thread and is polled by the engine's frame hook; the
+/// examples below run the same calls on the engine-free core.
+pub use godot_tasks_executor::JoinHandle;
+
+/// Why a task gave no value: it was cancelled, or it panicked. What awaiting a [`JoinHandle`] gives instead of
+/// the value.
+///
+/// Every error of godot-tasks answers the same questions under the same names: `is_cancelled()`,
+/// `is_panic()`, `started_at()`, `task_name()`; and, where a panic is possible, `panic_message()` and
+/// `into_panic()` to raise it again in the awaiting task.
+///
+/// ```no_run
+/// # async fn example() {
+/// let boss = godot_tasks::TaskBuilder::new().name("boss fight").spawn(async { /* ... */ });
+/// if let Err(error) = boss.await {
+///     if error.is_panic() {
+///         // The boss task's panic goes on in this task, with its original payload.
+///         std::panic::resume_unwind(error.into_panic());
+///     }
+/// }
+/// # }
+/// ```
+pub use godot_tasks_executor::JoinError;
+
+/// Cancels one task without owning its [`JoinHandle`]: a `Clone` handle for a button, a timer or the task
+/// itself.
+///
+/// ```no_run
+/// use godot::prelude::*;
+///
+/// # fn example() {
+/// let music = godot_tasks::spawn(async { /* play the level's tracks forever */ });
+/// let stop_music = music.cancel_handle(); // keep it in the options menu
+/// music.detach();
+/// // ... when the player turns the music off:
+/// stop_music.cancel();
+/// # }
+/// ```
+pub use godot_tasks_executor::CancelHandle;
+
+/// A [`JoinHandle`] that cancels its task when dropped: the task lives as long as the value that holds it (a
+/// field of a node, a local, a losing `select!` branch).
+///
+/// ```no_run
+/// use godot::prelude::*;
+/// use godot_tasks::CancelOnDrop;
+///
+/// #[derive(GodotClass)]
+/// #[class(base = Node, init)]
+/// struct Hud {
+///     /// The running blink of the "low health" label; a new one replaces (and cancels) the old.
+///     blink: Option<CancelOnDrop<()>>,
+/// }
+///
+/// impl Hud {
+///     fn start_blinking(&mut self) {
+///         self.blink = Some(godot_tasks::spawn(async { /* ... */ }).cancel_on_drop());
+///     }
+/// }
+/// ```
+pub use godot_tasks_executor::CancelOnDrop;
 pub use lifetime::{CancelToken, TaskBuilder, TaskGroup, WaitForCancel};
 #[allow(deprecated)]
 pub use spawn::{spawn, task};

@@ -10,7 +10,7 @@ use godot::classes::{Node, Object};
 use godot::obj::{Gd, Inherits, InstanceId};
 
 use super::bound::{Bound, Watch};
-use crate::{JoinHandle, TaskGroup, runtime};
+use crate::{CancelHandle, JoinHandle, TaskGroup, runtime};
 
 /// Spawns a task with options: a name, bound to an object's life or to a node's time in the tree, and/or
 /// into a [`TaskGroup`]. Made by [`task`](crate::task).
@@ -171,7 +171,8 @@ impl TaskBuilder {
         }
     }
 
-    /// Spawns `future` with these options into `group`.
+    /// Spawns `future` with these options into `group`, and returns a handle that cancels that one task (see
+    /// [`TaskGroup::spawn`]).
     ///
     /// # Panics
     ///
@@ -186,11 +187,11 @@ impl TaskBuilder {
     /// # }
     /// ```
     #[track_caller]
-    pub fn spawn_in<F>(self, group: &mut TaskGroup<F::Output>, future: F)
+    pub fn spawn_in<F>(self, group: &mut TaskGroup<F::Output>, future: F) -> CancelHandle
     where
         F: Future + 'static,
         F::Output: 'static,
     {
-        group.add(self.spawn(future));
+        group.add(self.spawn(future))
     }
 }

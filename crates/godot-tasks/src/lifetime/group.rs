@@ -10,7 +10,7 @@ use futures_core::Stream;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 
-use crate::{JoinError, JoinHandle};
+use crate::{CancelHandle, JoinError, JoinHandle};
 
 /// A set of tasks with one outcome type, owned together.
 ///
@@ -105,7 +105,9 @@ impl<T: 'static> TaskGroup<T> {
         self
     }
 
-    /// Spawns `future` as a task of this group.
+    /// Spawns `future` as a task of this group, and returns a handle that cancels that one task (like the
+    /// `AbortHandle` of tokio's `JoinSet::spawn`). The group keeps the task's outcome either way; a cancelled
+    /// task's outcome is a cancellation.
     ///
     /// # Panics
     ///
@@ -116,20 +118,23 @@ impl<T: 'static> TaskGroup<T> {
     /// ```no_run
     /// # fn example(group: &mut godot_tasks::TaskGroup<i32>) {
     /// group.spawn(async { 1 + 1 });
+    /// let slow_scout = group.spawn(std::future::pending());
+    /// slow_scout.cancel(); // only this one
     /// # }
     /// ```
     #[track_caller]
-    pub fn spawn<F>(&mut self, future: F)
+    pub fn spawn<F>(&mut self, future: F) -> CancelHandle
     where
         F: Future<Output = T> + 'static,
     {
         let at = Location::caller();
         crate::runtime::assert_main_thread("TaskGroup::spawn()", at);
         let handle = crate::runtime::executor().spawn_at(future, at);
-        self.add(handle);
+        self.add(handle)
     }
 
-    /// Adopts a task spawned elsewhere; the group now decides its fate.
+    /// Adopts a task spawned elsewhere; the group now decides its fate. Returns a handle that cancels that
+    /// one task.
     ///
     /// # Example
     ///
@@ -138,9 +143,11 @@ impl<T: 'static> TaskGroup<T> {
     /// group.add(godot_tasks::spawn(async { 7 }));
     /// # }
     /// ```
-    pub fn add(&mut self, handle: JoinHandle<T>) {
+    pub fn add(&mut self, handle: JoinHandle<T>) -> CancelHandle {
+        let cancel = handle.cancel_handle();
         self.tasks.push(Numbered { number: self.added, handle });
         self.added += 1;
+        cancel
     }
 
     /// How many tasks whose outcome has not been taken yet.

@@ -51,10 +51,10 @@ async fn join_error_of_a_named_task_keeps_its_payload_name_and_spawn_line() -> R
 }
 
 async fn offload_error_keeps_the_worker_payload_and_names_the_awaiting_task() -> Result<(), String> {
-    let line = line!() + 2;
-    let outcome = TaskBuilder::new()
-        .name("offloader")
-        .spawn(async { spawn_compute(|| -> u8 { std::panic::panic_any(Corrupt(3)) }).await });
+    // Offloaded now, awaited by the named task.
+    let line = line!() + 1;
+    let job = spawn_compute(|| -> u8 { std::panic::panic_any(Corrupt(3)) });
+    let outcome = TaskBuilder::new().name("offloader").spawn(job);
     let error = outcome.await.map_err(|e| e.to_string())?.err().ok_or("a panicking job returned")?;
     ensure!(error.is_panic() && !error.is_cancelled());
     ensure_eq!(error.panic_message(), Some("<non-string panic payload>"));
@@ -71,10 +71,9 @@ async fn offload_error_keeps_the_worker_payload_and_names_the_awaiting_task() ->
 }
 
 async fn tokio_error_keeps_tokio_payload_and_names_the_awaiting_task() -> Result<(), String> {
-    let line = line!() + 2;
-    let outcome = TaskBuilder::new()
-        .name("net")
-        .spawn(async { spawn_tokio(async { std::panic::panic_any::<Corrupt>(Corrupt(9)) }).await });
+    let line = line!() + 1;
+    let job = spawn_tokio(async { std::panic::panic_any::<Corrupt>(Corrupt(9)) });
+    let outcome = TaskBuilder::new().name("net").spawn(job);
     let error = outcome.await.map_err(|e| e.to_string())?.err().ok_or("a panicking tokio task returned")?;
     ensure!(error.is_panic() && !error.is_cancelled());
     ensure_eq!((error.started_at().file(), error.started_at().line()), (file!(), line));
@@ -145,10 +144,9 @@ async fn call_error_of_a_freed_object_is_a_cancellation_and_a_missing_method_is_
 }
 
 async fn elapsed_carries_its_deadline_clock_line_and_task() -> Result<(), String> {
-    let line = line!() + 2;
-    let outcome = TaskBuilder::new()
-        .name("patience")
-        .spawn(async { Clock::UNSCALED.timeout(Duration::from_millis(1), std::future::pending::<()>()).await });
+    let line = line!() + 1;
+    let timeout = Clock::UNSCALED.timeout(Duration::from_millis(1), std::future::pending::<()>());
+    let outcome = TaskBuilder::new().name("patience").spawn(timeout);
     let elapsed = outcome.await.map_err(|e| e.to_string())?.err().ok_or("a pending future completed")?;
     ensure_eq!(elapsed.deadline().clock(), Clock::UNSCALED);
     ensure!(elapsed.deadline().seconds() <= Clock::UNSCALED.now().seconds());

@@ -24,6 +24,7 @@ tests![
     group_joins_all_in_order_and_next_in_finishing_order,
     group_cancel_all_and_drop_cancel_its_tasks,
     group_detached_on_drop_lets_tasks_finish,
+    group_spawn_returns_a_handle_that_cancels_only_that_task,
     nested_groups_cancel_downward,
     select_between_a_signal_and_a_timeout,
     join_of_three_tasks,
@@ -241,6 +242,29 @@ async fn group_detached_on_drop_lets_tasks_finish() -> Result<(), String> {
     }
     drop(group);
     wait_until(10, "the detached tasks finished", || finished.get() == 3).await
+}
+
+async fn group_spawn_returns_a_handle_that_cancels_only_that_task() -> Result<(), String> {
+    let mut group = TaskGroup::new();
+    group.spawn(async {
+        time::frames(2).await;
+        1
+    });
+    let slow = group.spawn(std::future::pending());
+    let adopted = group.add(godot_tasks::spawn(std::future::pending()));
+    let node = Node::new_alloc();
+    let bound = godot_tasks::TaskBuilder::new().bind(&node).spawn_in(&mut group, async {
+        time::frames(1).await;
+        4
+    });
+    slow.cancel();
+    adopted.clone().cancel();
+    let outcomes = run_task(async move { group.join_all().await }).await?;
+    node.free();
+    let described: Vec<_> = outcomes.iter().map(|o| o.as_ref().map_err(|e| e.is_cancelled()).copied()).collect();
+    ensure_eq!(described, vec![Ok(1), Err(true), Err(true), Ok(4)]);
+    bound.cancel(); // after the end: a no-op
+    Ok(())
 }
 
 async fn nested_groups_cancel_downward() -> Result<(), String> {
