@@ -2,10 +2,9 @@
 
 use std::any::Any;
 use std::fmt;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::panic_report::payload_message;
+use crate::panic_report::{drop_quietly, payload_message};
 
 /// A panic caught by the runtime: its message, readable at once, and its payload, which
 /// [`into_payload`](Self::into_payload) hands back so that the panic can be raised again with
@@ -62,18 +61,8 @@ impl CaughtPanic {
 
 impl Drop for Caught {
     fn drop(&mut self) {
-        let Some(mut payload) = self.payload.get_mut().unwrap_or_else(PoisonError::into_inner).take() else {
-            return;
-        };
-        // A payload's destructor is user code that may panic, whose payload may panic when dropped in turn;
-        // the error that held it must still drop quietly. A chain longer than a few links is leaked.
-        for _ in 0..8 {
-            match catch_unwind(AssertUnwindSafe(|| drop(payload))) {
-                Ok(()) => return,
-                Err(nested) => payload = nested,
-            }
-        }
-        std::mem::forget(payload);
+        // A payload's destructor is user code that may panic; the error that held it must still drop quietly.
+        drop_quietly(self.payload.get_mut().unwrap_or_else(PoisonError::into_inner).take());
     }
 }
 

@@ -13,11 +13,12 @@ use crate::CaughtPanic;
 use crate::Host;
 use crate::join_handle::JoinHandle;
 use crate::memory::{Capacities, QueuedPeak, TrimClock, TrimRule};
+use crate::panic_report::drop_quietly;
 use crate::panic_report::{PanicReport, payload_message};
 use crate::ready_queue::Shared;
 use crate::shared_life::SharedLife;
 use crate::task::{AfterPending, Outcome, Run, TaskRef};
-use crate::tasks::{Tasks, quietly_drop};
+use crate::tasks::Tasks;
 
 /// How many rounds the flushes of one frame (or each flush, if the host never calls
 /// [`Executor::start_frame`]) run at most by default. See [`Executor::set_round_budget`].
@@ -768,7 +769,7 @@ impl DropLoop<'_> {
             self.dropped += 1;
             if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(future))) {
                 let message = format!("a task's future panicked while being dropped: {}", payload_message(&*payload));
-                quietly_drop(payload);
+                drop_quietly(payload);
                 self.inner.tasks.report(&PanicReport { message, spawned_at, name });
             }
         }

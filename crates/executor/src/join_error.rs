@@ -158,7 +158,9 @@ impl JoinError {
         self.started_at
     }
 
-    /// The task's name, if it was spawned with one.
+    /// The name of the task that failed, if it was spawned with one. (The other errors of godot-tasks name the
+    /// task that awaited the failed work: for a `JoinError` that is whoever awaited the handle, and the failed
+    /// task is the one worth naming.)
     ///
     /// # Example
     ///

@@ -2,7 +2,7 @@
 
 use std::any::Any;
 use std::fmt;
-use std::panic::Location;
+use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::sync::Arc;
 
 use crate::join_error::TaskLabel;
@@ -59,4 +59,35 @@ pub fn payload_message(payload: &(dyn Any + Send)) -> String {
     } else {
         "<non-string panic payload>".to_owned()
     }
+}
+
+/// Drops `value`, swallowing a panic from its destructor, and a panic from dropping that panic's payload, and
+/// so on: nothing escapes. A chain of more than eight panicking payloads is leaked rather than followed.
+///
+/// The runtime drops futures, outputs and panic payloads it catches this way, so that user destructors that
+/// panic cannot cut a flush short.
+///
+/// # Example
+///
+/// ```
+/// struct Bomb;
+/// impl Drop for Bomb {
+///     fn drop(&mut self) {
+///         panic!("boom");
+///     }
+/// }
+/// godot_tasks_executor::drop_quietly(Bomb); // returns normally
+/// ```
+pub fn drop_quietly<T>(value: T) {
+    let mut payload = match catch_unwind(AssertUnwindSafe(|| drop(value))) {
+        Ok(()) => return,
+        Err(payload) => payload,
+    };
+    for _ in 0..8 {
+        match catch_unwind(AssertUnwindSafe(|| drop(payload))) {
+            Ok(()) => return,
+            Err(nested) => payload = nested,
+        }
+    }
+    std::mem::forget(payload);
 }

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::task::Waker;
 
 use crate::memory::TrimRule;
-use crate::panic_report::{PanicReport, payload_message};
+use crate::panic_report::{PanicReport, drop_quietly, payload_message};
 use crate::ready_queue::Shared;
 use crate::task::{AfterFinish, HandleRef, Outcome, Phase, TaskRef};
 use crate::vacant_slots::VacantSlots;
@@ -361,13 +361,13 @@ impl Tasks {
         name: Option<Arc<str>>,
     ) {
         let message = format!("{what}: {}", payload_message(&*payload));
-        quietly_drop(payload);
+        drop_quietly(payload);
         self.report(&PanicReport { message, spawned_at: task.spawned_at(), name });
     }
 
     /// Hands a panic report to the host; a host that panics itself is not allowed to lose tasks.
     pub(crate) fn report(&self, report: &PanicReport) {
-        quietly_drop(catch_unwind(AssertUnwindSafe(|| self.shared.host().report_panic(report))));
+        drop_quietly(catch_unwind(AssertUnwindSafe(|| self.shared.host().report_panic(report))));
     }
 
     /// Detaches the task from its handle; a Finished task is released at once.
@@ -379,11 +379,6 @@ impl Tasks {
         if next == AfterFinish::Release {
             self.release(task);
         }
-        quietly_drop(waker);
+        drop_quietly(waker);
     }
-}
-
-/// Drops a value, swallowing a panic from its destructor (used for panic payloads and leftovers).
-pub(crate) fn quietly_drop<T>(value: T) {
-    let _ = catch_unwind(AssertUnwindSafe(|| drop(value)));
 }

@@ -305,3 +305,35 @@ fn join_errors_cross_threads() {
     fn send_sync<T: Send + Sync + 'static>() {}
     send_sync::<godot_tasks_executor::JoinError>();
 }
+
+/// A value whose destructor panics with a `Bomb` one lower as the payload, whose destructor panics in turn,
+/// down to `Bomb(0)`.
+struct Bomb(u32);
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        if self.0 > 0 {
+            std::panic::panic_any(Bomb(self.0 - 1));
+        }
+    }
+}
+
+#[test]
+fn a_future_whose_destructor_panics_with_a_panicking_payload_does_not_escape_the_flush() {
+    let (executor, trace) = executor();
+    let bomb = Bomb(4);
+    let cancelled = executor.spawn(async move {
+        let _bomb = bomb;
+        std::future::pending::<()>().await;
+    });
+    let _ = executor.flush();
+    cancelled.cancel();
+    let (after, counts) = trace.probe("after", async {});
+    let after = executor.spawn(after);
+
+    let _ = executor.flush(); // must return
+
+    assert!(cancelled.is_finished());
+    assert_eq!(counts.polls(), 1);
+    assert!(after.is_finished());
+}

@@ -189,7 +189,8 @@ pub use godot_tasks_executor::JoinHandle;
 /// the value.
 ///
 /// Every error of godot-tasks answers the same questions under the same names: `is_cancelled()`,
-/// `is_panic()`, `started_at()`, `task_name()`; and, where a panic is possible, `panic_message()` and
+/// `is_panic()`, `started_at()` (where the failed work was started), `task_name()` (the failed task here; the
+/// task that awaited the work in the others); and, where a panic is possible, `panic_message()` and
 /// `into_panic()` to raise it again in the awaiting task.
 ///
 /// ```no_run

@@ -189,6 +189,7 @@ where
                 let message = godot_tasks_executor::payload_message(&*payload);
                 godot_error!("godot-tasks: {} panicked: {message}", this.label);
                 task.panicked(&message, &this.label.to_name());
+                godot_tasks_executor::drop_quietly(payload);
             }
         }
         Poll::Ready(())

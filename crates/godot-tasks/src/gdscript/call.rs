@@ -15,7 +15,7 @@ use godot::prelude::{Signal, ToGodot, VarArray, Variant, VariantType};
 use super::names;
 use crate::origin::Origin;
 use crate::runtime;
-use crate::signal::{SignalError, SignalErrorKind, SignalExt, TryNextEmission, describe};
+use crate::signal::{SignalError, SignalErrorKind, TryNextEmission, describe};
 
 /// Why a GDScript method called with [`call`] gave no value of the expected type.
 ///
@@ -48,6 +48,8 @@ struct Details {
     object: String,
     method: String,
     origin: Origin,
+    /// Whether this ended a call that had started (see [`CallError::is_cancelled`]).
+    cancelled: bool,
     /// The failure of the signal that carried a coroutine's result, when that is what went wrong.
     source: Option<SignalError>,
 }
@@ -119,9 +121,12 @@ impl CallError {
         &self.0.method
     }
 
-    /// Whether the call was cancelled rather than failed: the object was freed before the method returned
-    /// ([`ObjectFreed`](CallErrorKind::ObjectFreed), also when it was freed before the call), or what its
-    /// coroutine awaited was ([`Abandoned`](CallErrorKind::Abandoned)). GDScript ends such a coroutine quietly.
+    /// Whether the call was cancelled rather than failed: the object was freed while its method (a coroutine)
+    /// was running ([`ObjectFreed`](CallErrorKind::ObjectFreed)), or what the coroutine awaited was
+    /// ([`Abandoned`](CallErrorKind::Abandoned)). GDScript ends such a coroutine quietly.
+    ///
+    /// A call on an object that was already freed is not a cancellation but a bug (GDScript reports it as an
+    /// error too): its kind is also `ObjectFreed`, and this is false.
     ///
     /// # Example
     ///
@@ -133,7 +138,7 @@ impl CallError {
     /// # }
     /// ```
     pub fn is_cancelled(&self) -> bool {
-        matches!(self.0.kind, CallErrorKind::ObjectFreed | CallErrorKind::Abandoned)
+        self.0.cancelled
     }
 
     /// Always false: the engine reports a panic in a Rust method called this way as a failed call
@@ -180,7 +185,7 @@ impl CallError {
 
 impl fmt::Display for CallError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Details { kind, object, method, origin, source: _ } = &*self.0;
+        let Details { kind, object, method, origin, .. } = &*self.0;
         let (at, by) = (origin.started_at, origin.awaited_by());
         match kind {
             CallErrorKind::MissingMethod => write!(
@@ -267,7 +272,7 @@ pub fn call<T: FromGodot>(object: &Gd<impl Inherits<Object>>, method: &str, args
     }
     let mut object: Gd<Object> = object.clone().upcast();
     let state = match object.try_call(method, args) {
-        Ok(returned) => awaited(returned),
+        Ok(returned) => awaited(returned, called_at),
         // Told apart only now, to keep the common path to one engine call.
         Err(_) if !object.has_method(method) => State::Failed(CallErrorKind::MissingMethod),
         Err(failure) => {
@@ -279,16 +284,17 @@ pub fn call<T: FromGodot>(object: &Gd<impl Inherits<Object>>, method: &str, args
 
 /// What GDScript's `await` would do with a method's return value: wait for a coroutine to return or for a
 /// signal's next emission; anything else is the result itself.
-fn awaited(returned: Variant) -> State {
+fn awaited(returned: Variant, called_at: &'static Location<'static>) -> State {
     // A coroutine that reached an `await` returns its state object, which emits `completed` with the return
     // value when the coroutine ends.
     if let Ok(coroutine) = returned.try_to::<Gd<Object>>()
         && coroutine.is_class(&names::function_state())
     {
-        return State::Waiting(Signal::from_object_signal(&coroutine, &names::completed()).try_next_emission());
+        let completed = Signal::from_object_signal(&coroutine, &names::completed());
+        return State::Waiting(TryNextEmission::new(&completed, called_at));
     }
     match returned.try_to::<Signal>() {
-        Ok(signal) => State::Waiting(signal.try_next_emission()),
+        Ok(signal) => State::Waiting(TryNextEmission::new(&signal, called_at)),
         Err(_) => State::Returned(returned),
     }
 }
@@ -351,17 +357,20 @@ enum State {
 }
 
 impl<T: FromGodot> Call<T> {
+    /// The error of a call that ended with `kind` after it started.
     fn error(&self, kind: CallErrorKind) -> CallError {
-        self.error_from(kind, None)
+        self.error_from(kind, None, true)
     }
 
-    fn error_from(&self, kind: CallErrorKind, source: Option<SignalError>) -> CallError {
+    fn error_from(&self, kind: CallErrorKind, source: Option<SignalError>, started: bool) -> CallError {
+        let cancelled = started && matches!(kind, CallErrorKind::ObjectFreed | CallErrorKind::Abandoned);
         let Target { object, method, called_at } = &self.target;
         let object = match Gd::<Object>::try_from_instance_id(*object) {
             Ok(alive) => describe(&alive),
             Err(_) => format!("a freed object (instance {object})"),
         };
-        CallError(Box::new(Details { kind, object, method: method.clone(), origin: Origin::now(called_at), source }))
+        let origin = Origin::now(called_at);
+        CallError(Box::new(Details { kind, object, method: method.clone(), origin, cancelled, source }))
     }
 
     /// `returned` as a `T`.
@@ -384,7 +393,7 @@ impl<T: FromGodot> Future for Call<T> {
         let state = std::mem::replace(&mut this.state, State::Done);
         Poll::Ready(match state {
             State::Returned(returned) => this.convert(returned),
-            State::Failed(kind) => Err(this.error(kind)),
+            State::Failed(kind) => Err(this.error_from(kind, None, false)),
             State::Waiting(mut emission) => match Pin::new(&mut emission).poll(cx) {
                 // As GDScript's `await`: no argument is null, one is the value, more are an array.
                 Poll::Ready(Ok(mut args)) => this.convert(match args.len() {
@@ -399,7 +408,11 @@ impl<T: FromGodot> Future for Call<T> {
                         this.error(CallErrorKind::Abandoned)
                     }
                     SignalErrorKind::EmitterFreed => this.error(CallErrorKind::ObjectFreed),
-                    _ => this.error_from(CallErrorKind::CallFailed(error.to_string()), Some(error)),
+                    _ => this.error_from(
+                        CallErrorKind::CallFailed(error.without_origin().to_string()),
+                        Some(error),
+                        true,
+                    ),
                 }),
                 Poll::Pending => {
                     this.state = State::Waiting(emission);

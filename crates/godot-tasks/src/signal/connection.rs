@@ -105,8 +105,9 @@ unsafe extern "C" fn call(
         unsafe { std::slice::from_raw_parts(args, count) }
     };
     let hub = connection.hub;
-    // A panic must not unwind into the engine; the panic hook has already reported it.
-    let _ = std::panic::catch_unwind(AssertUnwindSafe(|| {
+    // A panic must not unwind into the engine (nor one from dropping its payload); the panic hook has
+    // already reported it.
+    godot_tasks_executor::drop_quietly(std::panic::catch_unwind(AssertUnwindSafe(|| {
         if godot::init::is_main_thread() {
             // SAFETY: each pointer is a live, non-null Godot Variant for the duration of the call, and
             // `Variant` has exactly the layout of Godot's Variant, so a pointer to one is a valid `&Variant`.
@@ -118,7 +119,7 @@ unsafe extern "C" fn call(
             let copies = unsafe { remote::copy_plain(args) };
             REMOTE.push(RemoteEvent::Emitted { hub, args: copies });
         }
-    }));
+    })));
 }
 
 unsafe extern "C" fn free(userdata: *mut c_void) {
@@ -128,13 +129,13 @@ unsafe extern "C" fn free(userdata: *mut c_void) {
         return;
     }
     let hub = connection.hub;
-    let _ = std::panic::catch_unwind(AssertUnwindSafe(|| {
+    godot_tasks_executor::drop_quietly(std::panic::catch_unwind(AssertUnwindSafe(|| {
         if godot::init::is_main_thread() {
             events::dropped(hub);
         } else {
             REMOTE.push(RemoteEvent::Dropped { hub });
         }
-    }));
+    })));
 }
 
 unsafe extern "C" fn is_valid(_userdata: *mut c_void) -> sys::GDExtensionBool {

@@ -118,6 +118,13 @@ impl SignalError {
         self
     }
 
+    /// The same error without where it was awaited, for messages that say that themselves.
+    pub(crate) fn without_origin(&self) -> Self {
+        let mut details = self.0.clone();
+        details.origin = None;
+        Self(details)
+    }
+
     /// Whether the await was cancelled rather than failed: the emitter was freed before it emitted
     /// ([`EmitterFreed`](SignalErrorKind::EmitterFreed)), as when a GDScript `await` ends quietly because its
     /// emitter is gone. Every other case is a bug to fix (a name, a tuple, a thread).

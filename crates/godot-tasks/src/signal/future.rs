@@ -71,7 +71,7 @@ enum State {
 }
 
 impl<A: SignalArgs> TryNextEmission<A> {
-    pub(super) fn new(signal: &Signal, made_at: &'static Location<'static>) -> Self {
+    pub(crate) fn new(signal: &Signal, made_at: &'static Location<'static>) -> Self {
         let state = match Subscription::new(signal, Wants::Next) {
             Ok(subscription) => State::Waiting(subscription),
             Err(error) => State::Failed(error),

@@ -165,10 +165,7 @@ impl fmt::Display for OffloadError {
         let (at, by) = (self.origin.started_at, self.origin.awaited_by());
         match &self.panic {
             Some(panic) => write!(f, "work offloaded at {at}{by} panicked on its worker thread: {panic}"),
-            None => write!(
-                f,
-                "work offloaded at {at}{by} was cancelled: the runtime stopped before it ran (its pool dropped it)"
-            ),
+            None => write!(f, "work offloaded at {at}{by} was cancelled: the runtime stopped before it finished"),
         }
     }
 }
@@ -251,7 +248,9 @@ impl Pool {
         // Code that offloads without ever spawning a task must still have the pools stopped at exit.
         crate::runtime::ensure_stop_hooks();
         let job = move || {
-            let _ = catch_unwind(AssertUnwindSafe(job));
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(job)) {
+                godot_tasks_executor::drop_quietly(payload);
+            }
         };
         // A job the pool refuses (the library stopped for good) is dropped here.
         let _refused = match self {

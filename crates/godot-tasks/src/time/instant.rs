@@ -80,8 +80,8 @@ impl Instant {
         self.clock.now().saturating_duration_since(self)
     }
 
-    /// How much time lies between `earlier` and this moment, or `None` if `earlier` is later, or belongs to
-    /// another clock.
+    /// How much time lies between `earlier` and this moment, or `None` if `earlier` is later, belongs to
+    /// another clock, or lies so far back that a `Duration` cannot hold the difference.
     ///
     /// # Example
     ///
@@ -101,7 +101,7 @@ impl Instant {
     }
 
     /// How much time lies between `earlier` and this moment; zero if `earlier` is later or belongs to
-    /// another clock.
+    /// another clock, `Duration::MAX` if a `Duration` cannot hold the difference.
     ///
     /// # Example
     ///
@@ -111,7 +111,11 @@ impl Instant {
     /// let zero = start.saturating_duration_since(start);
     /// ```
     pub fn saturating_duration_since(self, earlier: Instant) -> Duration {
-        self.checked_duration_since(earlier).unwrap_or(Duration::ZERO)
+        match self.checked_duration_since(earlier) {
+            Some(duration) => duration,
+            None if self.clock == earlier.clock && self.seconds > earlier.seconds => Duration::MAX,
+            None => Duration::ZERO,
+        }
     }
 }
 

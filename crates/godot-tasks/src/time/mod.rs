@@ -153,7 +153,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// Waits until `deadline` on the clock it was taken from (it carries its clock, so it cannot be counted on
 /// another one).
 ///
-/// A deadline already reached resolves in the next frame hook, like a zero sleep.
+/// A deadline already reached is ready at the first poll (it does not wait for a frame).
 ///
 /// # Panics
 ///

@@ -25,7 +25,7 @@ use crate::origin::Origin;
 /// use std::time::Duration;
 /// let result = godot_tasks::time::timeout(Duration::from_secs(1), std::future::pending::<()>()).await;
 /// if let Err(elapsed) = result {
-///     // "the time ran out at 12.345 s of Clock::GAME before the future completed (timeout made at src/ai.rs:8:18)"
+///     // "the timeout made at src/ai.rs:8:18 ran out before its future completed (deadline: 12.345 s of Clock::GAME)"
 ///     godot::global::godot_print!("gave up: {elapsed}");
 /// }
 /// # }
@@ -109,11 +109,11 @@ impl fmt::Display for Elapsed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "the time ran out at {:.3} s of {} before the future completed (timeout made at {}{})",
-            self.deadline.seconds(),
-            self.deadline.clock(),
+            "the timeout made at {}{} ran out before its future completed (deadline: {:.3} s of {})",
             self.origin.started_at,
-            self.origin.awaited_by()
+            self.origin.awaited_by(),
+            self.deadline.seconds(),
+            self.deadline.clock()
         )
     }
 }

@@ -236,6 +236,7 @@ async fn coroutine_whose_object_is_freed_gives_object_freed() -> Result<(), Stri
     node.free();
     let error = call_ended(call).await?.err().ok_or("a freed coroutine returned a value")?;
     ensure_eq!(error.kind(), &CallErrorKind::ObjectFreed);
+    ensure!(error.is_cancelled(), "freed while its coroutine waited: {error}");
     ensure!(error.to_string().contains("'two_frames_then'"), "{error}");
     Ok(())
 }
@@ -337,6 +338,7 @@ async fn coroutine_whose_awaited_object_is_freed_is_abandoned() -> Result<(), St
     emitter.free(); // GDScript drops the coroutine, which can never return now
     let error = call_ended(call).await?.err().ok_or("an abandoned coroutine returned")?;
     ensure_eq!(error.kind(), &CallErrorKind::Abandoned);
+    ensure!(error.is_cancelled(), "{error}");
     ensure!(error.to_string().contains("can no longer return"), "{error}");
     node.free();
     Ok(())
