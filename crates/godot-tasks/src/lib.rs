@@ -119,6 +119,36 @@
 //! }
 //! ```
 //!
+//! # Errors
+//!
+//! Six errors, one vocabulary. Each says whether the work was cancelled (usually nothing to report) or
+//! panicked (the panic can go on in the awaiting task), where the work started, and which task met it; its
+//! message says all that and how to fix the cause.
+//!
+//! | error | from | `is_cancelled()` when | `is_panic()` |
+//! |---|---|---|---|
+//! | [`JoinError`] | awaiting a [`JoinHandle`] | the task was cancelled, or the runtime stopped | the task panicked |
+//! | [`threads::OffloadError`] | `spawn_blocking`, `spawn_compute`, `spawn_send` | the runtime stopped before the job finished | the job panicked |
+//! | `threads::TokioError` | `spawn_tokio` (feature `tokio`) | tokio aborted it, or a runtime stopped | the tokio task panicked |
+//! | [`signal::SignalError`] | `try_next_emission`, `try_emissions` | the emitter was freed | never |
+//! | [`gdscript::CallError`] | [`gdscript::call`] | the object, or what its coroutine awaited, was freed meanwhile | never |
+//! | [`time::Elapsed`] | [`time::timeout`] | never (running out of time is the point) | never |
+//!
+//! All six have `started_at()` and `task_name()`; the three that can carry a panic have `panic_message()`,
+//! `into_panic()` and `try_into_panic()`, which hand back the original payload for
+//! [`std::panic::resume_unwind`]. All are `Clone`, `Debug`, `Send` and `Sync`.
+//!
+//! ```no_run
+//! # async fn example() {
+//! let outcome = godot_tasks::threads::spawn_blocking(|| std::fs::read("saves/slot1.dat")).await;
+//! match outcome {
+//!     Ok(bytes) => { /* ... */ }
+//!     Err(error) if error.is_cancelled() => {} // the game is quitting
+//!     Err(error) => std::panic::resume_unwind(error.into_panic()), // as if the read had panicked here
+//! }
+//! # }
+//! ```
+//!
 //! # What to rely on
 //!
 //! - **Main thread only.** Tasks may hold `Gd` objects; [`spawn`] panics off the main thread. Wakers may be

@@ -41,3 +41,16 @@ impl fmt::Display for AwaitedBy<'_> {
         }
     }
 }
+
+/// Every error of the crate can be cloned, printed, sent and shared across threads, and boxed as a
+/// `dyn Error + Send + Sync` (what `anyhow` and `?` into `Box<dyn Error>` need).
+const _: () = {
+    const fn error_like<T: std::error::Error + Clone + Send + Sync + 'static>() {}
+    error_like::<crate::JoinError>();
+    error_like::<crate::threads::OffloadError>();
+    #[cfg(feature = "tokio")]
+    error_like::<crate::threads::TokioError>();
+    error_like::<crate::signal::SignalError>();
+    error_like::<crate::gdscript::CallError>();
+    error_like::<crate::time::Elapsed>();
+};
