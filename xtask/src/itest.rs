@@ -49,8 +49,37 @@ pub fn test_all() -> Result<(), String> {
         smoke.err().as_deref().unwrap_or(""),
     );
 
+    oldest_godot_crate(&bin, &project, &mut results)?;
+
     println!("\n{} passed, {} failed", results.passed, results.failed);
     if results.failed == 0 { Ok(()) } else { Err(format!("{} integration test(s) failed", results.failed)) }
+}
+
+/// Runs the integration tests again, built against the oldest `godot` crate the workspace accepts (the lower
+/// bound of its version requirement), so that both ends of the supported range are tested; the lockfile
+/// holds the newest. The lockfile is put back afterwards, whatever happens.
+fn oldest_godot_crate(bin: &Path, project: &Path, results: &mut Results) -> Result<(), String> {
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).map_err(|e| e.to_string())?;
+    let oldest = oldest_godot(&manifest).ok_or("Cargo.toml: no `godot = { version = \">=X, ...\" }` requirement")?;
+    step(&format!("Integration tests again, with the oldest supported godot crate ({oldest})"));
+    let lockfile = root().join("Cargo.lock");
+    let locked = std::fs::read(&lockfile).map_err(|e| e.to_string())?;
+    let outcome = (|| {
+        run(cargo().args(["update", "-p", "godot", "-p", "godot-core", "--precise", oldest]))?;
+        run(cargo().args(["build", "-p", "godot-tasks-itest", "-p", "godot-tasks-itest-second"]))?;
+        run_godot(bin, project, &[])
+    })();
+    std::fs::write(&lockfile, locked).map_err(|e| format!("could not restore Cargo.lock: {e}"))?;
+    results.read_runner(&outcome?);
+    Ok(())
+}
+
+/// The lower bound of the workspace's `godot` requirement: `godot = { version = ">=0.5.4, <0.5.6" }` gives
+/// `0.5.4`.
+fn oldest_godot(manifest: &str) -> Option<&str> {
+    let line = manifest.lines().find(|line| line.starts_with("godot = "))?;
+    let after = &line[line.find(">=")? + 2..];
+    Some(after[..after.find([',', '"'])?].trim())
 }
 
 /// The exit scenarios of the itest project: each quits Godot with other work in flight.
@@ -266,5 +295,15 @@ impl Results {
             println!("check {name} ... FAILED\n{detail}");
             self.failed += 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_oldest_godot_is_the_lower_bound_of_the_requirement() {
+        let manifest = "[workspace.dependencies]\ngodot = { version = \">=0.5.4, <0.5.6\" }\ngodot-core = \"1\"\n";
+        assert_eq!(super::oldest_godot(manifest), Some("0.5.4"));
+        assert_eq!(super::oldest_godot("godot = { version = \"0.5.5\" }"), None);
     }
 }
