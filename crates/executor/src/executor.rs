@@ -17,7 +17,7 @@ use crate::panic_report::drop_quietly;
 use crate::panic_report::{PanicReport, payload_message};
 use crate::ready_queue::Shared;
 use crate::shared_life::SharedLife;
-use crate::task::{AfterPending, Outcome, Run, TaskRef};
+use crate::task::{AfterPending, Outcome, Phase, Run, TaskPtr, TaskRef};
 use crate::tasks::Tasks;
 
 /// How many rounds the flushes of one frame (or each flush, if the host never calls
@@ -97,8 +97,8 @@ struct Inner {
     /// shared queue's lock.
     spawned: RefCell<Vec<TaskRef>>,
     flushing: Cell<bool>,
-    /// The key of the task being polled, if one is.
-    polling: Cell<Option<usize>>,
+    /// The task being polled, if one is (the run that polls it holds its reference).
+    polling: Cell<Option<TaskPtr>>,
     /// Futures refused after shutdown, waiting for the drop loop that runs now (see [`DropLoop`]).
     refused: RefCell<VecDeque<Refused>>,
     /// Whether a [`DropLoop`] runs: a refused spawn then parks its future for that loop.
@@ -268,6 +268,122 @@ impl Executor {
         F: Future + 'static,
         F::Output: 'static,
     {
+        self.spawn_task(name, future, spawned_at, false)
+    }
+
+    /// Spawns an *inline* task: its first poll runs now, inside this call (as calling a GDScript coroutine runs
+    /// it up to its first `await`), and [`wake_inline`](Self::wake_inline) may later poll it inside the code
+    /// that wakes it (as a GDScript coroutine resumes inside the signal's emission).
+    ///
+    /// The price is re-entrancy: the task runs inside its caller's call stack, so it must not need what the
+    /// caller holds (a `RefCell` borrow, a lock, a game object the caller has mutably borrowed). A panic in that
+    /// first poll is caught and handled like any task panic ([`Host::report_panic`], the handle's
+    /// [`JoinError`](crate::JoinError)); it does not leave this call. Polled inside another task's poll, it is a
+    /// nested poll: allowed, and every other rule holds. After [`shutdown`](Self::shutdown) the future is
+    /// refused as with [`spawn`](Self::spawn).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::cell::Cell;
+    /// use std::rc::Rc;
+    ///
+    /// # let executor = godot_tasks_executor::doc_support::executor();
+    /// let started = Rc::new(Cell::new(false));
+    /// let flag = started.clone();
+    /// let handle = executor.spawn_inline_at(
+    ///     Some("intro".into()),
+    ///     async move {
+    ///         flag.set(true); // runs inside spawn_inline_at
+    ///         std::future::pending::<()>().await;
+    ///     },
+    ///     std::panic::Location::caller(),
+    /// );
+    /// assert!(started.get());
+    /// # drop(handle);
+    /// ```
+    pub fn spawn_inline_at<F>(
+        &self,
+        name: Option<Arc<str>>,
+        future: F,
+        spawned_at: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.spawn_task(name, future, spawned_at, true)
+    }
+
+    /// Wakes the task of `waker`; if it is an inline task of this executor that waits for this wake (it is
+    /// not being polled, not queued, and the executor is not shut down), it is polled now, inside this call.
+    /// Any other waker is woken as [`Waker::wake`](std::task::Waker::wake) would: an ordinary task of this
+    /// executor runs at the next flush.
+    ///
+    /// The same re-entrancy rules hold as for [`spawn_inline_at`](Self::spawn_inline_at). A task that is being
+    /// polled (it woke itself, or the code waking it runs inside it) cannot be polled again now: it is queued
+    /// as usual, so no wake is ever lost.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::cell::RefCell;
+    /// use std::rc::Rc;
+    /// use std::task::{Poll, Waker};
+    ///
+    /// # let executor = godot_tasks_executor::doc_support::executor();
+    /// let parked: Rc<RefCell<Option<Waker>>> = Rc::default();
+    /// let slot = parked.clone();
+    /// let mut polls = 0;
+    /// let handle = executor.spawn_inline_at(
+    ///     None,
+    ///     std::future::poll_fn(move |cx| {
+    ///         polls += 1;
+    ///         if polls == 2 {
+    ///             return Poll::Ready(());
+    ///         }
+    ///         *slot.borrow_mut() = Some(cx.waker().clone());
+    ///         Poll::Pending
+    ///     }),
+    ///     std::panic::Location::caller(),
+    /// );
+    /// let waker = parked.borrow_mut().take().unwrap();
+    /// executor.wake_inline(waker); // polled here, not at the next flush
+    /// assert!(handle.is_finished());
+    /// ```
+    #[allow(unsafe_code)] // Reads the state of the waker's task without counting a reference: see below.
+    pub fn wake_inline(&self, waker: std::task::Waker) {
+        let inner = &self.inner;
+        let Some(task) = TaskPtr::of_waker(&waker) else { return waker.wake() };
+        // SAFETY: the waker holds a reference to its task, and lives until the end of this function (moved
+        // into `queue_from_waker` only after the last use of `current`).
+        let current = unsafe { task.task() };
+        // Another executor's task may live on another thread: its state is not ours to read.
+        if !std::ptr::eq(current.shared(), &**inner.tasks.shared()) {
+            return waker.wake();
+        }
+        let state = current.state();
+        if !state.is_inline() || inner.tasks.is_closed() || !matches!(state.phase(), Phase::Idle { .. }) {
+            return waker.wake();
+        }
+        // Not queued yet: this wake would queue it; run that queue entry now instead. Queued already: the
+        // entry runs at the next flush, and this wake has nothing to add.
+        if let Some(entry) = TaskRef::queue_from_waker(waker) {
+            inner.run(entry);
+        }
+    }
+
+    fn spawn_task<F>(
+        &self,
+        name: Option<Arc<str>>,
+        future: F,
+        spawned_at: &'static Location<'static>,
+        inline: bool,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
         let inner = &self.inner;
         let tasks = &inner.tasks;
         if tasks.is_closed() {
@@ -281,7 +397,15 @@ impl Executor {
         );
         // The task starts queued, with references for the live set, the spawn queue and the handle.
         let (for_set, for_queue, task) = TaskRef::new(future, tasks.shared(), spawned_at);
+        if inline {
+            for_set.set_state(for_set.state().inline());
+        }
         tasks.insert(for_set, name.clone());
+        if inline {
+            let handle = JoinHandle::new(Rc::downgrade(tasks), task, name);
+            inner.run(for_queue);
+            return handle;
+        }
         inner.spawned.borrow_mut().push(for_queue);
         // Made before the host is asked for a flush: if the host panics, the handle detaches the task as it
         // unwinds, and the task runs at the next flush.
@@ -440,8 +564,53 @@ impl Executor {
     /// # let std::task::Poll::Ready(Ok(name)) = handle.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) else { unreachable!() };
     /// assert_eq!(name.as_deref(), Some("loader"));
     /// ```
+    #[allow(unsafe_code)] // The task being polled, without counting a reference: see below.
     pub fn current_task_name(&self) -> Option<Arc<str>> {
-        self.inner.polling.get().and_then(|key| self.inner.tasks.name_by_key(key))
+        let task = self.inner.polling.get()?;
+        // SAFETY: the task being polled is alive: the run polling it holds its reference.
+        self.inner.tasks.name(&*unsafe { task.task() })
+    }
+
+    /// Whether the task being polled is an inline task (see [`spawn_inline_at`](Self::spawn_inline_at)); false
+    /// outside a poll.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # let executor = std::rc::Rc::new(godot_tasks_executor::doc_support::executor());
+    /// let inside = executor.clone();
+    /// let handle = executor.spawn_inline_at(None, async move { inside.current_task_is_inline() }, std::panic::Location::caller());
+    /// assert!(handle.is_finished()); // it ran to its end inside the spawn
+    /// ```
+    #[allow(unsafe_code)] // As `current_task_name`.
+    pub fn current_task_is_inline(&self) -> bool {
+        // SAFETY: as in `current_task_name`.
+        self.inner.polling.get().is_some_and(|task| unsafe { task.task() }.state().is_inline())
+    }
+
+    /// Cancels the task being polled, as its [`JoinHandle::cancel`] would: its future is dropped when this poll
+    /// returns, and is not polled again. Returns false outside a poll.
+    ///
+    /// For futures that end their own task quietly (as GDScript ends a coroutine whose emitter was freed).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # let executor = std::rc::Rc::new(godot_tasks_executor::doc_support::executor());
+    /// let inside = executor.clone();
+    /// let handle = executor.spawn(std::future::poll_fn(move |_| {
+    ///     inside.cancel_current_task();
+    ///     std::task::Poll::<()>::Pending
+    /// }));
+    /// let _ = executor.flush();
+    /// assert!(handle.is_finished()); // cancelled
+    /// ```
+    #[allow(unsafe_code)] // As `current_task_name`.
+    pub fn cancel_current_task(&self) -> bool {
+        let Some(task) = self.inner.polling.get() else { return false };
+        // SAFETY: as in `current_task_name`.
+        self.inner.tasks.cancel(&*unsafe { task.task() });
+        true
     }
 
     /// Sets how many rounds the flushes of one frame may run together (at least 1). Default:
@@ -643,7 +812,7 @@ impl Inner {
             Run::Poll => {}
         }
         let mut gone = false;
-        let outer = self.polling.replace(Some(task.key()));
+        let outer = self.polling.replace(Some(TaskPtr::of(&task)));
         let polled = catch_unwind(AssertUnwindSafe(|| task.poll(&mut gone)));
         self.polling.set(outer);
         match polled {

@@ -180,11 +180,6 @@ impl Tasks {
         self.extras.borrow().get(&task.key()).and_then(|extras| extras.name.clone())
     }
 
-    /// The name of the task whose key is `key`, if it is live and has one.
-    pub(crate) fn name_by_key(&self, key: usize) -> Option<Arc<str>> {
-        self.extras.borrow().get(&key).and_then(|extras| extras.name.clone())
-    }
-
     /// What the task's handle reports when it did not end with a value.
     pub(crate) fn error(&self, task: &TaskRef, outcome: Outcome) -> JoinError {
         let spawned_at = task.spawned_at();

@@ -4,5 +4,5 @@
 mod raw;
 mod state;
 
-pub(crate) use raw::{HandleRef, TaskRef};
+pub(crate) use raw::{HandleRef, TaskPtr, TaskRef};
 pub(crate) use state::{AfterFinish, AfterPending, MAX_TASKS, Outcome, Phase, Run};

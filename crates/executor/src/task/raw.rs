@@ -344,6 +344,34 @@ impl TaskRef {
     }
 }
 
+/// A task's address, copied freely, counting no reference: how the executor notes the task it is polling.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TaskPtr(NonNull<Header>);
+
+impl TaskPtr {
+    /// The address of `task`.
+    pub(crate) fn of(task: &TaskRef) -> Self {
+        TaskPtr(task.0)
+    }
+
+    /// The task, as a reference that counts nothing and must not be dropped (hence `ManuallyDrop`).
+    ///
+    /// # Safety
+    ///
+    /// The task is alive for as long as the result is used: something else holds a reference (for the task
+    /// being polled, the run that polls it).
+    pub(crate) unsafe fn task(self) -> ManuallyDrop<TaskRef> {
+        ManuallyDrop::new(TaskRef(self.0))
+    }
+
+    /// The task `waker` wakes, if it is one of ours.
+    pub(crate) fn of_waker(waker: &Waker) -> Option<Self> {
+        // Our wakers' data pointers are task headers, never null.
+        let header = NonNull::new(waker.data().cast_mut())?.cast();
+        TaskRef::is_ours(waker).then_some(TaskPtr(header))
+    }
+}
+
 /// What a `JoinHandle` holds: a reference that costs no count while the task is in the live set (whose own
 /// reference keeps it), and that inherits the set's reference when the task is released while the handle is
 /// still attached ([`TaskRef::leave_to_handle`]).

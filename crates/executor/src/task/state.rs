@@ -86,17 +86,19 @@ pub(crate) enum AfterFinish {
 
 /// The state of one task, packed into 32 bits so that the task's header stays small.
 ///
-/// Bits 0–3: the phase; bit 4: a handle is attached; bit 5: a side-table entry exists; bits 6–31: the task's
-/// index in the executor's set of live tasks (its *slot*).
+/// Bits 0–3: the phase; bit 4: a handle is attached; bit 5: a side-table entry exists; bit 6: the task is
+/// *inline* (polled inside the code that spawns or wakes it, when it can be); bits 7–31: the task's index in
+/// the executor's set of live tasks (its *slot*).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct State(u32);
 
 const PHASE_BITS: u32 = 0b1111;
 const HANDLE: u32 = 1 << 4;
 const EXTRAS: u32 = 1 << 5;
-const SLOT_SHIFT: u32 = 6;
+const INLINE: u32 = 1 << 6;
+const SLOT_SHIFT: u32 = 7;
 
-/// The most tasks an executor can hold at once: the slot has 26 bits.
+/// The most tasks an executor can hold at once: the slot has 25 bits.
 pub(crate) const MAX_TASKS: usize = (u32::MAX >> SLOT_SHIFT) as usize;
 
 impl Phase {
@@ -149,6 +151,16 @@ impl State {
     }
 
     /// Whether the task has an entry in the executor's side table.
+    /// Whether the task is inline: its first poll runs inside `spawn`, and a wake through
+    /// `Executor::wake_inline` polls it at once.
+    pub(crate) fn is_inline(self) -> bool {
+        self.0 & INLINE != 0
+    }
+
+    pub(crate) fn inline(self) -> Self {
+        State(self.0 | INLINE)
+    }
+
     pub(crate) fn has_extras(self) -> bool {
         self.0 & EXTRAS != 0
     }
@@ -266,10 +278,10 @@ mod tests {
             Phase::Released,
         ];
         for phase in phases {
-            let state = State::spawned().at_slot(MAX_TASKS).with_extras(true).with_phase(phase);
+            let state = State::spawned().inline().at_slot(MAX_TASKS).with_extras(true).with_phase(phase);
             assert_eq!(state.phase(), phase);
             assert_eq!(state.slot(), MAX_TASKS);
-            assert!(state.has_handle() && state.has_extras());
+            assert!(state.has_handle() && state.has_extras() && state.is_inline());
         }
     }
 
