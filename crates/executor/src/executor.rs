@@ -315,6 +315,22 @@ impl Executor {
         self.spawn_task(name, future, spawned_at, true)
     }
 
+    /// Whether any live task is inline: when none is, [`wake_inline`](Self::wake_inline) is a plain wake, and
+    /// a batch of wakers can go to [`wake_all`](Self::wake_all) instead.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # let executor = godot_tasks_executor::doc_support::executor();
+    /// assert!(!executor.has_inline_tasks());
+    /// let waiting = executor.spawn_inline_at(None, std::future::pending::<()>(), std::panic::Location::caller());
+    /// assert!(executor.has_inline_tasks());
+    /// # drop(waiting);
+    /// ```
+    pub fn has_inline_tasks(&self) -> bool {
+        self.inner.tasks.has_inline()
+    }
+
     /// Wakes the task of `waker`; if it is an inline task of this executor that waits for this wake (it is
     /// not being polled, not queued, and the executor is not shut down), it is polled now, inside this call.
     /// Any other waker is woken as [`Waker::wake`](std::task::Waker::wake) would: an ordinary task of this

@@ -95,6 +95,8 @@ pub(crate) struct Tasks {
     extras: RefCell<HashMap<usize, Extras>>,
     /// The most tasks held at once since the last `take_peak`.
     peak: Cell<usize>,
+    /// How many live tasks are inline.
+    inline: Cell<usize>,
     closed: Cell<bool>,
     shared: Arc<Shared>,
 }
@@ -105,6 +107,7 @@ impl Tasks {
             live: RefCell::new(LiveSet::default()),
             extras: RefCell::new(HashMap::new()),
             peak: Cell::new(0),
+            inline: Cell::new(0),
             closed: Cell::new(false),
             shared,
         }
@@ -121,6 +124,11 @@ impl Tasks {
     pub(crate) fn close(&self) {
         self.closed.set(true);
         self.shared.close();
+    }
+
+    /// Whether any live task is inline.
+    pub(crate) fn has_inline(&self) -> bool {
+        self.inline.get() > 0
     }
 
     /// How many tasks are live (not Released).
@@ -158,6 +166,9 @@ impl Tasks {
         if name.is_some() {
             task.set_state(task.state().with_extras(true));
             self.extras.borrow_mut().insert(task.key(), Extras { name, ..Extras::default() });
+        }
+        if task.state().is_inline() {
+            self.inline.set(self.inline.get() + 1);
         }
         live.insert(task);
         self.peak.set(self.peak.get().max(live.len));
@@ -331,6 +342,9 @@ impl Tasks {
     /// set's reference goes to it instead.
     fn unregister(&self, task: &TaskRef) -> (Option<Extras>, Option<TaskRef>) {
         let state = task.state();
+        if state.is_inline() {
+            self.inline.set(self.inline.get() - 1);
+        }
         task.set_state(state.release().with_extras(false));
         let extras = if state.has_extras() { self.extras.borrow_mut().remove(&task.key()) } else { None };
         let mut removed = self.remove(task);

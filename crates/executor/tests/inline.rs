@@ -220,3 +220,21 @@ fn inline_tasks_resumed_by_one_emission_run_in_the_order_they_are_woken() {
     assert!(handles.iter().all(JoinHandle::is_finished));
     assert_eq!(trace.take(), [note("emit"), note("emit returned")]);
 }
+
+#[test]
+fn the_executor_knows_whether_any_inline_task_lives() {
+    let (executor, _trace) = executor();
+    assert!(!executor.has_inline_tasks());
+    let gate = Gate::default();
+    let waiting = spawn_inline(&executor, gate.wait());
+    let done = spawn_inline(&executor, async {});
+    assert!(executor.has_inline_tasks());
+    drop(done); // finished and detached: released
+    assert!(executor.has_inline_tasks());
+    waiting.cancel();
+    let _ = executor.flush();
+    drop(waiting);
+    assert!(!executor.has_inline_tasks());
+    executor.spawn(async {}).detach();
+    assert!(!executor.has_inline_tasks());
+}

@@ -178,6 +178,7 @@ struct ReadmeExamples;
 
 mod arena;
 pub mod gdscript;
+mod gdscript_timing;
 mod lifetime;
 mod origin;
 pub mod prelude;

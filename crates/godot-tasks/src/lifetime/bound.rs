@@ -1,16 +1,13 @@
 //! A task bound to an object: cancelled when the object is freed (or, optionally, leaves the tree).
 
-use std::cell::OnceCell;
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use futures_core::Stream;
 use godot::builtin::{Signal, Variant};
 use godot::classes::Object;
 use godot::obj::{Gd, InstanceId};
-use godot_tasks_executor::CancelHandle;
 use pin_project_lite::pin_project;
 
 use crate::signal::{SignalExt, TryEmissions};
@@ -84,14 +81,13 @@ pin_project! {
         #[pin]
         inner: F,
         watch: Watch,
-        cancel: Rc<OnceCell<CancelHandle>>,
         ended: bool,
     }
 }
 
 impl<F: Future> Bound<F> {
-    pub(crate) fn new(inner: F, watch: Watch, cancel: Rc<OnceCell<CancelHandle>>) -> Self {
-        Self { inner, watch, cancel, ended: false }
+    pub(crate) fn new(inner: F, watch: Watch) -> Self {
+        Self { inner, watch, ended: false }
     }
 }
 
@@ -103,7 +99,7 @@ impl<F: Future> Future for Bound<F> {
         if !*this.ended && this.watch.must_end(cx) {
             *this.ended = true;
             // The task cancels itself: its future is dropped as soon as this poll returns, never polled again.
-            this.cancel.get().expect("godot-tasks: a bound task ran before its spawn returned (a bug)").cancel();
+            crate::runtime::cancel_current_task();
         }
         if *this.ended {
             return Poll::Pending;

@@ -1,9 +1,7 @@
 //! The spawn builder: the options a task can be spawned with.
 
-use std::cell::OnceCell;
 use std::future::Future;
 use std::panic::Location;
-use std::rc::Rc;
 use std::sync::Arc;
 
 use godot::classes::{Node, Object};
@@ -50,6 +48,7 @@ pub struct TaskBuilder {
     object: Option<InstanceId>,
     exits_tree: bool,
     pub(crate) name: Option<Arc<str>>,
+    gdscript_timing: bool,
 }
 
 impl std::fmt::Debug for TaskBuilder {
@@ -58,6 +57,7 @@ impl std::fmt::Debug for TaskBuilder {
             .field("bound_to", &self.object)
             .field("cancel_on_tree_exit", &self.exits_tree)
             .field("name", &self.name)
+            .field("gdscript_timing", &self.gdscript_timing)
             .finish()
     }
 }
@@ -126,6 +126,52 @@ impl TaskBuilder {
         self
     }
 
+    /// Gives the task **GDScript timing**, for code ported from GDScript that depends on when a coroutine
+    /// runs:
+    ///
+    /// - **Its first poll runs at once, inside `spawn`**, as calling a GDScript coroutine runs it up to its
+    ///   first `await` (the default polls it later in the frame, from a fresh call stack).
+    /// - **It resumes inside the emission** of a signal it awaits, before `emit` returns to the emitter, as a
+    ///   GDScript `await` does (the default resumes after the emitter returns, later in the frame). Tasks
+    ///   awaiting one emission resume in the order they started awaiting; tasks with the default timing are
+    ///   queued as usual.
+    /// - **A freed emitter ends it quietly**: `next_emission()` on an emitter that is freed cancels the task
+    ///   (its destructors run, its handle reports a cancellation, nothing is printed), as GDScript ends the
+    ///   coroutine. `try_next_emission()` still gives the error, and streams still end.
+    ///
+    /// Everything else is the same: waits for time and frames resume in the runtime's frame hook, a signal
+    /// emitted on another thread resumes the task on the main thread later, and a task that is being polled
+    /// when its signal is emitted (it emitted the signal itself) resumes after its poll, in the same frame.
+    ///
+    /// **The cost is re-entrancy.** The task runs inside its caller's call stack: if the spawner or the
+    /// emitter still holds a `bind()`/`bind_mut()` guard on an object that the task binds, the task's bind
+    /// panics. The task then ends with that panic, and the message says where the task ran and how to fix it:
+    /// drop the guard before spawning or emitting (emit at the end of the method, or with `call_deferred`), or
+    /// use the default timing. The usual shape of a node's async method avoids this: take a `Gd<Self>`, and
+    /// bind it for one step at a time, never across an `.await`.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use godot::prelude::*;
+    /// use godot_tasks::TaskBuilder;
+    /// use godot_tasks::signal::SignalExt;
+    ///
+    /// # fn example(door: Gd<Node>) {
+    /// // GDScript: func open_sequence(): print("waiting"); await door.opened; print("opened")
+    /// TaskBuilder::new().gdscript_timing().spawn(async move {
+    ///     godot_print!("waiting"); // printed before `spawn` returns
+    ///     Signal::from_object_signal(&door, "opened").next_emission::<()>().await;
+    ///     godot_print!("opened"); // printed inside `door.emit_signal("opened")`
+    /// })
+    /// .detach();
+    /// # }
+    /// ```
+    pub fn gdscript_timing(mut self) -> Self {
+        self.gdscript_timing = true;
+        self
+    }
+
     /// Spawns `future` with these options.
     ///
     /// # Panics
@@ -149,8 +195,9 @@ impl TaskBuilder {
         let at = Location::caller();
         runtime::assert_main_thread("TaskBuilder::spawn()", at);
         let executor = runtime::executor();
+        let timing = self.gdscript_timing;
         match self.object {
-            None => executor.spawn_named_at(self.name, future, at),
+            None => spawn_with(&executor, timing, self.name, future, at),
             Some(id) => {
                 let alive = Gd::<Object>::try_from_instance_id(id).ok();
                 let in_tree = alive.as_ref().is_some_and(|object| {
@@ -163,10 +210,7 @@ impl TaskBuilder {
                     return handle;
                 };
                 let watch = Watch::new(&object, self.exits_tree);
-                let cancel = Rc::new(OnceCell::new());
-                let handle = executor.spawn_named_at(self.name, Bound::new(future, watch, cancel.clone()), at);
-                let _ = cancel.set(handle.cancel_handle());
-                handle
+                spawn_with(&executor, timing, self.name, Bound::new(future, watch), at)
             }
         }
     }
@@ -193,5 +237,24 @@ impl TaskBuilder {
         F::Output: 'static,
     {
         group.add(self.spawn(future))
+    }
+}
+
+/// Spawns with the default timing or, if `gdscript_timing`, with GDScript's.
+fn spawn_with<F>(
+    executor: &godot_tasks_executor::Executor,
+    gdscript_timing: bool,
+    name: Option<Arc<str>>,
+    future: F,
+    at: &'static Location<'static>,
+) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    if gdscript_timing {
+        crate::gdscript_timing::spawn(executor, name, future, at)
+    } else {
+        executor.spawn_named_at(name, future, at)
     }
 }

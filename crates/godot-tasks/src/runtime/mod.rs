@@ -171,6 +171,24 @@ pub(crate) fn current_task_name() -> Option<std::sync::Arc<str>> {
     with_runtime(|runtime| runtime.executor.current_task_name()).flatten()
 }
 
+/// Cancels the task being polled on this thread (it ends when its poll returns); false outside a poll.
+pub(crate) fn cancel_current_task() -> bool {
+    with_runtime(|runtime| runtime.executor.cancel_current_task()).unwrap_or(false)
+}
+
+/// Cancels the task being polled on this thread if it has GDScript timing (an inline task); says whether it
+/// did.
+pub(crate) fn cancel_current_inline_task() -> bool {
+    with_runtime(|runtime| runtime.executor.current_task_is_inline() && runtime.executor.cancel_current_task())
+        .unwrap_or(false)
+}
+
+/// The runtime's executor, if any of its tasks has GDScript timing (an inline task): what an emission checks
+/// before it resumes tasks inside itself.
+pub(crate) fn executor_with_inline_tasks() -> Option<Executor> {
+    with_runtime(|runtime| runtime.executor.has_inline_tasks().then(|| runtime.executor.clone())).flatten()
+}
+
 /// Runs the executor: called from the deferred flush and from the frame hook.
 pub(crate) fn flush() {
     let Some(executor) = current_executor() else { return };

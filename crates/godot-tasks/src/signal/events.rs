@@ -5,6 +5,7 @@
 //! anything that happens on the main thread, so the order in which they happened is kept.
 
 use godot::builtin::Variant;
+use godot_tasks_executor::Executor;
 
 use super::hubs::{Emission, wake_all, with_hubs};
 use super::registry::HubId;
@@ -15,9 +16,31 @@ pub(super) fn emitted(hub: HubId, args: &[&Variant]) {
     if REMOTE.has_pending() {
         drain_remote();
     }
-    deliver(hub, |no_args| {
+    let emission = |no_args: &std::rc::Rc<[Variant]>| {
         Ok(if args.is_empty() { no_args.clone() } else { args.iter().map(|&arg| arg.clone()).collect() })
+    };
+    match crate::runtime::executor_with_inline_tasks() {
+        // Some task has GDScript timing: it resumes inside this emission, as a GDScript coroutine would.
+        Some(executor) => deliver_inside(hub, emission, &executor),
+        None => deliver(hub, emission),
+    }
+}
+
+/// As [`deliver`], but tasks with GDScript timing are polled now, inside the emission, in the order they
+/// subscribed.
+fn deliver_inside(hub: HubId, emission: impl FnOnce(&std::rc::Rc<[Variant]>) -> Emission, executor: &Executor) {
+    let delivered = with_hubs(|hubs| {
+        let mut wakers = hubs.take_wakers();
+        let no_args = &hubs.no_args;
+        hubs.registry.deliver(hub, || emission(no_args), &mut wakers);
+        let signal = (!wakers.is_empty()).then(|| hubs.describe(hub));
+        (wakers, signal)
     });
+    let Some((mut wakers, signal)) = delivered else { return };
+    if let Some(signal) = signal {
+        crate::gdscript_timing::wake_inside_emission(executor, &mut wakers, signal.into());
+    }
+    wake_all(wakers); // empty: gives the buffer back
 }
 
 /// Hands one emission to every current subscriber of `hub`, then wakes them. `emission` gets the shared

@@ -115,7 +115,8 @@ impl<A: SignalArgs> FusedFuture for TryNextEmission<A> {
 /// [`TryNextEmission`], but where that gives an error this panics with the error's message and the place the
 /// future was made. A panic inside a task ends only that task: its handle reports it and Godot's output shows
 /// it. While the engine shuts down it never panics: it stays pending (also when polled again) and is dropped
-/// with its task.
+/// with its task. In a task with [GDScript timing](crate::TaskBuilder::gdscript_timing), a freed emitter ends
+/// the task quietly instead (a cancellation), as GDScript ends the coroutine.
 ///
 /// Like [`TryNextEmission`], not cancellation-safe: an emission already received is dropped with it.
 ///
@@ -167,6 +168,11 @@ impl<A: SignalArgs> Future for NextEmission<A> {
             Poll::Ready(Ok(args)) => Poll::Ready(args),
             // Emitters die in any order during teardown; the task is about to be dropped anyway.
             Poll::Ready(Err(_)) if runtime::engine_exiting() => {
+                self.dead = true;
+                Poll::Pending
+            }
+            // GDScript timing: a freed emitter ends the task quietly, as it ends a GDScript coroutine.
+            Poll::Ready(Err(error)) if error.is_cancelled() && runtime::cancel_current_inline_task() => {
                 self.dead = true;
                 Poll::Pending
             }

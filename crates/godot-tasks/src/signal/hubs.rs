@@ -122,6 +122,14 @@ impl Hubs {
         self.wake_buffer.take()
     }
 
+    /// "signal 'NAME' of EMITTER", for messages.
+    pub(super) fn describe(&self, hub: HubId) -> String {
+        match self.registry.hub(hub) {
+            Some(hub) => format!("signal '{}' of {}", hub.key.name, hub.connection.emitter),
+            None => String::from("a signal"),
+        }
+    }
+
     /// An error about the signal `hub` serves, naming the emitter as it was when the hub was made.
     pub(super) fn error(&self, hub: HubId, kind: SignalErrorKind) -> SignalError {
         match self.registry.hub(hub) {

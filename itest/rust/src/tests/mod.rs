@@ -3,6 +3,7 @@
 mod cancel;
 mod errors;
 mod gdscript_bridge;
+mod gdscript_timing;
 mod lifecycle;
 mod lifetimes;
 mod panics;
@@ -32,6 +33,7 @@ pub fn all() -> Vec<crate::harness::Test> {
         threads::all(),
         gdscript_bridge::all(),
         errors::all(),
+        gdscript_timing::all(),
     ]
     .into_iter()
     .flatten()
