@@ -40,6 +40,10 @@ impl INode for TestRunner {
             return;
         }
         self.tests = crate::tests::all();
+        // `-- --only=TEXT` runs the tests whose name contains TEXT (for work on one test).
+        if let Some(only) = value("--only=") {
+            self.tests.retain(|test| test.name.contains(&only));
+        }
         println!("running {} tests", self.tests.len());
     }
 

@@ -45,6 +45,7 @@ pub(super) enum Source {
     Unscaled,
     Realtime,
     Physics,
+    PhysicsUnscaled,
 }
 
 impl Clock {
@@ -85,6 +86,14 @@ impl Clock {
     /// # }
     /// ```
     pub const PHYSICS: Clock = Clock { source: Source::Physics, during_pause: false };
+    /// Physics time without `Engine.time_scale`, counted in physics ticks; stops while the tree is paused.
+    ///
+    /// ```no_run
+    /// # async fn example() {
+    /// godot_tasks::time::Clock::PHYSICS_UNSCALED.sleep(std::time::Duration::from_millis(500)).await;
+    /// # }
+    /// ```
+    pub const PHYSICS_UNSCALED: Clock = Clock { source: Source::PhysicsUnscaled, during_pause: false };
 
     /// The same clock, but running while the tree is paused.
     ///
@@ -198,12 +207,45 @@ impl Clock {
         Ticker::new(self, now, period.as_secs_f64(), at)
     }
 
+    /// The clock that counts time as `SceneTree.create_timer(time_sec, process_always, process_in_physics,
+    /// ignore_time_scale)` does, for its flags. GDScript's default, `create_timer(t)`, is
+    /// `Clock::for_timer(true, false, false)`: game time that **runs during pause** (unlike [`Clock::GAME`]).
+    ///
+    /// | `process_always` | `process_in_physics` | `ignore_time_scale` | clock |
+    /// |---|---|---|---|
+    /// | false | false | false | [`Clock::GAME`] |
+    /// | true (GDScript's default) | false | false | `Clock::GAME.during_pause()` |
+    /// | any | false | true | [`Clock::UNSCALED`] (`.during_pause()` if `process_always`) |
+    /// | any | true | false | [`Clock::PHYSICS`] (`.during_pause()` if `process_always`) |
+    /// | any | true | true | [`Clock::PHYSICS_UNSCALED`] (`.during_pause()` if `process_always`) |
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example() {
+    /// use std::time::Duration;
+    /// use godot_tasks::time::Clock;
+    /// // GDScript: await get_tree().create_timer(1.5).timeout
+    /// Clock::for_timer(true, false, false).sleep(Duration::from_secs_f64(1.5)).await;
+    /// # }
+    /// ```
+    pub const fn for_timer(process_always: bool, process_in_physics: bool, ignore_time_scale: bool) -> Clock {
+        let source = match (process_in_physics, ignore_time_scale) {
+            (false, false) => Source::Game,
+            (false, true) => Source::Unscaled,
+            (true, false) => Source::Physics,
+            (true, true) => Source::PhysicsUnscaled,
+        };
+        Clock { source, during_pause: process_always }
+    }
+
     pub(super) fn time_line(self) -> Line {
         match self.source {
             Source::Game => Line::ProcessScaled { during_pause: self.during_pause },
             Source::Unscaled => Line::ProcessUnscaled { during_pause: self.during_pause },
             Source::Realtime => Line::Realtime,
             Source::Physics => Line::PhysicsScaled { during_pause: self.during_pause },
+            Source::PhysicsUnscaled => Line::PhysicsUnscaled { during_pause: self.during_pause },
         }
     }
 
@@ -213,7 +255,7 @@ impl Clock {
             Source::Game | Source::Unscaled | Source::Realtime => {
                 Line::ProcessFrames { during_pause: self.during_pause }
             }
-            Source::Physics => Line::PhysicsTicks { during_pause: self.during_pause },
+            Source::Physics | Source::PhysicsUnscaled => Line::PhysicsTicks { during_pause: self.during_pause },
         }
     }
 }
@@ -232,6 +274,7 @@ impl std::fmt::Display for Clock {
             Source::Unscaled => "UNSCALED",
             Source::Realtime => "REALTIME",
             Source::Physics => "PHYSICS",
+            Source::PhysicsUnscaled => "PHYSICS_UNSCALED",
         };
         write!(f, "Clock::{name}")?;
         if self.during_pause && self.source != Source::Realtime {

@@ -5,14 +5,23 @@
 //! use godot_tasks::time::{self, Clock};
 //!
 //! # async fn example() {
-//! time::next_frame().await;                         // like `await get_tree().process_frame`
+//! time::next_frame().await;                         // the next process frame that is not paused
 //! time::frames(10).await;                           // ten process frames
-//! time::next_physics_frame().await;                 // like `await get_tree().physics_frame`
-//! time::sleep(Duration::from_secs(2)).await;        // like `await get_tree().create_timer(2.0).timeout`
+//! time::next_physics_frame().await;                 // the next physics tick that is not paused
+//! time::sleep(Duration::from_secs(2)).await;        // two seconds of game time (stops while paused)
 //! Clock::REALTIME.sleep(Duration::from_secs(1)).await; // wall clock, ignores pause and time scale
 //! let reply = time::timeout(Duration::from_secs(5), async { 42 }).await; // Ok(42) or Err(Elapsed)
 //! # }
 //! ```
+//!
+//! **Porting GDScript frame by frame?** The waits above are the fast path: no engine object or connection
+//! per wait. They are close to GDScript's, not identical: `await get_tree().create_timer(2.0).timeout` also
+//! counts while the tree is paused (its default `process_always` is true: `Clock::for_timer(true, false,
+//! false)` is the matching clock), counts the frame it was made in, and resumes after the nodes' `_process`;
+//! `await get_tree().process_frame` also resumes while paused. For the same frames, use the engine's own
+//! waits: [`create_timer`], [`process_frame`] and [`physics_frame`] (and [GDScript
+//! timing](crate::TaskBuilder::gdscript_timing) to resume inside their emissions); see "Coming from GDScript"
+//! in the crate docs.
 //!
 //! What to rely on:
 //!
@@ -34,6 +43,7 @@
 //! - **Main thread only**, like every task.
 
 mod clock;
+mod engine_waits;
 mod frame_clock;
 mod instant;
 mod next_tick;
@@ -49,6 +59,7 @@ use std::time::Duration;
 use service::Until;
 
 pub use clock::Clock;
+pub use engine_waits::{TimerTimeout, create_timer, physics_frame, process_frame};
 pub use instant::Instant;
 pub(crate) use service::SERVICE;
 pub use ticker::{MissedTicks, Ticker};

@@ -30,10 +30,11 @@ pub(crate) enum Line {
     ProcessScaled { during_pause: bool },
     ProcessUnscaled { during_pause: bool },
     PhysicsScaled { during_pause: bool },
+    PhysicsUnscaled { during_pause: bool },
     Realtime,
 }
 
-const LINES: usize = 11;
+const LINES: usize = 13;
 
 impl Line {
     #[inline]
@@ -46,6 +47,7 @@ impl Line {
             Line::ProcessUnscaled { during_pause } => 6 + pause(during_pause),
             Line::PhysicsScaled { during_pause } => 8 + pause(during_pause),
             Line::Realtime => 10,
+            Line::PhysicsUnscaled { during_pause } => 11 + pause(during_pause),
         }
     }
 }
@@ -352,12 +354,19 @@ fn on_physics_frame(tick: &FrameInfo) {
     let _ = with_timers(|timers| {
         frame_clock::set_in_physics(true);
         wakers = timers.wake_buffer.take();
+        // The tick's length without the time scale; the fixed tick length when the scale hides it.
+        let unscaled = Some(tick.delta / tick.time_scale).filter(|d| d.is_finite() && *d >= 0.0).unwrap_or_else(|| {
+            use godot::obj::Singleton;
+            1.0 / f64::from(godot::classes::Engine::singleton().get_physics_ticks_per_second().max(1))
+        });
         // A line that did not count this tick (paused) has nothing due, and its next-tick list must wait.
         for during_pause in [true, false].into_iter().filter(|during_pause| *during_pause || !tick.paused) {
             timers.line(Line::PhysicsTicks { during_pause }).advance_by(1.0);
             timers.line(Line::PhysicsScaled { during_pause }).advance_by(tick.delta);
+            timers.line(Line::PhysicsUnscaled { during_pause }).advance_by(unscaled);
             timers.fire_frame_line(Line::PhysicsTicks { during_pause }, &mut wakers);
             timers.fire_due(Line::PhysicsScaled { during_pause }, &mut wakers);
+            timers.fire_due(Line::PhysicsUnscaled { during_pause }, &mut wakers);
         }
         // Read by polls, which run once the wakers are woken, after this borrow.
         timers.publish_counts();

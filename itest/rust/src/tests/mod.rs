@@ -15,6 +15,7 @@ mod spawn;
 mod support;
 mod threads;
 mod time;
+mod timing_parity;
 mod wakes;
 
 pub fn all() -> Vec<crate::harness::Test> {
@@ -34,6 +35,7 @@ pub fn all() -> Vec<crate::harness::Test> {
         gdscript_bridge::all(),
         errors::all(),
         gdscript_timing::all(),
+        timing_parity::all(),
     ]
     .into_iter()
     .flatten()

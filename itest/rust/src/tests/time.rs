@@ -29,6 +29,7 @@ tests![
     during_pause_clocks_and_realtime_run_while_paused,
     physics_waits_count_physics_ticks,
     physics_sleep_ends_in_the_first_tick_reaching_the_deadline,
+    physics_unscaled_sleep_ignores_the_time_scale,
     timeout_fires_on_time_and_drops_the_inner_future,
     timeout_gives_the_output_when_the_future_wins,
     ticker_over_100_ticks_does_not_drift,
@@ -233,6 +234,30 @@ async fn physics_waits_count_physics_ticks() -> Result<(), String> {
     .await;
     engine.set_physics_ticks_per_second(rate);
     result
+}
+
+/// At time scale 4, PHYSICS_UNSCALED counts each tick as its unscaled length, PHYSICS as four times that.
+async fn physics_unscaled_sleep_ignores_the_time_scale() -> Result<(), String> {
+    let mut engine = Engine::singleton();
+    let rate = engine.get_physics_ticks_per_second();
+    engine.set_physics_ticks_per_second(30);
+    engine.set_time_scale(4.0);
+    let result = run_task(async {
+        let ticks_of = async |clock: Clock| {
+            let before = Engine::singleton().get_physics_frames();
+            clock.sleep(Duration::from_secs_f64(0.2)).await;
+            Engine::singleton().get_physics_frames() - before
+        };
+        (ticks_of(Clock::PHYSICS_UNSCALED).await, ticks_of(Clock::PHYSICS).await)
+    })
+    .await;
+    engine.set_time_scale(1.0);
+    engine.set_physics_ticks_per_second(rate);
+    let (unscaled, scaled) = result?;
+    // 0.2 s of 1/30 s ticks: 6 (or 7 where the sum of six lands a hair short in floating point).
+    ensure!((6..=7).contains(&unscaled), "unscaled: {unscaled} ticks");
+    ensure!((2..=3).contains(&scaled), "scaled: {scaled} ticks");
+    Ok(())
 }
 
 async fn physics_sleep_ends_in_the_first_tick_reaching_the_deadline() -> Result<(), String> {

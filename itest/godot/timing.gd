@@ -1,0 +1,58 @@
+# GDScript coroutines for the timing comparisons: each logs when it starts and resumes, with the process and
+# physics frame counts; the Rust counterparts log into the same list, so both can be compared line by line.
+extends Node
+
+## Lines "WHO WHAT process=N physics=M".
+var entries: Array[String] = []
+## [where, Callable]: run once in the next `_process` ("process") or `_physics_process` ("physics").
+var jobs: Array = []
+
+
+func stamp(who: String, what: String) -> void:
+	entries.append("%s %s process=%d physics=%d" % [who, what, Engine.get_process_frames(), Engine.get_physics_frames()])
+
+
+func run_in(where: String, job: Callable) -> void:
+	jobs.append([where, job])
+
+
+func _process(_delta: float) -> void:
+	_run("process")
+
+
+func _physics_process(_delta: float) -> void:
+	_run("physics")
+
+
+func _run(where: String) -> void:
+	var left := []
+	for job in jobs:
+		if job[0] == where:
+			job[1].call()
+		else:
+			left.append(job)
+	jobs = left
+
+
+func timer_flow(seconds: float, always: bool, physics: bool, ignore_scale: bool) -> void:
+	stamp("gd", "start")
+	await get_tree().create_timer(seconds, always, physics, ignore_scale).timeout
+	stamp("gd", "timeout")
+	await get_tree().create_timer(seconds, always, physics, ignore_scale).timeout
+	stamp("gd", "timeout again")
+
+
+func process_frame_flow() -> void:
+	stamp("gd", "start")
+	await get_tree().process_frame
+	stamp("gd", "process_frame 1")
+	await get_tree().process_frame
+	stamp("gd", "process_frame 2")
+
+
+func physics_frame_flow() -> void:
+	stamp("gd", "start")
+	await get_tree().physics_frame
+	stamp("gd", "physics_frame 1")
+	await get_tree().physics_frame
+	stamp("gd", "physics_frame 2")
