@@ -440,6 +440,11 @@ impl Executor {
     /// ([`has_ready_work`](Self::has_ready_work) still says so). Until the host first calls `start_frame`, every
     /// flush gets the whole budget.
     ///
+    /// **Order.** Each round runs, in this order: the tasks woken from other threads, in the order they were
+    /// woken; the tasks woken on the executor's thread, in the order they were woken; the tasks spawned since
+    /// the previous round, in the order they were spawned. A task is in a round at most once, at the place of
+    /// its first wake. This order is part of the API and stays.
+    ///
     /// Call it from a fresh call stack on the executor's thread. A re-entrant call (from inside a task) does
     /// nothing. Every poll is wrapped in `catch_unwind`: a panicking task finishes with a [`JoinError`](crate::JoinError) and is
     /// reported to [`Host::report_panic`]; the other tasks are unaffected.

@@ -424,3 +424,37 @@ fn start_frame_runs_nothing_and_requests_no_flush() {
     assert_eq!(counts.polls(), 0);
     assert!(executor.has_ready_work());
 }
+
+/// The documented order of one round: tasks woken from other threads, then tasks woken on the executor's
+/// thread, then tasks spawned since the last round, each group in the order it happened.
+#[test]
+fn a_round_runs_other_thread_wakes_then_local_wakes_then_spawns_each_in_order() {
+    let (executor, trace) = executor();
+    let gates: Vec<Gate> = (0..4).map(|_| Gate::default()).collect();
+    let mut waiting = Vec::new();
+    for (name, gate) in ["w0", "w1", "w2", "w3"].into_iter().zip(&gates) {
+        let (task, _) = trace.probe(name, gate.wait());
+        waiting.push(executor.spawn(task));
+    }
+    let _ = executor.flush();
+    trace.take();
+
+    let (spawned_first, _) = trace.probe("s0", async {});
+    executor.spawn(spawned_first).detach();
+    gates[2].wake(); // on this thread
+    let remote = gates[3].waker();
+    std::thread::spawn(move || remote.wake()).join().unwrap();
+    gates[0].wake(); // on this thread
+    let remote = gates[1].waker();
+    std::thread::spawn(move || remote.wake()).join().unwrap();
+    let (spawned_second, _) = trace.probe("s1", async {});
+    executor.spawn(spawned_second).detach();
+
+    let _ = executor.flush();
+    let polls: Vec<_> = trace
+        .take()
+        .into_iter()
+        .filter(|event| matches!(event, Event::Note(text) if text.starts_with("poll:")))
+        .collect();
+    assert_eq!(polls, [poll("w3"), poll("w1"), poll("w2"), poll("w0"), poll("s0"), poll("s1")]);
+}

@@ -156,6 +156,11 @@
 //! - **Never inside your call stack.** A task's first poll, and every resume, happens in a fresh call stack
 //!   started by the engine (a deferred call), later in the same frame. Spawning while holding `bind_mut()` is
 //!   safe.
+//! - **Order.** Tasks that are ready together run in rounds; each round runs the tasks woken from other
+//!   threads, then those woken on the main thread, then those spawned since the previous round, each group in
+//!   the order it happened. So a task woken by an emission runs before a task spawned earlier in the same
+//!   frame but not yet started. Tasks with [GDScript timing](TaskBuilder::gdscript_timing) are the exception:
+//!   they run inside `spawn` and inside the emissions they await.
 //! - **One poll per flush.** However often a task is woken before it runs, it is polled once; waking
 //!   allocates nothing; a wake after the task ended is a no-op.
 //! - **Bounded work per flush.** Tasks woken while the runtime runs tasks run in the same flush, up to a
