@@ -15,6 +15,13 @@ pub struct BridgeProbe {
 
 #[godot_api]
 impl BridgeProbe {
+    /// Ready at its first poll, and asking for GDScript timing, which `awaitable` must not honour for that
+    /// poll (the value would be emitted before GDScript holds the signal).
+    #[func]
+    fn ready_at_once(&self) -> Signal {
+        godot_tasks::TaskBuilder::new().gdscript_timing().awaitable(async { 5 })
+    }
+
     #[func]
     fn answer(&self) -> Signal {
         gdscript::awaitable(async {

@@ -112,7 +112,9 @@ impl TaskBuilder {
         let task = TaskObject::start();
         let signal = task.completed_signal();
         let delivering = Delivering { future, task: Some(task.clone()), label, generation: runtime::generation() };
-        let handle = self.spawn(delivering);
+        // Default timing whatever the builder says: a first poll inside this call could finish the task and
+        // emit `completed` before GDScript has the signal to await.
+        let handle = self.default_timing().spawn(delivering);
         // A spawn refused during engine exit or an unload has already ended the task.
         if !handle.is_finished() {
             task.attach(&handle);

@@ -139,6 +139,9 @@ impl TaskBuilder {
     ///   (its destructors run, its handle reports a cancellation, nothing is printed), as GDScript ends the
     ///   coroutine. `try_next_emission()` still gives the error, and streams still end.
     ///
+    /// [`awaitable`](Self::awaitable) tasks keep the default timing: GDScript must hold the returned signal
+    /// before the task can finish.
+    ///
     /// Everything else is the same: waits for time and frames resume in the runtime's frame hook, a signal
     /// emitted on another thread resumes the task on the main thread later, and a task that is being polled
     /// when its signal is emitted (it emitted the signal itself) resumes after its poll, in the same frame.
@@ -169,6 +172,12 @@ impl TaskBuilder {
     /// ```
     pub fn gdscript_timing(mut self) -> Self {
         self.gdscript_timing = true;
+        self
+    }
+
+    /// The same options with the default timing.
+    pub(crate) fn default_timing(mut self) -> Self {
+        self.gdscript_timing = false;
         self
     }
 

@@ -92,6 +92,7 @@ async fn gdscript_awaits_rust_int_string_dictionary_object_and_nothing() -> Resu
     let mut node = script_node();
     let probe = BridgeProbe::new_gd();
     ensure_eq!(gdscript_awaits(&node, &probe, "answer").await?, 42.to_variant());
+    ensure_eq!(gdscript_awaits(&node, &probe, "ready_at_once").await?, 5.to_variant());
     ensure_eq!(gdscript_awaits(&node, &probe, "greeting").await?, "hello".to_variant());
     let stats: VarDictionary = gdscript_awaits(&node, &probe, "stats").await?.to();
     ensure_eq!(stats.get("hp"), Some(10.to_variant()));
