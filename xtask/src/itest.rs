@@ -307,3 +307,17 @@ mod tests {
         assert_eq!(super::oldest_godot("godot = { version = \"0.5.5\" }"), None);
     }
 }
+
+#[cfg(test)]
+mod guide {
+    /// README's "Coming from GDScript" section is the crate docs' text, word for word.
+    #[test]
+    fn readme_carries_the_coming_from_gdscript_guide_of_the_crate_docs() {
+        let readme = include_str!("../../README.md");
+        let guide = include_str!("../../crates/godot-tasks/src/coming_from_gdscript.md");
+        assert!(
+            readme.contains(guide.trim_end()),
+            "copy crates/godot-tasks/src/coming_from_gdscript.md into README.md"
+        );
+    }
+}

@@ -119,6 +119,10 @@
 //! }
 //! ```
 //!
+//! # Coming from GDScript
+//!
+#![doc = include_str!("coming_from_gdscript.md")]
+//!
 //! # Errors
 //!
 //! Six errors, one vocabulary. Each says whether the work was cancelled (usually nothing to report) or
