@@ -4,6 +4,7 @@ mod cancel;
 mod errors;
 mod gdscript_bridge;
 mod gdscript_timing;
+mod level_flow;
 mod lifecycle;
 mod lifetimes;
 mod panics;
@@ -36,6 +37,7 @@ pub fn all() -> Vec<crate::harness::Test> {
         errors::all(),
         gdscript_timing::all(),
         timing_parity::all(),
+        level_flow::all(),
     ]
     .into_iter()
     .flatten()
