@@ -56,3 +56,11 @@ func physics_frame_flow() -> void:
 	stamp("gd", "physics_frame 1")
 	await get_tree().physics_frame
 	stamp("gd", "physics_frame 2")
+
+
+func tween_flow() -> void:
+	stamp("gd", "start")
+	var tween := create_tween()
+	tween.tween_interval(0.05)
+	await tween.finished
+	stamp("gd", "finished")

@@ -9,6 +9,7 @@ use godot::classes::{Engine, Script};
 use godot::obj::Singleton;
 use godot::prelude::*;
 use godot_tasks::TaskBuilder;
+use godot_tasks::signal::TypedSignalExt;
 use godot_tasks::time;
 
 use crate::harness::{tree, wait_until};
@@ -20,6 +21,8 @@ tests![
     create_timer_matches_at_time_scales_half_and_two,
     process_frame_matches_time_process_frame,
     physics_frame_matches_time_physics_frame,
+    frame_signals_match_while_paused_and_at_time_scales_half_and_two,
+    tween_finished_matches,
 ];
 
 /// A node running `timing.gd`, in the tree.
@@ -169,6 +172,75 @@ async fn physics_frame_matches_time_physics_frame() -> Result<(), String> {
                 stamp(&node, "physics_frame 2");
             },
             3,
+        )
+        .await?;
+        ensure_eq!((where_, gd), (where_, rs));
+    }
+    Ok(())
+}
+
+async fn frame_signals_match_while_paused_and_at_time_scales_half_and_two() -> Result<(), String> {
+    let mut tree = tree();
+    let mut outcome = Ok(());
+    for (paused, scale) in [(true, 1.0), (false, 0.5), (false, 2.0)] {
+        tree.set_pause(paused);
+        Engine::singleton().set_time_scale(scale);
+        let process = compare(
+            "process",
+            "process_frame_flow",
+            vec![],
+            |node| async move {
+                stamp(&node, "start");
+                time::process_frame().await;
+                stamp(&node, "process_frame 1");
+                time::process_frame().await;
+                stamp(&node, "process_frame 2");
+            },
+            3,
+        )
+        .await;
+        let physics = compare(
+            "physics",
+            "physics_frame_flow",
+            vec![],
+            |node| async move {
+                stamp(&node, "start");
+                time::physics_frame().await;
+                stamp(&node, "physics_frame 1");
+                time::physics_frame().await;
+                stamp(&node, "physics_frame 2");
+            },
+            3,
+        )
+        .await;
+        outcome = outcome.and_then(|()| {
+            for (gd, rs) in [process?, physics?] {
+                if gd != rs {
+                    return Err(format!("paused {paused}, time scale {scale}:\n  gd {gd:?}\n  rs {rs:?}"));
+                }
+            }
+            Ok(())
+        });
+    }
+    tree.set_pause(false);
+    Engine::singleton().set_time_scale(1.0);
+    outcome
+}
+
+async fn tween_finished_matches() -> Result<(), String> {
+    for where_ in ["process", "physics"] {
+        let (gd, rs) = compare(
+            where_,
+            "tween_flow",
+            vec![],
+            |node| async move {
+                stamp(&node, "start");
+                let mut tween = node.clone().create_tween();
+                tween.tween_interval(0.05);
+                tween.signals().finished().next_emission().await;
+                stamp(&node, "finished");
+            },
+            2,
         )
         .await?;
         ensure_eq!((where_, gd), (where_, rs));
