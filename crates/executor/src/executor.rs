@@ -461,7 +461,10 @@ impl Executor {
     pub fn flush(&self) -> FlushOutcome {
         let inner = &self.inner;
         let mut outcome = FlushOutcome::default();
-        if inner.flushing.get() {
+        // Re-entrant: called from inside a task (also an inline task polled outside a flush), whose own queue
+        // entry a nested flush would take while it runs.
+        if inner.flushing.get() || inner.polling.get().is_some() {
+            outcome.more_work = inner.has_ready();
             return outcome;
         }
         if !inner.round_left(0) {
@@ -824,25 +827,27 @@ impl Inner {
         // its handle, and not Finished for `take_outcome`.
         let task = unsafe { entry.unqueue() };
         task.set_state(state);
+        let this = Some(TaskPtr::of(&task));
         match run {
             Run::Skip => unreachable!("handled above"),
             Run::Cancel => {
-                self.tasks.cancel_now(&task);
+                // The future's destructor runs as the task's own code.
+                self.noting_polled(this, || self.tasks.cancel_now(&task));
                 return false;
             }
             Run::Poll => {}
         }
         let mut gone = false;
-        let outer = self.polling.replace(Some(TaskPtr::of(&task)));
-        let polled = catch_unwind(AssertUnwindSafe(|| task.poll(&mut gone)));
-        self.polling.set(outer);
-        match polled {
+        let polled = self.noting_polled(this, || catch_unwind(AssertUnwindSafe(|| task.poll(&mut gone))));
+        // What runs from here on (destructors of the future, the output, wakers) is the task's end, not a poll
+        // of it or of an outer task.
+        self.noting_polled(None, || match polled {
             Ok(Poll::Ready(())) => self.tasks.finish(&task, Outcome::Value, None),
             Ok(Poll::Pending) => {
                 let (state, next) = task.state().end_poll(self.tasks.is_closed());
                 task.set_state(state);
                 if next == AfterPending::Cancel {
-                    self.tasks.cancel_now(&task);
+                    self.noting_polled(this, || self.tasks.cancel_now(&task));
                 }
             }
             Err(payload) => {
@@ -852,12 +857,21 @@ impl Inner {
                 self.tasks.report(&PanicReport { message, spawned_at: task.spawned_at(), name });
                 task.set_state(task.state().poll_panicked());
                 if !gone {
-                    self.tasks.drop_future(&task);
+                    self.noting_polled(this, || self.tasks.drop_future(&task));
                 }
                 self.tasks.finish(&task, Outcome::Panicked, Some(panic));
             }
-        }
+        });
         true
+    }
+
+    /// Runs `f` with `task` noted as the task being polled (`None`: no task), then notes the previous one again.
+    /// Whatever `f` does (user code included), it cannot unwind: polls and destructors are caught inside.
+    fn noting_polled<R>(&self, task: Option<TaskPtr>, f: impl FnOnce() -> R) -> R {
+        let outer = self.polling.replace(task);
+        let result = f();
+        self.polling.set(outer);
+        result
     }
 
     /// Drops every task that is not being polled or dropped right now, and those that destructors spawn meanwhile

@@ -126,6 +126,15 @@ impl Tasks {
         self.shared.close();
     }
 
+    /// Stops counting `task` as inline (once).
+    fn forget_inline(&self, task: &TaskRef) {
+        let state = task.state();
+        if state.is_inline() {
+            self.inline.set(self.inline.get() - 1);
+            task.set_state(state.not_inline());
+        }
+    }
+
     /// Whether any live task is inline.
     pub(crate) fn has_inline(&self) -> bool {
         self.inline.get() > 0
@@ -254,6 +263,8 @@ impl Tasks {
     /// awaits it) or releases it. After shutdown every finished task is released.
     pub(crate) fn finish(&self, task: &TaskRef, outcome: Outcome, panic: Option<CaughtPanic>) {
         task.retire();
+        // A finished task is polled no more: it no longer counts as inline, even while its handle keeps it.
+        self.forget_inline(task);
         let (state, next) = task.state().finish(outcome);
         task.set_state(state);
         if next == AfterFinish::Release || self.closed.get() {
@@ -341,10 +352,8 @@ impl Tasks {
     /// entry and the set's reference, for the caller to drop outside every borrow; if a handle is attached, the
     /// set's reference goes to it instead.
     fn unregister(&self, task: &TaskRef) -> (Option<Extras>, Option<TaskRef>) {
+        self.forget_inline(task);
         let state = task.state();
-        if state.is_inline() {
-            self.inline.set(self.inline.get() - 1);
-        }
         task.set_state(state.release().with_extras(false));
         let extras = if state.has_extras() { self.extras.borrow_mut().remove(&task.key()) } else { None };
         let mut removed = self.remove(task);

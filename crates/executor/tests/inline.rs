@@ -238,3 +238,72 @@ fn the_executor_knows_whether_any_inline_task_lives() {
     executor.spawn(async {}).detach();
     assert!(!executor.has_inline_tasks());
 }
+
+#[test]
+fn a_flush_from_inside_an_inline_poll_is_re_entrant_and_loses_no_wake() {
+    let (executor, _trace) = executor();
+    let executor = Rc::new(executor);
+    let inside = executor.clone();
+    let parked: Rc<RefCell<Option<Waker>>> = Rc::default();
+    let slot = parked.clone();
+    let mut polls = 0;
+    let handle = spawn_inline(
+        &executor,
+        std::future::poll_fn(move |cx| {
+            polls += 1;
+            if polls == 1 {
+                cx.waker().wake_by_ref(); // queued while it runs
+                let _ = inside.flush(); // must not take (and drop) that queue entry
+                *slot.borrow_mut() = Some(cx.waker().clone());
+                return Poll::Pending;
+            }
+            Poll::Ready(polls)
+        }),
+    );
+    assert!(!handle.is_finished());
+    let _ = executor.flush(); // the wake from inside the first poll
+    assert_eq!(outcome(handle), Ok(2));
+    drop(parked);
+}
+
+#[test]
+fn a_finished_inline_task_whose_handle_is_kept_no_longer_counts_as_inline() {
+    let (executor, _trace) = executor();
+    let done = spawn_inline(&executor, async { 1 });
+    assert!(done.is_finished());
+    assert!(!executor.has_inline_tasks());
+    assert_eq!(outcome(done), Ok(1));
+}
+
+#[test]
+fn destructors_of_a_nested_cancelled_inline_task_see_it_as_the_current_task() {
+    let (executor, _trace) = executor();
+    let executor = Rc::new(executor);
+    let seen: Rc<RefCell<Vec<Option<String>>>> = Rc::default();
+    let inside = executor.clone();
+    let record = seen.clone();
+    let outer = executor.spawn_named("outer", async move {
+        struct Note(Rc<Executor>, Rc<RefCell<Vec<Option<String>>>>);
+        impl Drop for Note {
+            fn drop(&mut self) {
+                self.1.borrow_mut().push(self.0.current_task_name().map(|name| name.to_string()));
+            }
+        }
+        let note = Note(inside.clone(), record.clone());
+        let nested = inside.clone();
+        let inner = inside.spawn_inline_at(
+            Some("inner".into()),
+            async move {
+                let _note = note;
+                nested.cancel_current_task(); // dropped as soon as this first poll returns
+                std::future::pending::<()>().await;
+            },
+            Location::caller(),
+        );
+        assert!(inner.is_finished());
+        inside.current_task_name().map(|name| name.to_string())
+    });
+    let _ = executor.flush();
+    assert_eq!(outcome(outer).unwrap().as_deref(), Some("outer"));
+    assert_eq!(*seen.borrow(), [Some("inner".to_owned())]);
+}

@@ -150,7 +150,6 @@ impl State {
         self.0 & HANDLE != 0
     }
 
-    /// Whether the task has an entry in the executor's side table.
     /// Whether the task is inline: its first poll runs inside `spawn`, and a wake through
     /// `Executor::wake_inline` polls it at once.
     pub(crate) fn is_inline(self) -> bool {
@@ -161,6 +160,11 @@ impl State {
         State(self.0 | INLINE)
     }
 
+    pub(crate) fn not_inline(self) -> Self {
+        State(self.0 & !INLINE)
+    }
+
+    /// Whether the task has an entry in the executor's side table.
     pub(crate) fn has_extras(self) -> bool {
         self.0 & EXTRAS != 0
     }
