@@ -331,6 +331,31 @@ impl Executor {
         self.inner.tasks.has_inline()
     }
 
+    /// Whether `waker` wakes an inline task of this executor that [`wake_inline`](Self::wake_inline) could poll
+    /// at once (it is not finished): for code that sorts a batch of wakers before waking them.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # let executor = std::rc::Rc::new(godot_tasks_executor::doc_support::executor());
+    /// let inside = executor.clone();
+    /// let handle = executor.spawn(std::future::poll_fn(move |cx| {
+    ///     std::task::Poll::Ready(inside.wakes_inline(cx.waker()))
+    /// }));
+    /// let _ = executor.flush();
+    /// # let mut handle = std::pin::pin!(handle);
+    /// # let std::task::Poll::Ready(Ok(inline)) = handle.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) else { unreachable!() };
+    /// assert!(!inline); // an ordinary task
+    /// ```
+    #[allow(unsafe_code)] // Reads the state of the waker's task without counting a reference: see below.
+    pub fn wakes_inline(&self, waker: &std::task::Waker) -> bool {
+        let Some(task) = TaskPtr::of_waker(waker) else { return false };
+        // SAFETY: the waker holds a reference to its task for as long as it is borrowed here.
+        let task = unsafe { task.task() };
+        // Another executor's task may live on another thread: its state is not ours to read.
+        std::ptr::eq(task.shared(), &**self.inner.tasks.shared()) && task.state().is_inline()
+    }
+
     /// Wakes the task of `waker`; if it is an inline task of this executor that waits for this wake (it is
     /// not being polled, not queued, and the executor is not shut down), it is polled now, inside this call.
     /// Any other waker is woken as [`Waker::wake`](std::task::Waker::wake) would: an ordinary task of this
@@ -443,7 +468,9 @@ impl Executor {
     /// **Order.** Each round runs, in this order: the tasks woken from other threads, in the order they were
     /// woken; the tasks woken on the executor's thread, in the order they were woken; the tasks spawned since
     /// the previous round, in the order they were spawned. A task is in a round at most once, at the place of
-    /// its first wake. This order is part of the API and stays.
+    /// its first wake. This order is part of the API and stays. (It holds for the first executor made on a
+    /// thread, which keeps its thread's wakes apart; a second executor on the same thread keeps all its wakes
+    /// in one queue, in the order they came.)
     ///
     /// Call it from a fresh call stack on the executor's thread. A re-entrant call (from inside a task) does
     /// nothing. Every poll is wrapped in `catch_unwind`: a panicking task finishes with a [`JoinError`](crate::JoinError) and is

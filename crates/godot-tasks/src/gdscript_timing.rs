@@ -92,6 +92,9 @@ impl<F: Future> Future for Reentrant<F> {
             Ok(poll) => poll,
             Err(payload) => {
                 let message = godot_tasks_executor::payload_message(&*payload);
+                // godot-rust's words for a bind that meets another guard. If they change, the panic goes on
+                // unexplained, which loses the advice and nothing else. A task that binds twice itself gets the
+                // advice too; its message still names the failed bind first.
                 match inside() {
                     Some(inside) if message.contains("failed, already bound") => {
                         godot_tasks_executor::drop_quietly(payload);

@@ -157,9 +157,10 @@
 //!
 //! - **Main thread only.** Tasks may hold `Gd` objects; [`spawn`] panics off the main thread. Wakers may be
 //!   used from any thread: the task then resumes on the main thread, in the same or the next frame.
-//! - **Never inside your call stack.** A task's first poll, and every resume, happens in a fresh call stack
-//!   started by the engine (a deferred call), later in the same frame. Spawning while holding `bind_mut()` is
-//!   safe.
+//! - **Never inside your call stack** (with the default timing). A task's first poll, and every resume,
+//!   happens in a fresh call stack started by the engine (a deferred call), later in the same frame. Spawning
+//!   or emitting while holding `bind_mut()` is safe. Tasks with [GDScript timing](TaskBuilder::gdscript_timing)
+//!   trade this for GDScript's timing: they run inside `spawn` and inside the emissions they await.
 //! - **Order.** Tasks that are ready together run in rounds; each round runs the tasks woken from other
 //!   threads, then those woken on the main thread, then those spawned since the previous round, each group in
 //!   the order it happened. So a task woken by an emission runs before a task spawned earlier in the same

@@ -142,9 +142,14 @@ impl TaskBuilder {
     /// [`awaitable`](Self::awaitable) tasks keep the default timing: GDScript must hold the returned signal
     /// before the task can finish.
     ///
-    /// Everything else is the same: waits for time and frames resume in the runtime's frame hook, a signal
-    /// emitted on another thread resumes the task on the main thread later, and a task that is being polled
-    /// when its signal is emitted (it emitted the signal itself) resumes after its poll, in the same frame.
+    /// Everything else is the same: [`Clock`](crate::time::Clock) waits (`sleep`, `next_frame`, ...) resume
+    /// in the runtime's frame hook (the engine's own waits, [`time::create_timer`](crate::time::create_timer)
+    /// and the frame signals, are signals, so they resume inside their emission); a signal emitted on another
+    /// thread resumes the task on the main thread later; and a task that cannot be polled when its signal is
+    /// emitted resumes at the next flush, later in the frame: one that is being polled (it emitted the signal
+    /// itself), or one already queued by another wake. Awaiting a [`JoinHandle`](crate::JoinHandle) also
+    /// resumes at the next flush, not inside the code that ends the other task. A freed emitter ends the task
+    /// at the next flush, not inside `free()`.
     ///
     /// **The cost is re-entrancy.** The task runs inside its caller's call stack: if the spawner or the
     /// emitter still holds a `bind()`/`bind_mut()` guard on an object that the task binds, the task's bind

@@ -27,20 +27,22 @@ pub(super) fn emitted(hub: HubId, args: &[&Variant]) {
 }
 
 /// As [`deliver`], but tasks with GDScript timing are polled now, inside the emission, in the order they
-/// subscribed.
+/// subscribed; the others are queued in one batch as usual.
 fn deliver_inside(hub: HubId, emission: impl FnOnce(&std::rc::Rc<[Variant]>) -> Emission, executor: &Executor) {
     let delivered = with_hubs(|hubs| {
         let mut wakers = hubs.take_wakers();
         let no_args = &hubs.no_args;
         hubs.registry.deliver(hub, || emission(no_args), &mut wakers);
-        let signal = (!wakers.is_empty()).then(|| hubs.describe(hub));
-        (wakers, signal)
+        let inline: Vec<_> = wakers.extract_if(.., |waker| executor.wakes_inline(waker)).collect();
+        // Described only when some task will run inside the emission (for the message of a failed bind).
+        let signal = (!inline.is_empty()).then(|| hubs.describe(hub));
+        (wakers, inline, signal)
     });
-    let Some((mut wakers, signal)) = delivered else { return };
+    let Some((others, mut inline, signal)) = delivered else { return };
+    wake_all(others);
     if let Some(signal) = signal {
-        crate::gdscript_timing::wake_inside_emission(executor, &mut wakers, signal.into());
+        crate::gdscript_timing::wake_inside_emission(executor, &mut inline, signal.into());
     }
-    wake_all(wakers); // empty: gives the buffer back
 }
 
 /// Hands one emission to every current subscriber of `hub`, then wakes them. `emission` gets the shared

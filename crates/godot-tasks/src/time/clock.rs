@@ -207,8 +207,11 @@ impl Clock {
         Ticker::new(self, now, period.as_secs_f64(), at)
     }
 
-    /// The clock that counts time as `SceneTree.create_timer(time_sec, process_always, process_in_physics,
-    /// ignore_time_scale)` does, for its flags. GDScript's default, `create_timer(t)`, is
+    /// The clock that counts the time `SceneTree.create_timer(time_sec, process_always, process_in_physics,
+    /// ignore_time_scale)` counts, for its flags: which time, scaled or not, paused or not. Not frame for
+    /// frame: a clock sleep counts from the moment it is made and resumes at the start of a frame, and with
+    /// `process_in_physics` and `ignore_time_scale` the engine counts each tick as a process frame's length;
+    /// for the same frames use [`time::create_timer`](super::create_timer). GDScript's default, `create_timer(t)`, is
     /// `Clock::for_timer(true, false, false)`: game time that **runs during pause** (unlike [`Clock::GAME`]).
     ///
     /// | `process_always` | `process_in_physics` | `ignore_time_scale` | clock |
