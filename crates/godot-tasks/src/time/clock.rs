@@ -86,6 +86,17 @@ impl Clock {
     /// # }
     /// ```
     pub const PHYSICS: Clock = Clock { source: Source::Physics, during_pause: false };
+    /// The time GDScript's `get_tree().create_timer(t)` counts with its default flags: game time (it follows
+    /// `Engine.time_scale`) that **also counts while the tree is paused**, unlike [`Clock::GAME`]. The same as
+    /// `Clock::GAME.during_pause()` and `Clock::for_timer(true, false, false)`.
+    ///
+    /// ```no_run
+    /// # async fn example() {
+    /// // GDScript: await get_tree().create_timer(2.0).timeout   (the same time, counted by a clock)
+    /// godot_tasks::time::Clock::SCENE_TREE_TIMER.sleep(std::time::Duration::from_secs(2)).await;
+    /// # }
+    /// ```
+    pub const SCENE_TREE_TIMER: Clock = Clock { source: Source::Game, during_pause: true };
     /// Physics time without `Engine.time_scale`, counted in physics ticks; stops while the tree is paused.
     ///
     /// ```no_run
@@ -284,5 +295,30 @@ impl std::fmt::Display for Clock {
             f.write_str(".during_pause()")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Clock;
+
+    #[test]
+    fn every_create_timer_flag_combination_has_its_clock() {
+        let table = [
+            ((false, false, false), Clock::GAME),
+            ((true, false, false), Clock::GAME.during_pause()),
+            ((false, false, true), Clock::UNSCALED),
+            ((true, false, true), Clock::UNSCALED.during_pause()),
+            ((false, true, false), Clock::PHYSICS),
+            ((true, true, false), Clock::PHYSICS.during_pause()),
+            ((false, true, true), Clock::PHYSICS_UNSCALED),
+            ((true, true, true), Clock::PHYSICS_UNSCALED.during_pause()),
+        ];
+        for ((always, physics, ignore_scale), clock) in table {
+            assert_eq!(Clock::for_timer(always, physics, ignore_scale), clock, "{always} {physics} {ignore_scale}");
+        }
+        assert_eq!(Clock::SCENE_TREE_TIMER, Clock::for_timer(true, false, false));
+        assert_eq!(Clock::SCENE_TREE_TIMER.to_string(), "Clock::GAME.during_pause()");
+        assert_eq!(Clock::PHYSICS_UNSCALED.during_pause().to_string(), "Clock::PHYSICS_UNSCALED.during_pause()");
     }
 }
