@@ -2,21 +2,24 @@
 # physics frame counts; the Rust counterparts log into the same list, so both can be compared line by line.
 extends Node
 
-## Lines "WHO WHAT process=N physics=M".
+## Lines "WHO WHAT process=N physics=M game=T".
 var entries: Array[String] = []
+## Game time: the sum of the process frames' deltas, as this node's `_process` sees them.
+var game_time := 0.0
 ## [where, Callable]: run once in the next `_process` ("process") or `_physics_process` ("physics").
 var jobs: Array = []
 
 
 func stamp(who: String, what: String) -> void:
-	entries.append("%s %s process=%d physics=%d" % [who, what, Engine.get_process_frames(), Engine.get_physics_frames()])
+	entries.append("%s %s process=%d physics=%d game=%.6f" % [who, what, Engine.get_process_frames(), Engine.get_physics_frames(), game_time])
 
 
 func run_in(where: String, job: Callable) -> void:
 	jobs.append([where, job])
 
 
-func _process(_delta: float) -> void:
+func _process(delta: float) -> void:
+	game_time += delta
 	_run("process")
 
 

@@ -1,7 +1,8 @@
 //! GDScript and its Rust counterpart, started in the same call, log the same frames: timers against clocks,
 //! `process_frame`/`physics_frame` against frame waits, started from `_process` and from `_physics_process`.
 //!
-//! The GDScript side is `timing.gd`; both sides write "WHO WHAT process=N physics=M" lines into its log.
+//! The GDScript side is `timing.gd`; both sides write "WHO WHAT process=N physics=M game=T" lines into its
+//! log (T: the game time as the node's `_process` counts it).
 
 use std::future::Future;
 
