@@ -99,6 +99,8 @@ struct Inner {
     flushing: Cell<bool>,
     /// The task being polled, if one is (the run that polls it holds its reference).
     polling: Cell<Option<TaskPtr>>,
+    /// How many polls ran since the executor was made.
+    polls: Cell<u64>,
     /// Futures refused after shutdown, waiting for the drop loop that runs now (see [`DropLoop`]).
     refused: RefCell<VecDeque<Refused>>,
     /// Whether a [`DropLoop`] runs: a refused spawn then parks its future for that loop.
@@ -166,6 +168,7 @@ impl Executor {
                 spawned: RefCell::new(Vec::new()),
                 flushing: Cell::new(false),
                 polling: Cell::new(None),
+                polls: Cell::new(0),
                 refused: RefCell::new(VecDeque::new()),
                 in_drop_loop: Cell::new(false),
                 trim_clock: TrimClock::default(),
@@ -313,6 +316,21 @@ impl Executor {
         F::Output: 'static,
     {
         self.spawn_task(name, future, spawned_at, true)
+    }
+
+    /// How many times a future was polled since the executor was made (in flushes and inline): for monitors
+    /// that show polls per frame.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # let executor = godot_tasks_executor::doc_support::executor();
+    /// executor.spawn(async {}).detach();
+    /// let _ = executor.flush();
+    /// assert_eq!(executor.poll_count(), 1);
+    /// ```
+    pub fn poll_count(&self) -> u64 {
+        self.inner.polls.get()
     }
 
     /// Whether any live task is inline: when none is, [`wake_inline`](Self::wake_inline) is a plain wake, and
@@ -865,6 +883,7 @@ impl Inner {
             Run::Poll => {}
         }
         let mut gone = false;
+        self.polls.set(self.polls.get() + 1);
         let polled = self.noting_polled(this, || catch_unwind(AssertUnwindSafe(|| task.poll(&mut gone))));
         // What runs from here on (destructors of the future, the output, wakers) is the task's end, not a poll
         // of it or of an outer task.

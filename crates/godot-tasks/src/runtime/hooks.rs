@@ -82,6 +82,7 @@ fn on_frame() {
     // ticks before the next frame share it.
     if let Some(executor) = current_executor() {
         executor.start_frame();
+        super::monitors::frame_started(executor.poll_count());
     }
     for service in crate::SERVICES {
         (service.frame)();
@@ -141,8 +142,11 @@ pub(super) fn attach_hooks() {
             }
             _ => Some(hooks),
         });
-        if let Some(Some(unused)) = unused {
-            unused.detach(); // outside the borrow: engine calls
+        match unused {
+            Some(Some(unused)) => unused.detach(), // outside the borrow: engine calls
+            // This runtime's hooks are in place: its monitors go with them.
+            Some(None) => super::monitors::register(current_executor().map_or(0, |e| e.poll_count())),
+            None => {}
         }
     }
     // A service that counts physics ticks (time) wants them from its first use on, across runtime restarts.

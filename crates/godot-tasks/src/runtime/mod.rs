@@ -20,6 +20,28 @@
 //! - **unload hook** (`GDExtensionManager.extension_unloading`, emitted by editor builds before an extension
 //!   is unloaded or hot-reloaded): the hook checks that it is this extension that goes away.
 //!
+//! # Monitors
+//!
+//! While it runs, the runtime shows itself in Godot's debugger (the Monitors tab, category `godot_tasks`)
+//! and to `Performance.get_custom_monitor(id)`:
+//!
+//! | id | value |
+//! |---|---|
+//! | `godot_tasks/tasks_alive` | tasks alive: unfinished, or finished with their handle not yet awaited |
+//! | `godot_tasks/polls_per_frame` | how many times tasks were polled during the last frame |
+//! | `godot_tasks/flush_usec` | microseconds spent running tasks in the last frame's flushes (measured from its first read on) |
+//! | `godot_tasks/signal_waiters` | signal futures and streams subscribed now |
+//! | `godot_tasks/timers_pending` | time and frame waits that have not ended |
+//! | `godot_tasks/jobs_in_flight` | offloaded jobs queued or running, and `spawn_tokio` futures running |
+//!
+//! They are registered when the runtime starts (its first task), removed when it stops, and registered again
+//! by the next runtime (after [`shutdown`] or a hot reload). They cost counters only. With two extensions that
+//! use godot-tasks in one project, each has its own runtime, and the monitors show the one that started first.
+//!
+//! ```gdscript
+//! print(Performance.get_custom_monitor("godot_tasks/tasks_alive"))
+//! ```
+//!
 //! # Stopping
 //!
 //! The runtime stops in one way (`stop.rs`), whatever the reason: engine exit, unload (hot reload), or
@@ -42,6 +64,7 @@
 mod context;
 mod hooks;
 mod host;
+mod monitors;
 mod relay;
 mod service;
 mod stop;
@@ -194,7 +217,9 @@ pub(crate) fn flush() {
     let Some(executor) = current_executor() else { return };
     attach_hooks();
     // Work left over by the round budget stays queued; the frame hook flushes it next frame.
-    let _ = executor.flush();
+    monitors::timed_flush(|| {
+        let _ = executor.flush();
+    });
 }
 
 /// Counts `shutdown()` calls: a task spawned in one generation and dropped in a later one was dropped by a

@@ -33,6 +33,7 @@ pub(crate) fn stop(reason: Stop) {
     if let Some(hooks) = hooks {
         hooks.detach();
     }
+    super::monitors::unregister();
     // Before the tasks are dropped: a destructor that spawns into the next runtime (after a shutdown) makes
     // that runtime's own relay.
     relay::release_engine_objects();

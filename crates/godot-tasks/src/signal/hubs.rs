@@ -156,6 +156,11 @@ fn same_signal(a: &Signal, b: &Signal) -> bool {
 }
 
 /// Wakes the collected wakers outside the registry, then hands the buffer back for reuse.
+/// How many futures and streams await a signal now (the `signal_waiters` monitor).
+pub(crate) fn waiter_count() -> usize {
+    with_hubs(|hubs| hubs.registry.subscriber_count()).unwrap_or(0)
+}
+
 pub(super) fn wake_all(wakers: Vec<Waker>) {
     crate::wake_buffer::wake_all(wakers, |emptied| {
         let _ = with_hubs(|hubs| hubs.wake_buffer.keep(emptied));

@@ -100,6 +100,7 @@ pub use args::SignalArgs;
 pub(crate) use describe::describe;
 pub use error::{SignalError, SignalErrorKind};
 pub use future::{NextEmission, TryNextEmission};
+pub(crate) use hubs::waiter_count;
 
 /// The signal service's hooks: each frame, emissions from other threads are delivered and idle connections
 /// released; when the runtime stops, connections are released (all of them at exit and unload, since the

@@ -192,6 +192,11 @@ impl<K: Clone + Eq + Hash, E: Clone, C> Registry<K, E, C> {
         Self { hubs: Arena::new(), by_signal: HashMap::default(), idle: Vec::new() }
     }
 
+    /// How many subscribers all hubs have (what the `signal_waiters` monitor shows).
+    pub(super) fn subscriber_count(&self) -> usize {
+        self.hubs.iter().map(|(_, hub)| hub.waiters.len()).sum()
+    }
+
     pub(super) fn hub(&self, id: HubId) -> Option<&Hub<K, E, C>> {
         self.hubs.get(id)
     }

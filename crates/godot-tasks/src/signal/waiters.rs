@@ -43,6 +43,10 @@ impl<W> Waiters<W> {
         self.dense.iter_mut().map(|(_, waiter)| waiter)
     }
 
+    pub(super) fn len(&self) -> usize {
+        self.dense.len()
+    }
+
     pub(super) fn is_empty(&self) -> bool {
         self.dense.is_empty()
     }

@@ -111,6 +111,16 @@ pub(crate) const SERVICE: crate::runtime::Service = crate::runtime::Service {
 pub use blocking::{spawn_blocking, spawn_send};
 pub use compute::spawn_compute;
 pub use outcome::{OffloadError, Offloaded};
+
+/// How many offloaded jobs are queued or running now, and `spawn_tokio` futures running on tokio (the
+/// `jobs_in_flight` monitor).
+pub(crate) fn jobs_in_flight() -> usize {
+    #[cfg(feature = "tokio")]
+    let tokio = tokio::running();
+    #[cfg(not(feature = "tokio"))]
+    let tokio = 0;
+    outcome::in_flight() + tokio
+}
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use tokio::{TokioError, TokioTask, spawn_tokio, use_tokio_runtime};

@@ -5,6 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
 use futures_channel::oneshot;
@@ -232,6 +233,30 @@ impl<R: Send + 'static> Drop for Offloaded<R> {
     }
 }
 
+/// Jobs queued on or running in a worker pool now (the `jobs_in_flight` monitor, with the tokio tasks).
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+/// How many offloaded jobs are queued or running now.
+pub(crate) fn in_flight() -> usize {
+    IN_FLIGHT.load(Ordering::Relaxed)
+}
+
+/// Counts one job from its queueing until it is dropped, run or not.
+struct InFlight;
+
+impl InFlight {
+    fn enter() -> Self {
+        IN_FLIGHT.fetch_add(1, Ordering::Relaxed);
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        IN_FLIGHT.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// A pool that runs offloaded work.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Pool {
@@ -247,7 +272,10 @@ impl Pool {
     fn run(self, offloaded_at: &'static Location<'static>, job: impl FnOnce() + Send + 'static) {
         // Code that offloads without ever spawning a task must still have the pools stopped at exit.
         crate::runtime::ensure_stop_hooks();
+        // Counted from now until the job has run or was dropped unrun, on whichever thread that happens.
+        let in_flight = InFlight::enter();
         let job = move || {
+            let _in_flight = in_flight;
             if let Err(payload) = catch_unwind(AssertUnwindSafe(job)) {
                 godot_tasks_executor::drop_quietly(payload);
             }

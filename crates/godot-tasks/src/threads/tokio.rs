@@ -22,6 +22,11 @@ static CHOSEN: Mutex<Chosen> = Mutex::new(Chosen::None);
 /// Where each `spawn_tokio` future that has not ended yet was started.
 static RUNNING: Mutex<Slab<&'static Location<'static>>> = Mutex::new(Slab::new());
 
+/// How many `spawn_tokio` futures are running on tokio now.
+pub(super) fn running() -> usize {
+    RUNNING.lock().unwrap_or_else(PoisonError::into_inner).len()
+}
+
 /// A future's entry in [`RUNNING`], removed when the future ends or is dropped.
 struct Running(usize);
 

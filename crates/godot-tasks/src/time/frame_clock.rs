@@ -81,6 +81,11 @@ pub(super) fn unlist(line: usize, listed: Listed) {
 }
 
 /// Moves every waker listed for the frame line `line`'s next count to `wakers` (the line just counted).
+/// How many next-frame waits are listed on every frame line.
+pub(super) fn listed_count() -> usize {
+    CLOCK.with(|clock| (0..FRAME_LINES).map(|line| with_list(clock, line, |list| list.listed())).sum())
+}
+
 pub(super) fn drain_next(line: usize, wakers: &mut Vec<Waker>) {
     CLOCK.with(|clock| with_list(clock, line, |list| list.drain_into(wakers)));
 }

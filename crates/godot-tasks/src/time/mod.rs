@@ -61,7 +61,7 @@ use service::Until;
 pub use clock::Clock;
 pub use engine_waits::{TimerTimeout, create_timer, physics_frame, process_frame};
 pub use instant::Instant;
-pub(crate) use service::SERVICE;
+pub(crate) use service::{SERVICE, pending_count as pending_waits};
 pub use ticker::{MissedTicks, Ticker};
 pub use timeout::{Elapsed, Timeout};
 pub use wait::{FrameWait, Sleep};

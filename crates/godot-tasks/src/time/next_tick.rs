@@ -64,6 +64,11 @@ impl NextTick {
     /// Moves every listed waker to the end of `wakers`, in the order they were listed (a dropped wait leaves a
     /// no-op waker behind), and starts a new generation. Into an empty `wakers` the two vectors are swapped:
     /// the list keeps the other's memory, and in steady waiting both stay large enough.
+    /// How many waits are listed (a dropped wait leaves the no-op waker, which does not count).
+    pub(super) fn listed(&self) -> usize {
+        self.wakers.iter().filter(|waker| !waker.will_wake(Waker::noop())).count()
+    }
+
     pub(super) fn drain_into(&mut self, wakers: &mut Vec<Waker>) {
         if wakers.is_empty() {
             std::mem::swap(wakers, &mut self.wakers);

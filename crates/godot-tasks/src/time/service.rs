@@ -282,6 +282,13 @@ pub(crate) fn poll_fired(key: WaiterKey, cx: &Context<'_>) -> Poll<()> {
     poll
 }
 
+/// How many time and frame waits have not ended yet (the `timers_pending` monitor): sleeps, timeouts, ticks
+/// and frame waits, including the next-frame waits kept in the frame clock's lists.
+pub(crate) fn pending_count() -> usize {
+    let registered = with_timers(|timers| timers.waiters.iter().filter(|(_, waiter)| !waiter.fired).count());
+    registered.unwrap_or(0) + frame_clock::listed_count()
+}
+
 /// Removes a waiter (its future is done or dropped).
 pub(crate) fn release(key: WaiterKey) {
     let waker = with_timers(|timers| {

@@ -7,6 +7,7 @@ mod gdscript_timing;
 mod level_flow;
 mod lifecycle;
 mod lifetimes;
+mod monitors;
 mod panics;
 mod signal_connections;
 mod signal_streams;
@@ -38,6 +39,7 @@ pub fn all() -> Vec<crate::harness::Test> {
         gdscript_timing::all(),
         timing_parity::all(),
         level_flow::all(),
+        monitors::all(),
     ]
     .into_iter()
     .flatten()
