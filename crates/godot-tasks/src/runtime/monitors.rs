@@ -16,8 +16,11 @@ use godot::obj::Singleton;
 
 use super::context::with_runtime;
 
-/// The monitors, each with what it shows.
-const MONITORS: [(&str, fn() -> Variant); 6] = [
+/// A monitor: its id, and what it shows.
+type Monitor = (&'static str, fn() -> Variant);
+
+/// The monitors.
+const MONITORS: [Monitor; 6] = [
     ("godot_tasks/tasks_alive", || count(with_runtime(|runtime| runtime.executor.task_count()).unwrap_or(0))),
     ("godot_tasks/polls_per_frame", || {
         i64::try_from(STATS.with(|stats| stats.last_frame_polls.get())).unwrap_or(i64::MAX).to_variant()
