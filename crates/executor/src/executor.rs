@@ -8,13 +8,14 @@ use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::Poll;
+use std::time::{Duration, Instant};
 
 use crate::CaughtPanic;
 use crate::Host;
 use crate::join_handle::JoinHandle;
 use crate::memory::{Capacities, QueuedPeak, TrimClock, TrimRule};
-use crate::panic_report::drop_quietly;
 use crate::panic_report::{PanicReport, payload_message};
+use crate::panic_report::{SlowPoll, drop_quietly};
 use crate::ready_queue::Shared;
 use crate::shared_life::SharedLife;
 use crate::task::{AfterPending, Outcome, Phase, Run, TaskPtr, TaskRef};
@@ -101,6 +102,8 @@ struct Inner {
     polling: Cell<Option<TaskPtr>>,
     /// How many polls ran since the executor was made.
     polls: Cell<u64>,
+    /// A poll longer than this is reported to the host (`None`: polls are not timed).
+    slow_poll: Cell<Option<Duration>>,
     /// Futures refused after shutdown, waiting for the drop loop that runs now (see [`DropLoop`]).
     refused: RefCell<VecDeque<Refused>>,
     /// Whether a [`DropLoop`] runs: a refused spawn then parks its future for that loop.
@@ -169,6 +172,7 @@ impl Executor {
                 flushing: Cell::new(false),
                 polling: Cell::new(None),
                 polls: Cell::new(0),
+                slow_poll: Cell::new(None),
                 refused: RefCell::new(VecDeque::new()),
                 in_drop_loop: Cell::new(false),
                 trim_clock: TrimClock::default(),
@@ -316,6 +320,20 @@ impl Executor {
         F::Output: 'static,
     {
         self.spawn_task(name, future, spawned_at, true)
+    }
+
+    /// Times every poll from now on and reports each one longer than `limit` to
+    /// [`Host::report_slow_poll`]: the frame hitches a game otherwise hunts for by hand. `None` (the default)
+    /// stops timing: polls then cost no clock reads.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # let executor = godot_tasks_executor::doc_support::executor();
+    /// executor.set_slow_poll_threshold(Some(std::time::Duration::from_millis(4)));
+    /// ```
+    pub fn set_slow_poll_threshold(&self, limit: Option<Duration>) {
+        self.inner.slow_poll.set(limit);
     }
 
     /// How many times a future was polled since the executor was made (in flushes and inline): for monitors
@@ -884,7 +902,17 @@ impl Inner {
         }
         let mut gone = false;
         self.polls.set(self.polls.get() + 1);
+        let timed = self.slow_poll.get().map(|limit| (limit, Instant::now()));
         let polled = self.noting_polled(this, || catch_unwind(AssertUnwindSafe(|| task.poll(&mut gone))));
+        if let Some((limit, start)) = timed {
+            let took = start.elapsed();
+            if took > limit {
+                let name = self.tasks.name(&task);
+                let report = SlowPoll { spawned_at: task.spawned_at(), name, took, limit };
+                // A host that panics must not cut the run short: the task's state is settled below.
+                drop_quietly(catch_unwind(AssertUnwindSafe(|| self.tasks.shared().host().report_slow_poll(&report))));
+            }
+        }
         // What runs from here on (destructors of the future, the output, wakers) is the task's end, not a poll
         // of it or of an outer task.
         self.noting_polled(None, || match polled {

@@ -46,4 +46,11 @@ pub trait Host: Send + Sync + 'static {
     fn report_panic(&self, report: &crate::PanicReport) {
         let _ = report;
     }
+
+    /// A poll took longer than the threshold set with
+    /// [`Executor::set_slow_poll_threshold`](crate::Executor::set_slow_poll_threshold). Called on the
+    /// executor's thread, right after that poll. The default does nothing.
+    fn report_slow_poll(&self, report: &crate::SlowPoll) {
+        let _ = report;
+    }
 }

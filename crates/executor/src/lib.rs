@@ -71,4 +71,4 @@ pub use join_error::{JoinError, TaskLabel};
 pub use join_handle::{CancelOnDrop, JoinHandle};
 #[doc(hidden)]
 pub use memory::Capacities;
-pub use panic_report::{PanicReport, drop_quietly, payload_message};
+pub use panic_report::{PanicReport, SlowPoll, drop_quietly, payload_message};

@@ -42,6 +42,45 @@ impl PanicReport {
     }
 }
 
+/// A poll that took longer than the executor's slow-poll threshold, handed to
+/// [`Host::report_slow_poll`](crate::Host::report_slow_poll). See
+/// [`Executor::set_slow_poll_threshold`](crate::Executor::set_slow_poll_threshold).
+///
+/// # Example
+///
+/// ```
+/// # fn example(report: &godot_tasks_executor::SlowPoll) {
+/// eprintln!("{} took {:?} in one poll", report.task(), report.took);
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SlowPoll {
+    /// Where the task was spawned.
+    pub spawned_at: &'static Location<'static>,
+    /// The task's name, if it was spawned with one.
+    pub name: Option<Arc<str>>,
+    /// How long the poll took.
+    pub took: std::time::Duration,
+    /// The threshold it passed.
+    pub limit: std::time::Duration,
+}
+
+impl SlowPoll {
+    /// "task spawned at LOCATION" or "task 'NAME' spawned at LOCATION", for messages.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn example(report: &godot_tasks_executor::SlowPoll) {
+    /// eprintln!("{} was slow", report.task());
+    /// # }
+    /// ```
+    pub fn task(&self) -> impl fmt::Display + '_ {
+        TaskLabel { name: self.name.as_deref(), spawned_at: self.spawned_at }
+    }
+}
+
 /// Extracts a readable message from a panic payload (what `catch_unwind` returns), the way task panics are
 /// reported: the `&str` or `String` the panic was given, or a placeholder for other payloads.
 ///

@@ -45,6 +45,10 @@ pub enum Event {
     },
     /// Something a test future or a test recorded: `poll:<name>`, `drop:<name>`, or a free-form note.
     Note(String),
+    SlowPoll {
+        name: Option<String>,
+        line: u32,
+    },
 }
 
 /// The event a [`Probe`] named `name` records when polled.
@@ -122,6 +126,12 @@ impl Host for FakeHost {
 
     fn request_flush_from_other_thread(&self) {
         self.trace.push(Event::FlushRequestedFromOtherThread);
+    }
+
+    fn report_slow_poll(&self, report: &godot_tasks_executor::SlowPoll) {
+        assert!(report.took > report.limit);
+        self.trace
+            .push(Event::SlowPoll { name: report.name.as_deref().map(str::to_owned), line: report.spawned_at.line() });
     }
 
     fn report_panic(&self, report: &PanicReport) {

@@ -30,6 +30,8 @@ pub(super) struct Context {
     pub(super) generation: Cell<u64>,
     /// The round budget set with `set_round_budget`; kept across `shutdown()`.
     pub(super) round_budget: Cell<u32>,
+    /// The slow-poll warning threshold set with `set_slow_poll_warning`; kept across `shutdown()`.
+    pub(super) slow_poll: Cell<Option<std::time::Duration>>,
 }
 
 impl Drop for Context {
@@ -50,6 +52,7 @@ thread_local! {
             closed: Cell::new(None),
             generation: Cell::new(0),
             round_budget: Cell::new(DEFAULT_ROUND_BUDGET),
+            slow_poll: Cell::new(super::DEFAULT_SLOW_POLL_WARNING),
         }
     };
 }

@@ -1,7 +1,7 @@
 //! The executor's host in Godot: flush requests become one deferred engine call (through the relay).
 
 use godot::prelude::*;
-use godot_tasks_executor::{Host, PanicReport};
+use godot_tasks_executor::{Host, PanicReport, SlowPoll};
 
 use super::relay::with_relay;
 
@@ -18,5 +18,16 @@ impl Host for GodotHost {
 
     fn report_panic(&self, report: &PanicReport) {
         godot_error!("godot-tasks: {} panicked: {}", report.task(), report.message);
+    }
+
+    fn report_slow_poll(&self, report: &SlowPoll) {
+        godot_warn!(
+            "godot-tasks: {} took {:.1} ms in one poll (the warning threshold is {:.1} ms), a frame hitch: move \
+             heavy work to `threads::spawn_compute` or `threads::spawn_blocking`, or `yield_now().await` between \
+             steps (`runtime::set_slow_poll_warning` sets the threshold, `None` turns this off)",
+            report.task(),
+            report.took.as_secs_f64() * 1000.0,
+            report.limit.as_secs_f64() * 1000.0
+        );
     }
 }

@@ -76,6 +76,47 @@ use godot::prelude::*;
 
 use godot_tasks_executor::Executor;
 
+/// The slow-poll warning threshold unless [`set_slow_poll_warning`] says otherwise: 4 ms in builds with debug
+/// assertions (the `dev` profile), off in release builds.
+///
+/// # Example
+///
+/// ```
+/// # use std::time::Duration;
+/// let default = godot_tasks::runtime::DEFAULT_SLOW_POLL_WARNING;
+/// assert_eq!(default, cfg!(debug_assertions).then(|| Duration::from_millis(4)));
+/// ```
+pub const DEFAULT_SLOW_POLL_WARNING: Option<std::time::Duration> =
+    if cfg!(debug_assertions) { Some(std::time::Duration::from_millis(4)) } else { None };
+
+/// Warns, in Godot's output, about every poll of a task that takes longer than `threshold`: the task's name
+/// and spawn location, and how long the poll took. A poll that long is a frame hitch (a frame at 60 fps has
+/// 16.7 ms for everything); the usual fixes are to move the work to a worker thread
+/// ([`threads::spawn_compute`](crate::threads::spawn_compute), [`spawn_blocking`](crate::threads::spawn_blocking))
+/// or to split it with [`yield_now`](crate::yield_now) between steps.
+///
+/// `None` turns the warning off, and with it the two clock reads per poll it costs. The default is
+/// [`DEFAULT_SLOW_POLL_WARNING`]: 4 ms in debug builds, off in release builds. The setting is kept across
+/// [`shutdown`].
+///
+/// # Example
+///
+/// ```no_run
+/// use std::time::Duration;
+/// // Also in release builds, for a profiling session:
+/// godot_tasks::runtime::set_slow_poll_warning(Some(Duration::from_millis(8)));
+/// ```
+///
+/// # Panics
+///
+/// If called from any thread other than Godot's main thread.
+#[track_caller]
+pub fn set_slow_poll_warning(threshold: Option<std::time::Duration>) {
+    assert_main_thread("godot_tasks::runtime::set_slow_poll_warning()", Location::caller());
+    let _ = with_context(|cx| cx.slow_poll.set(threshold));
+    executor().set_slow_poll_threshold(threshold);
+}
+
 /// How many rounds the runtime runs per frame unless [`set_round_budget`] says otherwise.
 ///
 /// # Example
@@ -177,6 +218,7 @@ pub(crate) fn executor() -> Executor {
         let runtime = runtime.get_or_insert_with(|| {
             let executor = Executor::new(GodotHost);
             executor.set_round_budget(cx.round_budget.get());
+            executor.set_slow_poll_threshold(cx.slow_poll.get());
             Runtime { executor, hooks: None }
         });
         (runtime.executor.clone(), cx.closed.get().is_some())

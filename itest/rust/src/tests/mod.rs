@@ -13,6 +13,7 @@ mod signal_connections;
 mod signal_streams;
 mod signal_threads;
 mod signals;
+mod slow_polls;
 mod spawn;
 mod support;
 mod threads;
@@ -40,6 +41,7 @@ pub fn all() -> Vec<crate::harness::Test> {
         timing_parity::all(),
         level_flow::all(),
         monitors::all(),
+        slow_polls::all(),
     ]
     .into_iter()
     .flatten()
