@@ -5,6 +5,7 @@ mod bridge;
 mod churn;
 mod coalescing;
 mod cross_thread;
+mod diagnostics;
 mod fan_out;
 mod frame_waits;
 mod idle;
@@ -32,5 +33,6 @@ pub fn all(sizes: Sizes, gdscript: Gd<Node>) -> Vec<(&'static str, ScenarioBody)
         ("worker pools", Box::pin(worker_pools::run(sizes))),
         ("GDScript and Rust awaiting each other", Box::pin(bridge::run(sizes, gdscript.clone()))),
         ("memory", Box::pin(memory::run(sizes, gdscript))),
+        ("diagnostics", Box::pin(diagnostics::run(sizes))),
     ]
 }
