@@ -10,7 +10,7 @@ use godot::classes::{Engine, Script};
 use godot::obj::Singleton;
 use godot::prelude::*;
 use godot_tasks::TaskBuilder;
-use godot_tasks::signal::TypedSignalExt;
+use godot_tasks::signal::{NextEmission, TypedSignalExt};
 use godot_tasks::time;
 
 use crate::harness::{tree, wait_until};
@@ -138,22 +138,33 @@ async fn create_timer_matches_at_time_scales_half_and_two() -> Result<(), String
     outcome
 }
 
+/// Which of the tree's frame signals a flow awaits.
+#[derive(Clone, Copy)]
+enum FrameSignal {
+    Process,
+    Physics,
+}
+
+/// `timing.gd`'s `process_frame_flow` or `physics_frame_flow` against its Rust port (two awaits of the same
+/// signal), both started from `where_`.
+async fn frame_flow(where_: &'static str, signal: FrameSignal) -> Result<(Vec<String>, Vec<String>), String> {
+    let (method, name, wait): (_, _, fn() -> NextEmission<()>) = match signal {
+        FrameSignal::Process => ("process_frame_flow", "process_frame", time::process_frame),
+        FrameSignal::Physics => ("physics_frame_flow", "physics_frame", time::physics_frame),
+    };
+    let rust = move |node: Gd<Node>| async move {
+        stamp(&node, "start");
+        wait().await;
+        stamp(&node, &format!("{name} 1"));
+        wait().await;
+        stamp(&node, &format!("{name} 2"));
+    };
+    compare(where_, method, vec![], rust, 3).await
+}
+
 async fn process_frame_matches_time_process_frame() -> Result<(), String> {
     for where_ in ["process", "physics"] {
-        let (gd, rs) = compare(
-            where_,
-            "process_frame_flow",
-            vec![],
-            |node| async move {
-                stamp(&node, "start");
-                time::process_frame().await;
-                stamp(&node, "process_frame 1");
-                time::process_frame().await;
-                stamp(&node, "process_frame 2");
-            },
-            3,
-        )
-        .await?;
+        let (gd, rs) = frame_flow(where_, FrameSignal::Process).await?;
         ensure_eq!((where_, gd), (where_, rs));
     }
     Ok(())
@@ -161,20 +172,7 @@ async fn process_frame_matches_time_process_frame() -> Result<(), String> {
 
 async fn physics_frame_matches_time_physics_frame() -> Result<(), String> {
     for where_ in ["process", "physics"] {
-        let (gd, rs) = compare(
-            where_,
-            "physics_frame_flow",
-            vec![],
-            |node| async move {
-                stamp(&node, "start");
-                time::physics_frame().await;
-                stamp(&node, "physics_frame 1");
-                time::physics_frame().await;
-                stamp(&node, "physics_frame 2");
-            },
-            3,
-        )
-        .await?;
+        let (gd, rs) = frame_flow(where_, FrameSignal::Physics).await?;
         ensure_eq!((where_, gd), (where_, rs));
     }
     Ok(())
@@ -186,34 +184,8 @@ async fn frame_signals_match_while_paused_and_at_time_scales_half_and_two() -> R
     for (paused, scale) in [(true, 1.0), (false, 0.5), (false, 2.0)] {
         tree.set_pause(paused);
         Engine::singleton().set_time_scale(scale);
-        let process = compare(
-            "process",
-            "process_frame_flow",
-            vec![],
-            |node| async move {
-                stamp(&node, "start");
-                time::process_frame().await;
-                stamp(&node, "process_frame 1");
-                time::process_frame().await;
-                stamp(&node, "process_frame 2");
-            },
-            3,
-        )
-        .await;
-        let physics = compare(
-            "physics",
-            "physics_frame_flow",
-            vec![],
-            |node| async move {
-                stamp(&node, "start");
-                time::physics_frame().await;
-                stamp(&node, "physics_frame 1");
-                time::physics_frame().await;
-                stamp(&node, "physics_frame 2");
-            },
-            3,
-        )
-        .await;
+        let process = frame_flow("process", FrameSignal::Process).await;
+        let physics = frame_flow("physics", FrameSignal::Physics).await;
         outcome = outcome.and_then(|()| {
             for (gd, rs) in [process?, physics?] {
                 if gd != rs {
