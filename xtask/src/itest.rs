@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::{Command, ExitStatus};
 
 use crate::shell::{cargo, root, run, step};
-use crate::{bench, godot};
+use crate::{bench, godot, package};
 
 /// Lines that must never appear in a clean run's output: errors, and objects leaked at exit.
 const ERROR_MARKERS: &[&str] = &["ERROR:", "SCRIPT ERROR", "panicked", "USER ERROR", "leaked at exit"];
@@ -20,8 +20,7 @@ pub fn test_all() -> Result<(), String> {
     run(cargo().args(["test", "--workspace", "--quiet"]))?;
     step("The library crate alone with its tokio feature (cargo test -p godot-tasks --features tokio)");
     run(cargo().args(["test", "-p", "godot-tasks", "--features", "tokio", "--quiet"]))?;
-    step("Packages (cargo package --workspace: the library crates build from what would be published)");
-    run(cargo().args(["package", "--workspace", "--allow-dirty"]))?;
+    package::package_workspace()?;
 
     step("Integration tests in headless Godot");
     let bin = godot::binary()?;

@@ -1,9 +1,10 @@
 //! Project commands: `cargo xtask test`, `cargo xtask demo`, `cargo xtask bench`, `cargo xtask miri`,
-//! `cargo xtask godot`.
+//! `cargo xtask package`, `cargo xtask godot`.
 
 mod bench;
 mod godot;
 mod itest;
+mod package;
 mod shell;
 
 use std::process::ExitCode;
@@ -20,6 +21,7 @@ commands:
           --quick: small sizes, for a smoke test
           --runs N: N full runs, each in its own Godot process; the table shows each value's median, and a
                     second table its spread
+  package cargo package --workspace: the library crates build from what would be published (also part of test)
   miri    run the executor core's tests under miri (needs: rustup component add miri rust-src --toolchain nightly)
   godot   print the Godot 4 binary the other commands use (provisioning it if needed)
 
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         },
+        Some("package") => package::package_workspace(),
         Some("miri") => {
             shell::run(shell::rustup_cargo().args(["+nightly", "miri", "test", "-p", "godot-tasks-executor"]))
         }
