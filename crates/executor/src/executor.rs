@@ -102,7 +102,7 @@ struct Inner {
     polling: Cell<Option<TaskPtr>>,
     /// How many polls ran since the executor was made.
     polls: Cell<u64>,
-    /// A poll longer than this is reported to the host (`None`: polls are not timed).
+    /// A poll longer than this is reported to the host (`None`: not for this reason).
     slow_poll: Cell<Option<Duration>>,
     /// Futures refused after shutdown, waiting for the drop loop that runs now (see [`DropLoop`]).
     refused: RefCell<VecDeque<Refused>>,
@@ -334,6 +334,11 @@ impl Executor {
     /// ```
     pub fn set_slow_poll_threshold(&self, limit: Option<Duration>) {
         self.inner.slow_poll.set(limit);
+    }
+
+    /// The executor's live tasks and their tables, for the methods that other modules add to `Executor`.
+    pub(crate) fn tasks(&self) -> &Rc<Tasks> {
+        &self.inner.tasks
     }
 
     /// How many times a future was polled since the executor was made (in flushes and inline): for monitors
@@ -763,6 +768,7 @@ impl Executor {
     /// ```
     pub fn start_frame(&self) {
         let inner = &self.inner;
+        inner.tasks.tracker().frame_started();
         inner.frame_rounds_left.set(Some(inner.round_budget.get()));
         inner.tick();
     }
@@ -902,16 +908,25 @@ impl Inner {
         }
         let mut gone = false;
         self.polls.set(self.polls.get() + 1);
-        let timed = self.slow_poll.get().map(|limit| (limit, Instant::now()));
+        let tracker = self.tasks.tracker();
+        let tracked = tracker.is_on().then(|| (tracker.begin_poll(task.key()), tracker.set_current(Some(task.key()))));
+        let start = (self.slow_poll.get().is_some() || tracker.is_timing()).then(Instant::now);
         let polled = self.noting_polled(this, || catch_unwind(AssertUnwindSafe(|| task.poll(&mut gone))));
-        if let Some((limit, start)) = timed {
-            let took = start.elapsed();
-            if took > limit {
-                let name = self.tasks.name(&task);
-                let report = SlowPoll { spawned_at: task.spawned_at(), name, took, limit };
-                // A host that panics must not cut the run short: the task's state is settled below.
-                drop_quietly(catch_unwind(AssertUnwindSafe(|| self.tasks.shared().host().report_slow_poll(&report))));
+        let took = start.map(|start| start.elapsed());
+        if let Some((old_notes, outer)) = tracked {
+            tracker.set_current(outer);
+            if let Some(took) = took {
+                tracker.add_poll_time(task.key(), took);
             }
+            drop(old_notes);
+        }
+        if let (Some(took), Some(limit)) = (took, self.slow_poll.get())
+            && took > limit
+        {
+            let name = self.tasks.name(&task);
+            let report = SlowPoll { spawned_at: task.spawned_at(), name, took, limit };
+            // A host that panics must not cut the run short: the task's state is settled below.
+            drop_quietly(catch_unwind(AssertUnwindSafe(|| self.tasks.shared().host().report_slow_poll(&report))));
         }
         // What runs from here on (destructors of the future, the output, wakers) is the task's end, not a poll
         // of it or of an outer task.

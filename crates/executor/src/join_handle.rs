@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 
 use crate::task::{AfterFinish, HandleRef, Phase, TaskRef};
 use crate::tasks::Tasks;
-use crate::{CancelHandle, JoinError};
+use crate::{AwaitedTask, CancelHandle, JoinError};
 
 /// The right to await a task's outcome, and to cancel it.
 ///
@@ -207,6 +207,13 @@ impl<T: 'static> Future for JoinHandle<T> {
         let task = this.task.as_ref().expect("checked above").task();
         // A foreign waker's destructor may spawn or cancel: it runs with nothing borrowed.
         drop(tasks.set_join_waker(task, cx.waker()));
+        let tracker = tasks.tracker();
+        if tracker.wants_note()
+            && let Some(id) = tracker.id(task.key())
+        {
+            let awaited = AwaitedTask { id, name: tasks.name(task), spawned_at: task.spawned_at() };
+            tracker.note(Rc::new(awaited));
+        }
         Poll::Pending
     }
 }

@@ -61,6 +61,7 @@ mod ready_queue;
 mod shared_life;
 mod task;
 mod tasks;
+mod tracking;
 mod vacant_slots;
 
 pub use cancel_handle::CancelHandle;
@@ -72,3 +73,4 @@ pub use join_handle::{CancelOnDrop, JoinHandle};
 #[doc(hidden)]
 pub use memory::Capacities;
 pub use panic_report::{PanicReport, SlowPoll, drop_quietly, payload_message};
+pub use tracking::{AwaitedTask, TaskId, TaskSnapshot, TaskState};

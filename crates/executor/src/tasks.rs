@@ -21,6 +21,7 @@ use crate::memory::TrimRule;
 use crate::panic_report::{PanicReport, drop_quietly, payload_message};
 use crate::ready_queue::Shared;
 use crate::task::{AfterFinish, HandleRef, Outcome, Phase, TaskRef};
+use crate::tracking::Tracker;
 use crate::vacant_slots::VacantSlots;
 use crate::{CaughtPanic, JoinError, task};
 
@@ -99,6 +100,7 @@ pub(crate) struct Tasks {
     inline: Cell<usize>,
     closed: Cell<bool>,
     shared: Arc<Shared>,
+    tracker: Tracker,
 }
 
 impl Tasks {
@@ -110,11 +112,31 @@ impl Tasks {
             inline: Cell::new(0),
             closed: Cell::new(false),
             shared,
+            tracker: Tracker::default(),
         }
     }
 
     pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.shared
+    }
+
+    pub(crate) fn tracker(&self) -> &Tracker {
+        &self.tracker
+    }
+
+    /// Every live task, for a snapshot.
+    pub(crate) fn live(&self) -> Vec<TaskRef> {
+        self.live.borrow().iter().cloned().collect()
+    }
+
+    /// The keys of the live tasks, for tracking.
+    pub(crate) fn live_keys(&self) -> Vec<usize> {
+        self.live.borrow().iter().map(TaskRef::key).collect()
+    }
+
+    /// The live task whose key is `key`.
+    pub(crate) fn by_key(&self, key: usize) -> Option<TaskRef> {
+        self.live.borrow().iter().find(|task| task.key() == key).cloned()
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -179,6 +201,7 @@ impl Tasks {
         if task.state().is_inline() {
             self.inline.set(self.inline.get() + 1);
         }
+        self.tracker.spawned(task.key());
         live.insert(task);
         self.peak.set(self.peak.get().max(live.len));
     }
@@ -356,12 +379,15 @@ impl Tasks {
         let state = task.state();
         task.set_state(state.release().with_extras(false));
         let extras = if state.has_extras() { self.extras.borrow_mut().remove(&task.key()) } else { None };
+        let tracked = self.tracker.released(task.key());
         let mut removed = self.remove(task);
         if state.has_handle()
             && let Some(reference) = removed.take()
         {
             reference.leave_to_handle();
         }
+        // Its notes may be anything: dropped once the task is gone from every table, with nothing borrowed.
+        drop(tracked);
         (extras, removed)
     }
 

@@ -237,6 +237,11 @@ impl TaskRef {
         self.0.as_ptr() as usize
     }
 
+    /// Whether the task is on a ready queue now (for snapshots; another thread may queue it right after).
+    pub(crate) fn is_queued(&self) -> bool {
+        self.header().refs.load(Ordering::Relaxed) & QUEUED != 0
+    }
+
     /// Whether both name the same task.
     pub(crate) fn same(&self, other: &TaskRef) -> bool {
         self.0 == other.0
