@@ -49,6 +49,7 @@ impl Future for YieldNow {
         }
         self.yielded = true;
         cx.waker().wake_by_ref();
+        crate::runtime::note_awaiting(|| crate::runtime::Awaiting::Yield);
         Poll::Pending
     }
 }

@@ -14,7 +14,7 @@ use godot::prelude::{Signal, ToGodot, VarArray, Variant, VariantType};
 
 use super::names;
 use crate::origin::Origin;
-use crate::runtime;
+use crate::runtime::{self, Awaiting};
 use crate::signal::{SignalError, SignalErrorKind, TryNextEmission, describe};
 
 /// Why a GDScript method called with [`call`] gave no value of the expected type.
@@ -394,7 +394,7 @@ impl<T: FromGodot> Future for Call<T> {
         Poll::Ready(match state {
             State::Returned(returned) => this.convert(returned),
             State::Failed(kind) => Err(this.error_from(kind, None, false)),
-            State::Waiting(mut emission) => match Pin::new(&mut emission).poll(cx) {
+            State::Waiting(mut emission) => match runtime::quietly(|| Pin::new(&mut emission).poll(cx)) {
                 // As GDScript's `await`: no argument is null, one is the value, more are an array.
                 Poll::Ready(Ok(mut args)) => this.convert(match args.len() {
                     0 => Variant::nil(),
@@ -416,6 +416,12 @@ impl<T: FromGodot> Future for Call<T> {
                 }),
                 Poll::Pending => {
                     this.state = State::Waiting(emission);
+                    let Target { object, method, .. } = &this.target;
+                    runtime::note_awaiting(|| Awaiting::GdscriptCall {
+                        object: Gd::<Object>::try_from_instance_id(*object)
+                            .map_or_else(|_| format!("a freed object (instance {object})"), |alive| describe(&alive)),
+                        method: method.clone(),
+                    });
                     return Poll::Pending;
                 }
             },

@@ -32,6 +32,10 @@ pub(super) struct Context {
     pub(super) round_budget: Cell<u32>,
     /// The slow-poll warning threshold set with `set_slow_poll_warning`; kept across `shutdown()`.
     pub(super) slow_poll: Cell<Option<std::time::Duration>>,
+    /// Whether task tracking is on (`set_task_tracking`, or a first `tasks()`); kept across `shutdown()`.
+    pub(super) tracking: Cell<bool>,
+    /// Whether poll times are added up (`set_poll_timing`); kept across `shutdown()`.
+    pub(super) poll_timing: Cell<bool>,
 }
 
 impl Drop for Context {
@@ -53,6 +57,8 @@ thread_local! {
             generation: Cell::new(0),
             round_budget: Cell::new(DEFAULT_ROUND_BUDGET),
             slow_poll: Cell::new(super::DEFAULT_SLOW_POLL_WARNING),
+            tracking: Cell::new(false),
+            poll_timing: Cell::new(false),
         }
     };
 }

@@ -68,6 +68,7 @@ mod monitors;
 mod relay;
 mod service;
 mod stop;
+mod tasks;
 
 use std::cell::{Cell, RefCell};
 use std::panic::Location;
@@ -133,6 +134,8 @@ use host::GodotHost;
 pub(crate) use service::{FrameInfo, Service};
 pub(crate) use stop::Stop;
 use stop::stop;
+pub use tasks::{Awaiting, TaskId, TaskInfo, TaskState, cancel_task, set_poll_timing, set_task_tracking, tasks};
+pub(crate) use tasks::{note_awaiting, note_awaiting_live, quietly};
 
 /// Holds engine-bound values in a thread-local. If the thread-local is destroyed while still holding one (the
 /// process exits without the exit hook having run), the value is leaked: dropping it then would call into an
@@ -219,6 +222,7 @@ pub(crate) fn executor() -> Executor {
             let executor = Executor::new(GodotHost);
             executor.set_round_budget(cx.round_budget.get());
             executor.set_slow_poll_threshold(cx.slow_poll.get());
+            tasks::configure(&executor, cx.tracking.get(), cx.poll_timing.get());
             Runtime { executor, hooks: None }
         });
         (runtime.executor.clone(), cx.closed.get().is_some())

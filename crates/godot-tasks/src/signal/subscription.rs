@@ -13,7 +13,7 @@ use super::lifecycle::release_idle;
 use super::registry::{HubId, Polled, WaiterKey, Wants};
 use super::remote::REMOTE;
 use super::{SignalError, SignalErrorKind};
-use crate::runtime;
+use crate::runtime::{self, Awaiting};
 
 /// A subscriber of one hub. Main thread only; dropping it unsubscribes.
 pub(super) struct Subscription {
@@ -81,6 +81,9 @@ impl Subscription {
         .unwrap_or_else(|| (Poll::Ready(Err(unknown_hub())), None));
         // Outside the borrow: a foreign executor's waker may run code when dropped.
         drop(replaced);
+        if poll.is_pending() {
+            self.note_awaiting();
+        }
         poll
     }
 
@@ -95,7 +98,29 @@ impl Subscription {
         })
         .unwrap_or((Poll::Ready(None), None));
         drop(replaced);
+        if poll.is_pending() {
+            self.note_awaiting();
+        }
         poll
+    }
+
+    /// Records the signal as what the task being polled awaits (for `runtime::tasks`), if tracking is on.
+    fn note_awaiting(&self) {
+        runtime::note_awaiting(|| {
+            with_hubs(|hubs| {
+                hubs.registry.hub(self.hub).map(|hub| Awaiting::Signal {
+                    emitter: hub.connection.emitter.clone(),
+                    emitter_id: Some(hub.key.emitter),
+                    signal: hub.key.name.to_string(),
+                })
+            })
+            .flatten()
+            .unwrap_or_else(|| Awaiting::Signal {
+                emitter: describe::UNKNOWN.to_owned(),
+                emitter_id: None,
+                signal: describe::UNKNOWN.to_owned(),
+            })
+        });
     }
 
     /// An error about this subscription's signal.

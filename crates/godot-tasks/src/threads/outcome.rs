@@ -13,6 +13,7 @@ use godot_tasks_executor::CaughtPanic;
 
 use super::pool::Job;
 use crate::origin::Origin;
+use crate::runtime::{self, Awaiting};
 
 /// Why offloaded work gave no value: it panicked, or it was cancelled (its pool dropped it without running
 /// it, which happens only when the runtime stops: `runtime::shutdown()`, engine exit, or the extension being
@@ -213,7 +214,14 @@ impl<R: Send + 'static> Future for Offloaded<R> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let started_at = self.started_at;
-        let outcome = std::task::ready!(Pin::new(&mut self.receiver).poll(cx));
+        let Poll::Ready(outcome) = Pin::new(&mut self.receiver).poll(cx) else {
+            let kind = match self.pool {
+                Pool::Compute => "compute",
+                Pool::Blocking => "blocking",
+            };
+            runtime::note_awaiting(|| Awaiting::Job { kind, started_at });
+            return Poll::Pending;
+        };
         Poll::Ready(match outcome {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(panic)) => Err(OffloadError { panic: Some(panic), origin: Origin::now(started_at) }),

@@ -334,7 +334,11 @@ impl<T> Future for TokioTask<T> {
         let Some(handle) = &mut self.handle else {
             return Poll::Ready(Err(TokioError::new(None, started_at)));
         };
-        Pin::new(handle).poll(cx).map(|outcome| outcome.map_err(|error| TokioError::new(Some(error), started_at)))
+        let poll = Pin::new(handle).poll(cx);
+        if poll.is_pending() {
+            crate::runtime::note_awaiting(|| crate::runtime::Awaiting::Job { kind: "tokio", started_at });
+        }
+        poll.map(|outcome| outcome.map_err(|error| TokioError::new(Some(error), started_at)))
     }
 }
 

@@ -37,6 +37,16 @@ pub(crate) enum Line {
 const LINES: usize = 13;
 
 impl Line {
+    /// For a frame line: whether it counts physics ticks (else process frames), and whether it counts while
+    /// the tree is paused.
+    pub(super) fn frame_kind(self) -> (bool, bool) {
+        match self {
+            Line::ProcessFrames { during_pause } => (false, during_pause),
+            Line::PhysicsTicks { during_pause } => (true, during_pause),
+            _ => (false, false),
+        }
+    }
+
     #[inline]
     pub(super) fn index(self) -> usize {
         let pause = |during_pause: bool| usize::from(during_pause);
@@ -257,6 +267,12 @@ pub(crate) fn register(line: Line, until: Until, at: &'static Location<'static>)
     .expect("godot-tasks: time waits need the main thread's registry");
     ensure_hooks();
     (key, deadline)
+}
+
+/// How many frames (or ticks) of the frame line `line` are left until its count reaches `target`: for the
+/// task snapshot.
+pub(crate) fn frames_left(line: Line, target: u64) -> u64 {
+    with_timers(|timers| target.saturating_sub(timers.start_and_read(line) as u64)).unwrap_or(0)
 }
 
 /// Whether the waiter fired; if so it is removed (the key is stale from now on), otherwise the task's waker is

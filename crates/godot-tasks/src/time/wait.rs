@@ -14,6 +14,7 @@ use super::next_tick::Listed;
 use super::service::WaiterKey;
 use super::service::{self, Line, Until};
 use super::{Clock, Instant};
+use crate::runtime::{self, Awaiting};
 
 /// A registration on a timeline; dropping it unregisters. Main thread only.
 struct Registration {
@@ -112,7 +113,11 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.registration.poll(cx)
+        let poll = self.registration.poll(cx);
+        if poll.is_pending() {
+            runtime::note_awaiting(|| Awaiting::Sleep { deadline: self.deadline });
+        }
+        poll
     }
 }
 
@@ -143,6 +148,9 @@ impl FusedFuture for Sleep {
 #[must_use = "futures do nothing unless awaited"]
 pub struct FrameWait {
     wait: Frames,
+    line: Line,
+    /// The count the line must reach.
+    target: u64,
 }
 
 impl std::fmt::Debug for FrameWait {
@@ -174,13 +182,14 @@ enum Frames {
 impl FrameWait {
     #[inline]
     pub(super) fn new(line: Line, count: u64, made_at: &'static Location<'static>) -> Self {
-        let wait = if count == 1 {
+        if count == 1 {
             let target = service::frame_target(line, count, made_at);
-            Frames::NextTick { line: line.index(), target, listed: None, _main_thread_only: PhantomData }
+            let wait = Frames::NextTick { line: line.index(), target, listed: None, _main_thread_only: PhantomData };
+            Self { wait, line, target }
         } else {
-            Frames::Registered(Registration::new(line, Until::Frames(count), made_at).0)
-        };
-        Self { wait }
+            let (registration, target) = Registration::new(line, Until::Frames(count), made_at);
+            Self { wait: Frames::Registered(registration), line, target: target as u64 }
+        }
     }
 }
 
@@ -195,6 +204,12 @@ impl Future for FrameWait {
         };
         if poll.is_ready() {
             self.wait = Frames::Done;
+        } else {
+            let (line, target) = (self.line, self.target);
+            runtime::note_awaiting_live(move || {
+                let (physics, during_pause) = line.frame_kind();
+                Awaiting::Frames { physics, during_pause, left: service::frames_left(line, target) }
+            });
         }
         poll
     }

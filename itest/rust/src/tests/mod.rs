@@ -16,6 +16,7 @@ mod signals;
 mod slow_polls;
 mod spawn;
 mod support;
+mod task_snapshot;
 mod threads;
 mod time;
 mod timing_parity;
@@ -42,6 +43,7 @@ pub fn all() -> Vec<crate::harness::Test> {
         level_flow::all(),
         monitors::all(),
         slow_polls::all(),
+        task_snapshot::all(),
     ]
     .into_iter()
     .flatten()
