@@ -187,6 +187,12 @@ fn editor_hot_reload(bin: &Path, results: &mut Results) -> Result<(), String> {
     {
         failures.push("reloading one extension disturbed the other extension's runtime".into());
     }
+    if position("reload-harness: inspector plugin enabled: true").is_none()
+        || position(r#"reload-harness: inspector panel: handled true, rows ["(unnamed)", "loader"]"#).is_none()
+    {
+        failures
+            .push("the inspector addon did not load in the editor, or its panel did not show a tasks message".into());
+    }
     for line in &lines {
         if ERROR_MARKERS.iter().any(|m| line.contains(m))
             || line.contains("off the main thread")
@@ -218,6 +224,9 @@ pub(crate) fn headless_godot(bin: &Path, project: &Path, script: &str) -> Result
     import_extensions(project)?;
     let mut command = Command::new(bin);
     command.args(["--headless", "--path"]).arg(project).args(["-s", script]);
+    // How to start Godot again, for tests that start a second Godot process: the executable Godot reports for
+    // itself may be the dynamic loader that a provisioned Godot runs under.
+    command.env("GODOT_TASKS_GODOT", bin);
     Ok(command)
 }
 

@@ -915,7 +915,9 @@ impl Inner {
         let took = start.map(|start| start.elapsed());
         if let Some((old_notes, outer)) = tracked {
             tracker.set_current(outer);
-            if let Some(took) = took {
+            if let Some(took) = took
+                && tracker.is_timing()
+            {
                 tracker.add_poll_time(task.key(), took);
             }
             drop(old_notes);

@@ -7,6 +7,7 @@ mod bridge;
 mod emitter;
 mod exit_scenario;
 mod harness;
+mod inspected_game;
 mod reload_probe;
 mod runner;
 mod tests;

@@ -145,7 +145,10 @@ pub(super) fn attach_hooks() {
         match unused {
             Some(Some(unused)) => unused.detach(), // outside the borrow: engine calls
             // This runtime's hooks are in place: its monitors go with them.
-            Some(None) => super::monitors::register(current_executor().map_or(0, |e| e.poll_count())),
+            Some(None) => {
+                super::monitors::register(current_executor().map_or(0, |e| e.poll_count()));
+                super::inspector::register();
+            }
             None => {}
         }
     }

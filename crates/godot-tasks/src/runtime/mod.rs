@@ -64,6 +64,7 @@
 mod context;
 mod hooks;
 mod host;
+mod inspector;
 mod monitors;
 mod relay;
 mod service;

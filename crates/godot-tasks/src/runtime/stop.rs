@@ -34,6 +34,7 @@ pub(crate) fn stop(reason: Stop) {
         hooks.detach();
     }
     super::monitors::unregister();
+    super::inspector::unregister();
     // Before the tasks are dropped: a destructor that spawns into the next runtime (after a shutdown) makes
     // that runtime's own relay.
     relay::release_engine_objects();

@@ -233,6 +233,16 @@ fn set_tracking(on: bool) {
     with_runtime(|runtime| runtime.executor.set_tracking(on));
 }
 
+/// Turns tracking on for the editor inspector (main thread, checked by the caller's hook).
+pub(super) fn track_for_inspector() {
+    set_tracking(true);
+}
+
+/// Whether poll timing is on.
+pub(super) fn poll_timing() -> bool {
+    with_context(|cx| cx.poll_timing.get()).unwrap_or(false)
+}
+
 /// Applies the tracking settings to a new runtime's executor.
 pub(super) fn configure(executor: &godot_tasks_executor::Executor, tracking: bool, poll_timing: bool) {
     executor.set_tracking(tracking);

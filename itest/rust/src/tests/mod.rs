@@ -4,6 +4,7 @@ mod cancel;
 mod errors;
 mod gdscript_bridge;
 mod gdscript_timing;
+mod inspector;
 mod level_flow;
 mod lifecycle;
 mod lifetimes;
@@ -44,6 +45,7 @@ pub fn all() -> Vec<crate::harness::Test> {
         monitors::all(),
         slow_polls::all(),
         task_snapshot::all(),
+        inspector::all(),
     ]
     .into_iter()
     .flatten()
