@@ -10,6 +10,7 @@ use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::panic::Location;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -157,6 +158,29 @@ pub struct AwaitedTask {
     pub spawned_at: &'static Location<'static>,
 }
 
+/// Hashes a task's address for the tracking table: the table is looked up at every poll while tracking is on,
+/// and addresses need no protection against chosen collisions, so one multiplication replaces SipHash.
+#[derive(Default)]
+pub(crate) struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn write_usize(&mut self, address: usize) {
+        // Allocations are aligned, so the low bits carry little: the multiplication spreads every bit upwards,
+        // and the rotation brings the well-mixed high bits down to where the table takes its index from.
+        self.0 = (address as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(26);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// What tracking knows of one task.
 pub(crate) struct Tracked {
     id: TaskId,
@@ -174,7 +198,7 @@ pub(crate) struct Tracker {
     next_id: Cell<u64>,
     /// How many frames started since the executor was made (counted whether tracking is on or not).
     frame: Cell<u64>,
-    entries: RefCell<HashMap<usize, Tracked>>,
+    entries: RefCell<HashMap<usize, Tracked, BuildHasherDefault<AddressHasher>>>,
     /// The key of the task being polled while tracking is on: where notes go.
     current: Cell<Option<usize>>,
     /// Whether poll times are added up (see [`Executor::set_poll_timing`]).
@@ -188,17 +212,17 @@ impl Tracker {
 
     /// Turns tracking on, giving an entry to each of `live` (the live tasks' keys); or off, forgetting them.
     /// Returns the entries forgotten, for the caller to drop outside every borrow.
-    pub(crate) fn set_on(&self, on: bool, live: impl Iterator<Item = usize>) -> HashMap<usize, Tracked> {
+    pub(crate) fn set_on(&self, on: bool, live: impl Iterator<Item = usize>) -> Vec<Tracked> {
         let was = self.on.replace(on);
         if !on {
-            return std::mem::take(&mut *self.entries.borrow_mut());
+            return std::mem::take(&mut *self.entries.borrow_mut()).into_values().collect();
         }
         if !was {
             for key in live {
                 self.spawned(key);
             }
         }
-        HashMap::new()
+        Vec::new()
     }
 
     pub(crate) fn is_timing(&self) -> bool {

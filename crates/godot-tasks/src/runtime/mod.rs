@@ -119,6 +119,21 @@ pub fn set_slow_poll_warning(threshold: Option<std::time::Duration>) {
     executor().set_slow_poll_threshold(threshold);
 }
 
+/// The ids of the runtime's monitors (see [Monitors](self#monitors)), in the order the Monitors tab lists them.
+///
+/// # Example
+///
+/// ```no_run
+/// use godot::classes::Performance;
+/// use godot::obj::Singleton;
+/// use godot::global::godot_print;
+///
+/// for id in godot_tasks::runtime::MONITOR_IDS {
+///     godot_print!("{id}: {}", Performance::singleton().get_custom_monitor(id));
+/// }
+/// ```
+pub const MONITOR_IDS: [&str; 6] = monitors::IDS;
+
 /// How many rounds the runtime runs per frame unless [`set_round_budget`] says otherwise.
 ///
 /// # Example
