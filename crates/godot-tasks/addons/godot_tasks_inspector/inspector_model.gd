@@ -67,3 +67,31 @@ func sorted_rows(key: String, ascending: bool) -> Array[Dictionary]:
 			return a["id"] < b["id"]
 		return (a[key] < b[key]) == ascending)
 	return result
+
+
+## The rows as a text table (what the panel's Copy button puts on the clipboard, for a bug report).
+func as_text(key: String, ascending: bool, poll_time := true) -> String:
+	var header := ["ID", "Task", "State", "Age", "Polls"]
+	if poll_time:
+		header.append("Poll ms")
+	header.append_array(["Awaiting", "Spawned at"])
+	var table: Array = [header]
+	for row in sorted_rows(key, ascending):
+		var line := ["#%d" % row["id"], row["label"], row["state"], str(row["age_frames"]), str(row["polls"])]
+		if poll_time:
+			line.append("%.3f" % row["poll_ms"] if row["poll_ms"] >= 0.0 else "-")
+		line.append_array([row["awaiting_text"], row["spawned_at"]])
+		table.append(line)
+	var widths := []
+	widths.resize(header.size())
+	widths.fill(0)
+	for line in table:
+		for i in line.size():
+			widths[i] = maxi(widths[i], line[i].length())
+	var out := PackedStringArray()
+	for line in table:
+		var cells := PackedStringArray()
+		for i in line.size():
+			cells.append(line[i].rpad(widths[i]) if i < line.size() - 1 else line[i])
+		out.append("  ".join(cells))
+	return "\n".join(out)

@@ -36,9 +36,14 @@ func _init() -> void:
 	var refresh := Button.new()
 	refresh.text = "Refresh"
 	refresh.pressed.connect(_ask)
+	var copy := Button.new()
+	copy.text = "Copy"
+	copy.tooltip_text = "Copy the table as text."
+	copy.pressed.connect(func() -> void:
+		DisplayServer.clipboard_set(model.as_text(COLUMNS[_sort_column][1], _ascending, model.poll_timing)))
 	_status.size_flags_horizontal = Control.SIZE_EXPAND_FILL
 	_status.text = "Run the game from the editor to see its godot-tasks tasks."
-	for child in [_live, _timing, refresh, _status]:
+	for child in [_live, _timing, refresh, copy, _status]:
 		bar.add_child(child)
 	add_child(bar)
 

@@ -164,9 +164,10 @@ async fn round_trip(server: &mut Gd<TcpServer>, deadline: Instant) -> Result<(),
     editor.send("godot_tasks:snapshot", VarArray::new());
     let tasks = editor.expect("godot_tasks:tasks").await?;
     let rows = parse(&mut model, &tasks.data)?;
-    ensure_eq!(rows.len(), 3);
+    ensure_eq!(rows.len(), 5);
     let (sleeper, counter, victim) = (row(&rows, "sleeper")?, row(&rows, "counter")?, row(&rows, "victim")?);
-    for task in [sleeper, counter, victim] {
+    let (door, cutscene) = (row(&rows, "door")?, row(&rows, "cutscene")?);
+    for task in [sleeper, counter, victim, door, cutscene] {
         ensure_eq!(field(task, "state"), "waiting");
         ensure!(
             field(task, "spawned_at").starts_with("itest/rust/src/inspected_game.rs:"),
@@ -178,12 +179,28 @@ async fn round_trip(server: &mut Gd<TcpServer>, deadline: Instant) -> Result<(),
     ensure!(field(sleeper, "awaiting_text").starts_with("Clock::GAME at"), "{}", field(sleeper, "awaiting_text"));
     ensure!(field(counter, "awaiting_text").contains("process frame(s)"), "{}", field(counter, "awaiting_text"));
     ensure_eq!(field(victim, "awaiting_text"), "-");
+    ensure!(
+        field(door, "awaiting_text").starts_with("signal `timeout` of Timer 'DoorTimer'"),
+        "{}",
+        field(door, "awaiting_text")
+    );
+    ensure!(
+        field(cutscene, "awaiting_text").starts_with(&format!("task #{} 'door'", field(door, "id"))),
+        "{}",
+        field(cutscene, "awaiting_text")
+    );
 
     // Poll timing on: the next answer says so, with times.
     editor.send("godot_tasks:poll_timing", varray![true]);
     let timed = editor.expect("godot_tasks:tasks").await?;
     parse(&mut model, &timed.data)?;
     ensure_eq!(model.get("poll_timing").try_to::<bool>().ok(), Some(true));
+    // The panel's Copy text (README shows one): a header, then one line per task, oldest first.
+    let text = model.call("as_text", &["age_frames".to_variant(), false.to_variant(), true.to_variant()]).to_string();
+    println!("inspector-capture:\n{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    ensure_eq!(lines.len(), 6);
+    ensure!(lines[0].starts_with("ID") && lines[0].contains("Poll ms") && lines[0].ends_with("Spawned at"), "{text}");
 
     // Cancel the victim by its id: the game confirms, and quits when the victim's future is dropped.
     let victim_id = victim.get("id").and_then(|id| id.try_to::<i64>().ok()).ok_or("the victim has no id")?;
