@@ -2,25 +2,9 @@
 //! connection (`EngineDebugger`), and only while one is attached (a game run from the editor, or started with
 //! `--remote-debug`).
 //!
-//! # Protocol
-//!
-//! Messages are `EngineDebugger` messages with the prefix `godot_tasks:`. The inspector (the editor addon
-//! `addons/godot_tasks_inspector`) sends:
-//!
-//! | message | data | answer |
-//! |---|---|---|
-//! | `godot_tasks:snapshot` | `[]` | `godot_tasks:tasks` |
-//! | `godot_tasks:cancel` | `[id: int]` | `godot_tasks:cancelled` `[id, found: bool]`, then `godot_tasks:tasks` |
-//! | `godot_tasks:poll_timing` | `[on: bool]` | `godot_tasks:tasks` |
-//!
-//! and the game sends `godot_tasks:hello` `[PROTOCOL]` when the runtime starts. `godot_tasks:tasks` carries
-//! `[frame: int, poll_timing: bool, tasks: Array]`, one `Dictionary` per task with the keys `id` (int), `name`
-//! (String, empty if unnamed), `state` (String: `queued`, `waiting`, `running`, `cancelling`, `finished`),
-//! `spawned_at` (String, `file:line:column`), `age_frames` (int), `polls` (int), `poll_usec` (int, -1 while
-//! timing is off) and `awaiting` (PackedStringArray: what it awaits, in words).
-//!
-//! While the inspector is registered, task tracking is on (see [`set_task_tracking`](super::set_task_tracking)),
-//! so that ages and polls count from each task's spawn.
+//! The message format and how users enable the addon are in the `runtime` module's docs (The editor
+//! inspector). While the capture is registered, task tracking is on, so that ages and polls count from each
+//! task's spawn.
 
 use godot::classes::{Engine, EngineDebugger};
 use godot::obj::Singleton;

@@ -42,6 +42,47 @@
 //! print(Performance.get_custom_monitor("godot_tasks/tasks_alive"))
 //! ```
 //!
+//! # Task snapshots
+//!
+//! [`tasks()`] lists the live tasks: id, name, spawn location, state, age in frames, polls, poll time (while
+//! [`set_poll_timing`] is on) and what each awaits ([`Awaiting`]). Ages, polls and awaited things are counted
+//! while task tracking is on: [`set_task_tracking`]`(true)` at startup sees every task from its spawn; the first
+//! `tasks()` call and an attached editor inspector turn it on too. Tracking costs a table entry per task and a
+//! few lookups per poll (the `diagnostics` rows of the bench); off, it costs one branch per poll.
+//! [`cancel_task`] cancels a task by its id.
+//!
+//! # The editor inspector
+//!
+//! The crate ships an editor addon, `addons/godot_tasks_inspector`, that adds a **Tasks** tab to the editor's
+//! Debugger panel: the running game's tasks, refreshed twice a second, sortable by any column (age, polls, poll
+//! time...), with the spawn location, what each task awaits, a button to cancel one, a switch for poll timing,
+//! and a Copy button that puts the table on the clipboard as text. To enable it, copy the folder into your
+//! project's `addons/` (it is in the crate's sources, next to `Cargo.toml`; from a shell in your Rust crate:
+//!
+//! ```text
+//! cp -r "$(dirname "$(cargo metadata --format-version 1 | python3 -c 'import json,sys; print(next(p["manifest_path"] for p in json.load(sys.stdin)["packages"] if p["name"] == "godot-tasks"))')")/addons/godot_tasks_inspector" path/to/your/godot/project/addons/
+//! ```
+//!
+//! ), then tick **godot-tasks inspector** in Project → Project Settings → Plugins. Nothing is needed on the
+//! Rust side.
+//!
+//! The game side answers only while a debugger is attached (a game run from the editor, or started with
+//! `--remote-debug`): then, when the runtime starts, it registers an `EngineDebugger` message capture named
+//! `godot_tasks` and turns task tracking on. With two extensions using godot-tasks in one project, the
+//! runtime that starts first answers. The messages, for other tools:
+//!
+//! | from the inspector | data | the game answers |
+//! |---|---|---|
+//! | `godot_tasks:snapshot` | `[]` | `godot_tasks:tasks` |
+//! | `godot_tasks:cancel` | `[id: int]` | `godot_tasks:cancelled` `[id, found: bool]`, then `godot_tasks:tasks` |
+//! | `godot_tasks:poll_timing` | `[on: bool]` | `godot_tasks:tasks` |
+//!
+//! The game also sends `godot_tasks:hello` `[protocol: int]` (now 1) when its runtime starts.
+//! `godot_tasks:tasks` carries `[frame: int, poll_timing: bool, tasks: Array]`, one `Dictionary` per task
+//! with the keys `id` (int), `name` (String, empty if unnamed), `state` (String), `spawned_at` (String,
+//! `file:line:column`), `age_frames` (int), `polls` (int), `poll_usec` (int, -1 while timing is off) and
+//! `awaiting` (PackedStringArray, each thing in words).
+//!
 //! # Stopping
 //!
 //! The runtime stops in one way (`stop.rs`), whatever the reason: engine exit, unload (hot reload), or
