@@ -262,7 +262,7 @@ pub(crate) fn note_awaiting_live(read: impl Fn() -> Awaiting + 'static) {
 }
 
 fn note_awaiting_any<N: std::any::Any>(note: impl FnOnce() -> N) {
-    if TRACKING.load(Ordering::Relaxed) && !QUIET.with(Cell::get) {
+    if TRACKING.load(Ordering::Relaxed) && !QUIET.try_with(Cell::get).unwrap_or(true) {
         with_runtime(|runtime| runtime.executor.note_awaiting(note));
     }
 }
@@ -281,12 +281,12 @@ pub(crate) fn quietly<R>(poll: impl FnOnce() -> R) -> R {
     if !TRACKING.load(Ordering::Relaxed) {
         return poll();
     }
-    let outer = QUIET.with(|quiet| quiet.replace(true));
+    let Ok(outer) = QUIET.try_with(|quiet| quiet.replace(true)) else { return poll() };
     // Restored by a guard: a panicking poll unwinds through here to the executor, which goes on with other tasks.
     struct Restore(bool);
     impl Drop for Restore {
         fn drop(&mut self) {
-            QUIET.with(|quiet| quiet.set(self.0));
+            let _ = QUIET.try_with(|quiet| quiet.set(self.0));
         }
     }
     let _restore = Restore(outer);
