@@ -65,6 +65,7 @@ fn a_snapshot_shows_name_location_state_age_and_polls() {
     open.set(true);
     let _ = executor.flush();
     assert!(executor.snapshot().is_empty(), "a finished, detached task is gone");
+    executor.shutdown(); // futures holding a clone of the executor would keep it alive
 }
 
 #[test]
@@ -94,6 +95,7 @@ fn notes_are_replaced_at_each_poll_and_several_waits_make_several_notes() {
     let _ = executor.flush();
     let second: Vec<_> = executor.snapshot()[0].awaiting.iter().map(|n| *n.downcast_ref::<&str>().unwrap()).collect();
     assert_eq!(second, ["a frame"]);
+    executor.shutdown(); // futures holding a clone of the executor would keep it alive
 }
 
 #[test]
@@ -108,6 +110,7 @@ fn a_join_handle_notes_the_awaited_task() {
     let awaited = outer.awaiting[0].downcast_ref::<AwaitedTask>().expect("a join handle's note");
     assert_eq!((awaited.id, awaited.name.as_deref(), awaited.spawned_at), (inner.id, Some("inner"), inner.spawned_at));
     assert!(inner.awaiting.is_empty(), "`pending` makes no note");
+    executor.shutdown(); // futures holding a clone of the executor would keep it alive
 }
 
 #[test]
@@ -130,6 +133,7 @@ fn notes_are_made_only_while_tracking_and_inside_a_poll() {
     executor.set_tracking(true);
     executor.note_awaiting(count_outside);
     assert!(!executor.wants_awaiting_note(), "no task is being polled");
+    executor.shutdown(); // futures holding a clone of the executor would keep it alive
 }
 
 fn count_outside() -> &'static str {
@@ -151,6 +155,7 @@ fn ids_are_unique_and_never_reused_also_across_turning_tracking_off_and_on() {
         let _ = executor.flush();
     }
     assert_eq!(seen.len(), 12);
+    executor.shutdown(); // futures holding a clone of the executor would keep it alive
 }
 
 #[test]
@@ -166,6 +171,7 @@ fn turning_tracking_on_late_starts_ages_and_polls_at_zero() {
     executor.start_frame();
     assert_eq!(executor.snapshot()[0].age_frames, 1);
     drop(waiting);
+    executor.shutdown(); // futures holding a clone of the executor would keep it alive
 }
 
 #[test]
@@ -194,6 +200,7 @@ fn poll_time_adds_up_while_timing_is_on() {
     assert!(slow.poll_time.unwrap() >= Duration::from_millis(9), "{:?}", slow.poll_time);
     executor.set_poll_timing(false);
     assert_eq!(executor.snapshot()[0].poll_time, None);
+    executor.shutdown(); // futures holding a clone of the executor would keep it alive
 }
 
 #[test]
@@ -208,6 +215,7 @@ fn a_snapshot_from_inside_a_task_shows_it_running() {
         .detach();
     let _ = executor.flush();
     assert_eq!(*seen.borrow(), [(Some("looker".into()), TaskState::Running)]);
+    executor.shutdown(); // futures holding a clone of the executor would keep it alive
 }
 
 #[test]
@@ -218,6 +226,7 @@ fn a_finished_task_whose_handle_is_kept_shows_finished() {
     assert_eq!(executor.snapshot()[0].state, TaskState::Finished);
     drop(done);
     assert!(executor.snapshot().is_empty());
+    executor.shutdown(); // futures holding a clone of the executor would keep it alive
 }
 
 #[test]
@@ -232,6 +241,7 @@ fn cancel_task_cancels_by_id_and_refuses_unknown_ids() {
     assert!(first.is_finished());
     assert!(!second.is_finished());
     assert!(!executor.cancel_task(snapshot[0].id), "the task has finished");
+    executor.shutdown(); // futures holding a clone of the executor would keep it alive
 }
 
 /// A note whose destructor snapshots and spawns: the last one runs once its task is gone from every table.
@@ -299,6 +309,7 @@ fn turning_tracking_off_forgets_every_entry_and_notes() {
     executor.set_tracking(false);
     assert!(dropped.get(), "the notes went with the entries");
     drop(task);
+    executor.shutdown(); // futures holding a clone of the executor would keep it alive
 }
 
 /// A future that is never ready and snapshots from its destructor (run at cancellation).
@@ -326,4 +337,5 @@ fn a_snapshot_from_a_cancelled_futures_destructor_shows_it_cancelling() {
     task.cancel();
     let _ = executor.flush();
     assert_eq!(*seen.borrow(), [TaskState::Cancelling]);
+    executor.shutdown(); // futures holding a clone of the executor would keep it alive
 }
