@@ -20,6 +20,10 @@ pub fn test_all() -> Result<(), String> {
     run(cargo().args(["test", "--workspace", "--quiet"]))?;
     step("The library crate alone with its tokio feature (cargo test -p godot-tasks --features tokio)");
     run(cargo().args(["test", "-p", "godot-tasks", "--features", "tokio", "--quiet"]))?;
+    step("The executor with its tracing feature (clippy and tests, -p godot-tasks-executor --features tracing)");
+    let executor_with_tracing = ["-p", "godot-tasks-executor", "--features", "tracing"];
+    run(cargo().arg("clippy").args(executor_with_tracing).args(["--all-targets", "--", "-D", "warnings"]))?;
+    run(cargo().arg("test").args(executor_with_tracing).arg("--quiet"))?;
     package::package_workspace()?;
 
     step("Integration tests in headless Godot");

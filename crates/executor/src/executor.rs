@@ -483,6 +483,11 @@ impl Executor {
             for_set.set_state(for_set.state().inline());
         }
         tasks.insert(for_set, name.clone());
+        #[cfg(feature = "tracing")]
+        {
+            let key = for_queue.key();
+            tasks.spans().spawned(key, name.as_deref(), spawned_at, || tasks.tracker().id(key));
+        }
         if inline {
             let handle = JoinHandle::new(Rc::downgrade(tasks), task, name);
             inner.run(for_queue);
@@ -910,9 +915,13 @@ impl Inner {
         self.polls.set(self.polls.get() + 1);
         let tracker = self.tasks.tracker();
         let tracked = tracker.is_on().then(|| (tracker.begin_poll(task.key()), tracker.set_current(Some(task.key()))));
+        #[cfg(feature = "tracing")]
+        let in_span = self.tasks.spans().enter_poll(task.key());
         let start = (self.slow_poll.get().is_some() || tracker.is_timing()).then(Instant::now);
         let polled = self.noting_polled(this, || catch_unwind(AssertUnwindSafe(|| task.poll(&mut gone))));
         let took = start.map(|start| start.elapsed());
+        #[cfg(feature = "tracing")]
+        drop(in_span);
         if let Some((old_notes, outer)) = tracked {
             tracker.set_current(outer);
             if let Some(took) = took
@@ -945,6 +954,8 @@ impl Inner {
                 let panic = CaughtPanic::new(payload);
                 let name = self.tasks.name(&task);
                 let message = panic.message().to_owned();
+                #[cfg(feature = "tracing")]
+                self.tasks.spans().panicked(task.key(), name.as_deref(), task.spawned_at(), &message);
                 self.tasks.report(&PanicReport { message, spawned_at: task.spawned_at(), name });
                 task.set_state(task.state().poll_panicked());
                 if !gone {

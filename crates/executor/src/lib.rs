@@ -23,6 +23,27 @@
 //! - Memory that a burst of tasks needed is given back once the load is gone: the private `memory` module
 //!   describes when and how much.
 //!
+//! # Tracing
+//!
+//! With the `tracing` feature, each task is a [`tracing`](https://docs.rs/tracing) span named `task` (target
+//! `godot_tasks::task`, DEBUG level, fields `task.name`, `spawned_at` and, while tracking knows the task,
+//! `task.id`), entered at every poll and while a cancelled task's future is dropped, and closed when the task
+//! ends. Its events are `spawned`, `woken` (TRACE: before a poll that a wake caused, one however many wakes
+//! came before it), `cancel requested`, `panicked` (ERROR, with `panic.message`, `task.name` and `spawned_at`)
+//! and `finished` (with `outcome`: `value`, `cancelled` or `panicked`). Wakers emit nothing: they run on any
+//! thread and stay as cheap as without the feature; the `woken` event comes from the executor's thread, when
+//! it takes the woken task from the ready queue. Tasks spawned while no subscriber wants their span are not
+//! traced (only their panics are reported). Without the feature none of this is compiled.
+//!
+//! ```toml
+//! [dependencies]
+//! godot-tasks-executor = { version = "0.1", features = ["tracing"] }
+//! tracing-subscriber = "0.3"
+//! ```
+//!
+//! Then install a subscriber before spawning, for example `tracing_subscriber::fmt().init()` (which shows
+//! INFO and above: add `.with_max_level(tracing_subscriber::filter::LevelFilter::DEBUG)` to see the tasks).
+//!
 //! # Example
 //!
 //! ```
@@ -61,6 +82,8 @@ mod ready_queue;
 mod shared_life;
 mod task;
 mod tasks;
+#[cfg(feature = "tracing")]
+mod trace;
 mod tracking;
 mod vacant_slots;
 

@@ -21,6 +21,8 @@ use crate::memory::TrimRule;
 use crate::panic_report::{PanicReport, drop_quietly, payload_message};
 use crate::ready_queue::Shared;
 use crate::task::{AfterFinish, HandleRef, Outcome, Phase, TaskRef};
+#[cfg(feature = "tracing")]
+use crate::trace::Spans;
 use crate::tracking::Tracker;
 use crate::vacant_slots::VacantSlots;
 use crate::{CaughtPanic, JoinError, task};
@@ -101,6 +103,8 @@ pub(crate) struct Tasks {
     closed: Cell<bool>,
     shared: Arc<Shared>,
     tracker: Tracker,
+    #[cfg(feature = "tracing")]
+    spans: Spans,
 }
 
 impl Tasks {
@@ -113,6 +117,8 @@ impl Tasks {
             closed: Cell::new(false),
             shared,
             tracker: Tracker::default(),
+            #[cfg(feature = "tracing")]
+            spans: Spans::default(),
         }
     }
 
@@ -122,6 +128,11 @@ impl Tasks {
 
     pub(crate) fn tracker(&self) -> &Tracker {
         &self.tracker
+    }
+
+    #[cfg(feature = "tracing")]
+    pub(crate) fn spans(&self) -> &Spans {
+        &self.spans
     }
 
     /// Every live task, for a snapshot.
@@ -188,6 +199,8 @@ impl Tasks {
         {
             extras.shrink_to(rule.target());
         }
+        #[cfg(feature = "tracing")]
+        self.spans.trim(rule);
     }
 
     /// Adds a new task (the reference is the set's own), with its name if it has one.
@@ -276,6 +289,10 @@ impl Tasks {
     /// drops its future.
     pub(crate) fn cancel(&self, task: &TaskRef) {
         let (state, queue) = task.state().request_cancel();
+        #[cfg(feature = "tracing")]
+        if state != task.state() {
+            self.spans.cancel_requested(task.key());
+        }
         task.set_state(state);
         if queue && let Some(entry) = task.try_queue() {
             Shared::schedule(entry);
@@ -290,6 +307,8 @@ impl Tasks {
         self.forget_inline(task);
         let (state, next) = task.state().finish(outcome);
         task.set_state(state);
+        #[cfg(feature = "tracing")]
+        self.spans.finished(task.key(), outcome);
         if next == AfterFinish::Release || self.closed.get() {
             self.release(task);
             return;
@@ -317,6 +336,9 @@ impl Tasks {
     /// Drops the future of a task whose future is there and must go (Cancelling, or Running when its poll
     /// panicked), reporting a panic from its destructor.
     pub(crate) fn drop_future(&self, task: &TaskRef) {
+        // What the destructors log is the task's.
+        #[cfg(feature = "tracing")]
+        let _in_span = self.spans.enter(task.key());
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| task.drop_future())) {
             self.report_caught(task, "a task's future panicked while being dropped", payload, self.name(task));
         }

@@ -326,7 +326,9 @@ impl Executor {
         let tasks = self.tasks();
         let keys = if on && !tasks.tracker().is_on() { tasks.live_keys() } else { Vec::new() };
         // The forgotten notes may be anything: dropped with nothing borrowed.
-        drop(tasks.tracker().set_on(on, keys.into_iter()));
+        drop(tasks.tracker().set_on(on, keys.iter().copied()));
+        #[cfg(feature = "tracing")]
+        tasks.spans().record_ids(keys.into_iter().filter_map(|key| Some((key, tasks.tracker().id(key)?))));
     }
 
     /// Whether task tracking is on (see [`set_tracking`](Self::set_tracking)).

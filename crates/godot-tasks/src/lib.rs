@@ -153,6 +153,54 @@
 //! # }
 //! ```
 //!
+//! # Tracing
+//!
+//! With the `tracing` feature, every task is a [`tracing`](https://docs.rs/tracing) span, so that
+//! `tracing-subscriber` and the tools built on it see when tasks start, run, wait, panic and end:
+//!
+//! ```toml
+//! [dependencies]
+//! godot-tasks = { version = "0.1", features = ["tracing"] }
+//! tracing-subscriber = "0.3"
+//! ```
+//!
+//! Install a subscriber once, when your extension starts:
+//!
+//! ```no_run
+//! use godot::prelude::*;
+//!
+//! struct MyExtension;
+//!
+//! #[gdextension]
+//! unsafe impl ExtensionLibrary for MyExtension {
+//!     fn on_stage_init(stage: InitStage) {
+//!         if stage == InitStage::MainLoop {
+//!             // `try_init`: a subscriber may be installed already (by another part of your code, say).
+//!             let _ = tracing_subscriber::fmt()
+//!                 .with_max_level(tracing_subscriber::filter::LevelFilter::DEBUG)
+//!                 .try_init();
+//!         }
+//!     }
+//! }
+//! ```
+//!
+//! Then a task spawned with `TaskBuilder::new().name("loader").spawn(...)` that logs `loading` prints:
+//!
+//! ```text
+//! DEBUG task{task.name="loader" spawned_at=src/level.rs:12:5}: godot_tasks::task: spawned
+//!  INFO task{task.name="loader" spawned_at=src/level.rs:12:5}: my_game::level: loading
+//! DEBUG task{task.name="loader" spawned_at=src/level.rs:12:5}: godot_tasks::task: finished outcome="value"
+//! ```
+//!
+//! Each task has one span named `task` (DEBUG level, target `godot_tasks::task`), with the fields
+//! `task.name` (for a named task), `spawned_at` and `task.id` (the id that [`runtime::tasks`] shows, for a
+//! task that task tracking knows: see [`runtime::set_task_tracking`]). The span is entered at every poll and while a cancelled task's future is dropped, so what the
+//! task logs is inside it, and it closes when the task ends. Its events are `spawned`, `woken` (TRACE, before
+//! each poll that a wake caused: one however many wakes came before it), `cancel requested`, `panicked`
+//! (ERROR, with `panic.message`, `task.name` and `spawned_at`) and `finished` (with `outcome`: `value`,
+//! `cancelled` or `panicked`). Only tasks spawned while a subscriber wants their span are traced; without the
+//! feature none of this is compiled.
+//!
 //! # What to rely on
 //!
 //! - **Main thread only.** Tasks may hold `Gd` objects; [`spawn`] panics off the main thread. Wakers may be
