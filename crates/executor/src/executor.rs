@@ -20,6 +20,7 @@ use crate::ready_queue::Shared;
 use crate::shared_life::SharedLife;
 use crate::task::{AfterPending, Outcome, Phase, Run, TaskPtr, TaskRef};
 use crate::tasks::Tasks;
+use crate::tracking::RunTracking;
 
 /// How many rounds the flushes of one frame (or each flush, if the host never calls
 /// [`Executor::start_frame`]) run at most by default. See [`Executor::set_round_budget`].
@@ -914,23 +915,18 @@ impl Inner {
         let mut gone = false;
         self.polls.set(self.polls.get() + 1);
         let tracker = self.tasks.tracker();
-        let tracked = tracker.is_on().then(|| (tracker.begin_poll(task.key()), tracker.set_current(Some(task.key()))));
+        let tracked = tracker.is_on().then(|| tracker.begin_run(task.key()));
         #[cfg(feature = "tracing")]
         let in_span = self.tasks.spans().enter_poll(task.key());
-        let start = (self.slow_poll.get().is_some() || tracker.is_timing()).then(Instant::now);
+        let timed = self.slow_poll.get().is_some() || tracked.as_ref().is_some_and(RunTracking::is_timed);
+        let start = timed.then(Instant::now);
         let polled = self.noting_polled(this, || catch_unwind(AssertUnwindSafe(|| task.poll(&mut gone))));
         let took = start.map(|start| start.elapsed());
         #[cfg(feature = "tracing")]
         drop(in_span);
-        if let Some((old_notes, outer)) = tracked {
-            tracker.set_current(outer);
-            if let Some(took) = took
-                && tracker.is_timing()
-            {
-                tracker.add_poll_time(task.key(), took);
-            }
-            drop(old_notes);
-        }
+        // The notes of the previous poll may be anything: they go at the end of this run, once the task is no
+        // longer Running (a destructor that flushes must not find it Running and lose its wake).
+        let old_notes = tracked.map(|run| tracker.end_run(task.key(), run, took));
         if let (Some(took), Some(limit)) = (took, self.slow_poll.get())
             && took > limit
         {
@@ -964,6 +960,7 @@ impl Inner {
                 self.tasks.finish(&task, Outcome::Panicked, Some(panic));
             }
         });
+        drop(old_notes);
         true
     }
 

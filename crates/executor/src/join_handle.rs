@@ -208,7 +208,12 @@ impl<T: 'static> Future for JoinHandle<T> {
         // A foreign waker's destructor may spawn or cancel: it runs with nothing borrowed.
         drop(tasks.set_join_waker(task, cx.waker()));
         let tracker = tasks.tracker();
+        // Only for a task of this executor: awaited from another one, the task being polled here is not the
+        // awaiter. (A waker from a combinator or another runtime says nothing: then the note is made.)
+        let awaiter_elsewhere =
+            TaskRef::executor_of(cx.waker()).is_some_and(|executor| executor != task.shared_ptr().address());
         if tracker.wants_note()
+            && !awaiter_elsewhere
             && let Some(id) = tracker.id(task.key())
         {
             let awaited = AwaitedTask { id, name: tasks.name(task), spawned_at: task.spawned_at() };

@@ -199,6 +199,7 @@ impl Tasks {
         {
             extras.shrink_to(rule.target());
         }
+        self.tracker.trim(rule);
         #[cfg(feature = "tracing")]
         self.spans.trim(rule);
     }
@@ -307,6 +308,8 @@ impl Tasks {
         self.forget_inline(task);
         let (state, next) = task.state().finish(outcome);
         task.set_state(state);
+        // What it awaited is over: the notes go when this returns, once the task is settled.
+        let _notes = self.tracker.finished(task.key());
         #[cfg(feature = "tracing")]
         self.spans.finished(task.key(), outcome);
         if next == AfterFinish::Release || self.closed.get() {

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::Executor;
+use crate::memory::TrimRule;
 use crate::task::Phase;
 
 /// A task's id in snapshots: unique among the tasks of one executor for its whole life, never reused.
@@ -129,7 +130,7 @@ impl fmt::Debug for TaskSnapshot {
     }
 }
 
-/// The note a `JoinHandle` makes while its task is awaited: the other task.
+/// The note a `JoinHandle` makes while its task is awaited by a task of the same executor: the other task.
 ///
 /// # Example
 ///
@@ -203,6 +204,23 @@ pub(crate) struct Tracker {
     current: Cell<Option<usize>>,
     /// Whether poll times are added up (see [`Executor::set_poll_timing`]).
     timing: Cell<bool>,
+    /// The time taken by the runs nested in the run going on now (inline tasks polled inside it).
+    nested: Cell<Duration>,
+}
+
+/// What the executor keeps of one run's tracking between [`Tracker::begin_run`] and [`Tracker::end_run`].
+pub(crate) struct RunTracking {
+    notes: Vec<Rc<dyn Any>>,
+    outer: Option<usize>,
+    outer_nested: Duration,
+    timed: bool,
+}
+
+impl RunTracking {
+    /// Whether the poll's time counts for the task (poll timing was on, and tracking knew the task).
+    pub(crate) fn is_timed(&self) -> bool {
+        self.timed
+    }
 }
 
 impl Tracker {
@@ -253,24 +271,57 @@ impl Tracker {
         self.entries.borrow_mut().remove(&key)
     }
 
-    /// Counts a poll that begins, and forgets what the task awaited before it. Returns the old notes for the
-    /// caller to drop outside every borrow (once the poll ended: a note may be anything).
-    pub(crate) fn begin_poll(&self, key: usize) -> Vec<Rc<dyn Any>> {
-        let mut entries = self.entries.borrow_mut();
-        let Some(tracked) = entries.get_mut(&key) else { return Vec::new() };
-        tracked.polls += 1;
-        std::mem::take(&mut tracked.awaiting)
-    }
-
-    pub(crate) fn add_poll_time(&self, key: usize, took: Duration) {
-        if let Some(tracked) = self.entries.borrow_mut().get_mut(&key) {
-            tracked.poll_time += took;
+    /// Begins the tracking of one poll of the task `key`: counts it, notes the task as the one notes go to, and
+    /// forgets what it awaited before (the old notes are handed back at the end of the run).
+    pub(crate) fn begin_run(&self, key: usize) -> RunTracking {
+        let notes = {
+            let mut entries = self.entries.borrow_mut();
+            entries.get_mut(&key).map(|tracked| {
+                tracked.polls += 1;
+                std::mem::take(&mut tracked.awaiting)
+            })
+        };
+        RunTracking {
+            timed: self.timing.get() && notes.is_some(),
+            notes: notes.unwrap_or_default(),
+            outer: self.current.replace(Some(key)),
+            outer_nested: self.nested.replace(Duration::ZERO),
         }
     }
 
-    /// Notes `key` as the task being polled (`None`: none); returns the one noted before, to note again after.
-    pub(crate) fn set_current(&self, key: Option<usize>) -> Option<usize> {
-        self.current.replace(key)
+    /// Ends the tracking of a poll that took `took` (if it was timed): adds its time, less that of the inline
+    /// polls nested in it, which count for their own tasks. Returns the notes of the previous poll, for the
+    /// caller to drop once the task is settled, with nothing borrowed.
+    pub(crate) fn end_run(&self, key: usize, run: RunTracking, took: Option<Duration>) -> Vec<Rc<dyn Any>> {
+        self.current.set(run.outer);
+        let took = took.unwrap_or_default();
+        let nested = self.nested.replace(run.outer_nested + took);
+        if run.timed
+            && let Some(tracked) = self.entries.borrow_mut().get_mut(&key)
+            && tracked.polls > 0
+        {
+            // (An entry with no polls was made during this poll, by turning tracking off and on: not this poll's.)
+            tracked.poll_time += took.saturating_sub(nested);
+        }
+        run.notes
+    }
+
+    /// Forgets what a finished task awaited (its future is gone); returns the notes for the caller to drop once
+    /// the task is settled.
+    pub(crate) fn finished(&self, key: usize) -> Vec<Rc<dyn Any>> {
+        if !self.on.get() {
+            return Vec::new();
+        }
+        self.entries.borrow_mut().get_mut(&key).map(|tracked| std::mem::take(&mut tracked.awaiting)).unwrap_or_default()
+    }
+
+    /// Shrinks the table after a burst of tasks (see the `memory` module).
+    pub(crate) fn trim(&self, rule: TrimRule) {
+        if let Ok(mut entries) = self.entries.try_borrow_mut()
+            && rule.too_large(entries.capacity())
+        {
+            entries.shrink_to(rule.target());
+        }
     }
 
     /// Whether a note made now would be kept: tracking is on and a task of this executor is being polled.

@@ -23,6 +23,8 @@ var _timer := Timer.new()
 var _sort_column := 3
 var _ascending := false
 var _running := false
+## A lasting warning shown before the status (a protocol mismatch).
+var _warning := ""
 
 
 func _init() -> void:
@@ -84,8 +86,10 @@ func on_message(message: String, data: Array) -> bool:
 	match message:
 		"godot_tasks:hello":
 			var protocol: int = data[0] if not data.is_empty() and typeof(data[0]) == TYPE_INT else -1
+			_warning = ""
 			if protocol != Model.PROTOCOL:
-				_status.text = "The game speaks inspector protocol %d, this addon %d: update the addon from the godot-tasks crate." % [protocol, Model.PROTOCOL]
+				_warning = "The game speaks inspector protocol %d, this addon %d: copy the addon from the game's godot-tasks crate again. " % [protocol, Model.PROTOCOL]
+				_status.text = _warning
 			_ask()
 		"godot_tasks:tasks":
 			if model.read_tasks(data):
@@ -126,7 +130,7 @@ func _show() -> void:
 				item.add_button(1, cancel_icon, CANCEL_BUTTON, false, "Cancel this task")
 	var shown := "%d task(s) at frame %d, sorted by %s (%s)" % [
 		model.rows.size(), model.frame, COLUMNS[_sort_column][0], "ascending" if _ascending else "descending"]
-	_status.text = shown + ("" if model.problem == "" else "; " + model.problem)
+	_status.text = _warning + shown + ("" if model.problem == "" else "; " + model.problem)
 	_timing.set_pressed_no_signal(model.poll_timing)
 
 

@@ -3,8 +3,8 @@
 //! `--remote-debug`).
 //!
 //! The message format and how users enable the addon are in the `runtime` module's docs (The editor
-//! inspector). While the capture is registered, task tracking is on, so that ages and polls count from each
-//! task's spawn.
+//! inspector). While a debugger is attached, task tracking is on from the runtime's start: the inspector
+//! must see what each task awaits, also a task that waits long without being polled again.
 
 use godot::classes::{Engine, EngineDebugger};
 use godot::obj::Singleton;
@@ -37,7 +37,8 @@ pub(super) fn register() {
     });
     debugger.register_message_capture(CAPTURE, &capture);
     let _ = REGISTERED.try_with(|registered| registered.set(true));
-    super::tasks::track_for_inspector();
+    // From the start, so that the inspector sees what each task awaits even if it has not been polled since.
+    super::set_task_tracking(true);
     debugger.send_message(&format!("{CAPTURE}:hello"), &varray![PROTOCOL]);
 }
 

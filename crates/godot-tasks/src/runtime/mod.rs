@@ -47,7 +47,7 @@
 //! [`tasks()`] lists the live tasks: id, name, spawn location, state, age in frames, polls, poll time (while
 //! [`set_poll_timing`] is on) and what each awaits ([`Awaiting`]). Ages, polls and awaited things are counted
 //! while task tracking is on: [`set_task_tracking`]`(true)` at startup sees every task from its spawn; the first
-//! `tasks()` call and an attached editor inspector turn it on too. Tracking costs a table entry per task and a
+//! `tasks()` call and an attached debugger (see the editor inspector) turn it on too. Tracking costs a table entry per task and a
 //! few lookups per poll (the `diagnostics` rows of the bench); off, it costs one branch per poll.
 //! [`cancel_task`] cancels a task by its id.
 //!
@@ -68,7 +68,9 @@
 //!
 //! The game side answers only while a debugger is attached (a game run from the editor, or started with
 //! `--remote-debug`): then, when the runtime starts, it registers an `EngineDebugger` message capture named
-//! `godot_tasks` and turns task tracking on. With two extensions using godot-tasks in one project, the
+//! `godot_tasks` and turns task tracking on, so that the inspector sees what each task awaits from its spawn on
+//! (a run from the editor pays the cost of tracking, see above; exported games and runs without a debugger do
+//! not). With two extensions using godot-tasks in one project, the
 //! runtime that starts first answers. The messages, for other tools:
 //!
 //! | from the inspector | data | the game answers |

@@ -233,11 +233,6 @@ fn set_tracking(on: bool) {
     with_runtime(|runtime| runtime.executor.set_tracking(on));
 }
 
-/// Turns tracking on for the editor inspector (main thread, checked by the caller's hook).
-pub(super) fn track_for_inspector() {
-    set_tracking(true);
-}
-
 /// Whether poll timing is on.
 pub(super) fn poll_timing() -> bool {
     with_context(|cx| cx.poll_timing.get()).unwrap_or(false)

@@ -271,8 +271,16 @@ pub(crate) fn register(line: Line, until: Until, at: &'static Location<'static>)
 
 /// How many frames (or ticks) of the frame line `line` are left until its count reaches `target`: for the
 /// task snapshot.
-pub(crate) fn frames_left(line: Line, target: u64) -> u64 {
-    with_timers(|timers| target.saturating_sub(timers.start_and_read(line) as u64)).unwrap_or(0)
+/// `None` if the registry is busy: a snapshot can be taken from anywhere, the editor's break loop included.
+pub(crate) fn frames_left(line: Line, target: u64) -> Option<u64> {
+    TIMERS
+        .try_with(|cell| {
+            let mut timers = cell.try_borrow_mut().ok()?;
+            let timers = timers.0.as_mut()?;
+            Some(target.saturating_sub(timers.start_and_read(line) as u64))
+        })
+        .ok()
+        .flatten()
 }
 
 /// Whether the waiter fired; if so it is removed (the key is stale from now on), otherwise the task's waker is

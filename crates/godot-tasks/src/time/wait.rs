@@ -208,7 +208,7 @@ impl Future for FrameWait {
             let (line, target) = (self.line, self.target);
             runtime::note_awaiting_live(move || {
                 let (physics, during_pause) = line.frame_kind();
-                Awaiting::Frames { physics, during_pause, left: service::frames_left(line, target) }
+                Awaiting::Frames { physics, during_pause, left: service::frames_left(line, target).unwrap_or(0) }
             });
         }
         poll
