@@ -194,12 +194,12 @@
 //!
 //! Each task has one span named `task` (DEBUG level, target `godot_tasks::task`), with the fields
 //! `task.name` (for a named task), `spawned_at` and `task.id` (the id that [`runtime::tasks`] shows, for a
-//! task that task tracking knows: see [`runtime::set_task_tracking`]). The span is entered at every poll and while a cancelled task's future is dropped, so what the
-//! task logs is inside it, and it closes when the task ends. Its events are `spawned`, `woken` (TRACE, before
-//! each poll that a wake caused: one however many wakes came before it), `cancel requested`, `panicked`
-//! (ERROR, with `panic.message`, `task.name` and `spawned_at`) and `finished` (with `outcome`: `value`,
-//! `cancelled` or `panicked`). Only tasks spawned while a subscriber wants their span are traced; without the
-//! feature none of this is compiled.
+//! task that task tracking knows: see [`runtime::set_task_tracking`]). The span is entered at every poll and
+//! while a cancelled task's future is dropped, so what the task logs is inside it, and it closes when the task
+//! ends. Its events are `spawned`, `woken` (TRACE, before each poll that a wake caused: one however many wakes
+//! came before it), `cancel requested`, `panicked` (ERROR, with `panic.message`, `task.name` and `spawned_at`)
+//! and `finished` (with `outcome`: `value`, `cancelled` or `panicked`). Only tasks spawned while a subscriber
+//! wants their span are traced; without the feature none of this is compiled.
 //!
 //! # What to rely on
 //!
