@@ -22,6 +22,7 @@ tests![
     a_sleep_names_its_deadline_and_clock,
     frame_waits_name_the_frames_left,
     an_offloaded_job_names_its_pool_and_where_it_started,
+    a_tokio_future_names_tokio_and_where_it_started,
     a_gdscript_call_names_the_object_and_the_method,
     a_join_handle_names_the_other_task,
     a_timeout_names_both_the_wait_and_its_clock,
@@ -178,6 +179,23 @@ async fn an_offloaded_job_names_its_pool_and_where_it_started() -> Result<(), St
     }
     let _ = release.send(());
     wait_until(100, "the job ended", || task.is_finished()).await?;
+    Ok(())
+}
+
+async fn a_tokio_future_names_tokio_and_where_it_started() -> Result<(), String> {
+    let _off = tracking();
+    let line = line!() + 1;
+    let job = godot_tasks::threads::spawn_tokio(async { tokio::time::sleep(Duration::from_secs(30)).await });
+    let task = waiting("networker", job).await;
+    match awaits("networker")? {
+        Awaiting::Job { kind, started_at } => {
+            ensure_eq!(kind, "tokio");
+            ensure_eq!((started_at.file(), started_at.line()), (file!(), line));
+        }
+        other => return Err(format!("awaits {other:?}")),
+    }
+    task.cancel(); // dropping the TokioTask aborts the tokio task
+    wait_until(5, "the task was cancelled", || task.is_finished()).await?;
     Ok(())
 }
 
