@@ -95,6 +95,7 @@ const EXIT_SCENARIOS: &[&str] = &[
     "exit-idle-pools",
     "exit-jobs-without-tasks",
     "exit-destructor-spawns",
+    "exit-while-loading",
 ];
 /// How each run of a scenario quits: a task calls `quit()`, GDScript does, or the window is asked to close.
 const QUIT_WAYS: &[&str] = &["task", "gdscript", "close", "task", "gdscript"];

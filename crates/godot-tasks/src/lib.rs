@@ -240,6 +240,7 @@ mod gdscript_timing;
 mod lifetime;
 mod origin;
 pub mod prelude;
+pub mod resources;
 pub mod runtime;
 pub mod signal;
 mod spawn;
@@ -249,7 +250,8 @@ mod wake_buffer;
 mod yield_now;
 
 /// The services the runtime drives, in the order their hooks run (see `runtime/service.rs`).
-const SERVICES: [&runtime::Service; 4] = [&signal::SERVICE, &time::SERVICE, &threads::SERVICE, &gdscript::SERVICE];
+const SERVICES: [&runtime::Service; 5] =
+    [&signal::SERVICE, &time::SERVICE, &threads::SERVICE, &gdscript::SERVICE, &resources::SERVICE];
 
 /// What [`spawn`] and [`TaskBuilder::spawn`] return: await it from another task for the task's value, or
 /// cancel the task with it. Dropping it lets the task run on.

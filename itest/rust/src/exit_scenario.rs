@@ -63,6 +63,7 @@ pub fn start(tree: Gd<SceneTree>, scenario: &str, quit: &str) -> bool {
         "exit-idle-pools" => idle_pools(tree, quit),
         "exit-jobs-without-tasks" => jobs_without_tasks(tree),
         "exit-destructor-spawns" => destructor_spawns(tree, quit),
+        "exit-while-loading" => loading(tree, quit),
         _ => return false,
     }
     true
@@ -95,6 +96,20 @@ fn quit_after(mut tree: Gd<SceneTree>, seconds: f64, quit: Quit, what: &'static 
         }
     })
     .detach();
+}
+
+/// Loads on Godot's threaded loader, awaited by a task or dropped, when the engine exits in the next frame:
+/// the runtime claims every load still running, and nothing is left in Godot's loader.
+fn loading(tree: Gd<SceneTree>, quit: Quit) {
+    godot_tasks::spawn(async {
+        if let Ok(level) = godot_tasks::resources::instantiate::<Node>("res://assets/level.tscn").await {
+            level.free(); // a node in no tree is ours to free
+        }
+    })
+    .detach();
+    godot_tasks::spawn(godot_tasks::resources::load::<godot::classes::Resource>("res://assets/curve.tres")).detach();
+    drop(godot_tasks::resources::load::<godot::classes::Resource>("res://assets/dropped.tres"));
+    quit_after(tree, 0.0, quit, "loads are in flight");
 }
 
 /// A job on a worker pool that is still running when the engine exits: the exit waits for it.

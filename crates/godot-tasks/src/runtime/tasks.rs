@@ -97,6 +97,11 @@ pub enum Awaiting {
     },
     /// The next flush: [`yield_now`](crate::yield_now).
     Yield,
+    /// A resource loading on Godot's threaded loader ([`resources::load`](crate::resources::load)).
+    Load {
+        /// The path being loaded.
+        path: String,
+    },
 }
 
 impl fmt::Display for Awaiting {
@@ -114,6 +119,7 @@ impl fmt::Display for Awaiting {
             Awaiting::Task { id, name: Some(name), spawned_at } => write!(f, "task {id} '{name}' ({spawned_at})"),
             Awaiting::Task { id, name: None, spawned_at } => write!(f, "task {id} ({spawned_at})"),
             Awaiting::Yield => f.write_str("the next flush (yield_now)"),
+            Awaiting::Load { path } => write!(f, "loading `{path}`"),
         }
     }
 }

@@ -10,6 +10,7 @@ mod lifecycle;
 mod lifetimes;
 mod monitors;
 mod panics;
+mod resources;
 mod signal_connections;
 mod signal_streams;
 mod signal_threads;
@@ -46,6 +47,7 @@ pub fn all() -> Vec<crate::harness::Test> {
         slow_polls::all(),
         task_snapshot::all(),
         inspector::all(),
+        resources::all(),
     ]
     .into_iter()
     .flatten()
