@@ -57,7 +57,6 @@ impl<T: GodotClass + Inherits<Resource>> Load<T> {
     /// # Example
     ///
     /// ```no_run
-    /// use futures_util::StreamExt;
     /// use godot::classes::{PackedScene, ProgressBar};
     /// use godot::prelude::*;
     /// use godot_tasks::resources;
@@ -146,6 +145,27 @@ impl LoadProgress {
         // A path whose load could not start has no record: the stream ends at once.
         let joined = requests::join_existing(path);
         Self { path: path.clone(), last: -1.0, joined }
+    }
+
+    /// The next value, or `None` once the load has ended: the same as `StreamExt::next`, without the import.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use godot::classes::{PackedScene, ProgressBar};
+    /// use godot::prelude::*;
+    /// use godot_tasks::resources;
+    ///
+    /// # async fn example(mut bar: Gd<ProgressBar>) {
+    /// let mut progress = resources::load::<PackedScene>("res://levels/forest.tscn").progress();
+    /// while let Some(done) = progress.next().await {
+    ///     bar.set_value(f64::from(done) * 100.0);
+    /// }
+    /// # }
+    /// ```
+    #[allow(clippy::should_implement_trait, reason = "the name and meaning of `StreamExt::next`, not `Iterator`'s")]
+    pub fn next(&mut self) -> crate::signal::Next<'_, Self> {
+        crate::signal::Next(self)
     }
 
     fn end(&mut self) -> Poll<Option<f32>> {

@@ -221,9 +221,10 @@ impl<A: SignalArgs> FusedStream for Emissions<A> {
     }
 }
 
-/// The future returned by `next()` on a signal stream.
+/// The future returned by `next()` on a signal stream or on [`LoadProgress`](crate::resources::LoadProgress).
 ///
-/// Cancellation-safe: dropping it before it resolves loses no emission (they stay queued in the stream).
+/// Cancellation-safe: dropping it before it resolves loses no item (signal emissions stay queued in the
+/// stream; a load's progress is read again).
 ///
 /// # Example
 ///
@@ -237,7 +238,7 @@ impl<A: SignalArgs> FusedStream for Emissions<A> {
 /// # }
 /// ```
 #[must_use = "futures do nothing unless awaited"]
-pub struct Next<'a, S>(&'a mut S);
+pub struct Next<'a, S>(pub(crate) &'a mut S);
 
 impl<S> std::fmt::Debug for Next<'_, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
