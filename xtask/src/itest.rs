@@ -7,7 +7,7 @@ use crate::shell::{cargo, root, run, step};
 use crate::{bench, godot, package};
 
 /// Lines that must never appear in a clean run's output: errors, and objects leaked at exit.
-const ERROR_MARKERS: &[&str] = &["ERROR:", "SCRIPT ERROR", "panicked", "USER ERROR", "leaked at exit"];
+pub(crate) const ERROR_MARKERS: &[&str] = &["ERROR:", "SCRIPT ERROR", "panicked", "USER ERROR", "leaked at exit"];
 
 pub fn test_all() -> Result<(), String> {
     step("Formatting (cargo fmt --check)");
@@ -43,6 +43,7 @@ pub fn test_all() -> Result<(), String> {
 
     exit_matrix(&bin, &project, &mut results)?;
     editor_hot_reload(&bin, &mut results)?;
+    crate::outpost::check(&bin, &mut results)?;
 
     // A smoke test only: small sizes, no timing thresholds; it fails if the bench project does not run through.
     let smoke = bench::bench(true, 1);
@@ -166,11 +167,12 @@ fn editor_hot_reload(bin: &Path, results: &mut Results) -> Result<(), String> {
     let position = |wanted: &str| lines.iter().position(|line| line.contains(wanted));
     let mut after = 0;
     for round in 0..ROUNDS {
-        // In this order, each once: works, all pending futures dropped (before the library goes), GDScript
-        // resumed with null, the reload returned OK.
+        // In this order, each once: works, a resource load in flight, all pending futures dropped (before the
+        // library goes), GDScript resumed with null, the reload returned OK.
         let steps = [
             format!("reload-harness: round {round}: works: ok"),
-            "reload-probe: all 8 pending futures dropped once, on the main thread".to_owned(),
+            format!("reload-harness: round {round}: reloading with 1 load(s) in flight"),
+            "reload-probe: all 9 pending futures dropped once, on the main thread".to_owned(),
             format!("reload-harness: round {round}: GDScript's await resumed with <null>"),
             format!("reload-harness: round {round}: reload returned 0"),
         ];
@@ -226,9 +228,20 @@ pub fn demo() -> Result<(), String> {
 
 /// A headless Godot command running `script` in `project`, with the project's extensions registered.
 pub(crate) fn headless_godot(bin: &Path, project: &Path, script: &str) -> Result<Command, String> {
+    let mut command = headless_godot_scene(bin, project, "")?;
+    command.args(["-s", script]);
+    Ok(command)
+}
+
+/// A headless Godot command running `scene` in `project` (its main scene if empty), with the project's
+/// extensions registered.
+pub(crate) fn headless_godot_scene(bin: &Path, project: &Path, scene: &str) -> Result<Command, String> {
     import_extensions(project)?;
     let mut command = Command::new(bin);
-    command.args(["--headless", "--path"]).arg(project).args(["-s", script]);
+    command.args(["--headless", "--path"]).arg(project);
+    if !scene.is_empty() {
+        command.arg(scene);
+    }
     // How to start Godot again, for tests that start a second Godot process: the executable Godot reports for
     // itself may be the dynamic loader that a provisioned Godot runs under.
     command.env("GODOT_TASKS_GODOT", bin);
@@ -272,7 +285,7 @@ fn import_extensions(project: &Path) -> Result<(), String> {
 }
 
 #[derive(Default)]
-struct Results {
+pub(crate) struct Results {
     passed: usize,
     failed: usize,
 }
@@ -300,7 +313,7 @@ impl Results {
         }
     }
 
-    fn check(&mut self, name: &str, ok: bool, detail: &str) {
+    pub(crate) fn check(&mut self, name: &str, ok: bool, detail: &str) {
         if ok {
             println!("check {name} ... ok");
             self.passed += 1;

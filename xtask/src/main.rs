@@ -4,6 +4,7 @@
 mod bench;
 mod godot;
 mod itest;
+mod outpost;
 mod package;
 mod shell;
 
