@@ -23,7 +23,7 @@ func _run() -> void:
 		_await_pending(probe.start_work(), round)
 		for i in 10:
 			await get_tree().process_frame
-		print("reload-harness: round %d: reloading" % round)
+		print("reload-harness: round %d: reloading with %d load(s) in flight" % [round, probe.start_load()])
 		var status := GDExtensionManager.reload_extension("res://itest.gdextension")
 		print("reload-harness: round %d: reload returned %d" % [round, status])
 		await get_tree().create_timer(1.0).timeout

@@ -8,10 +8,10 @@
 use std::cell::Cell;
 use std::time::Duration;
 
-use godot::classes::Timer;
+use godot::classes::{Gradient, Timer};
 use godot::prelude::*;
 use godot_tasks::signal::TypedSignalExt;
-use godot_tasks::{gdscript, threads, time};
+use godot_tasks::{gdscript, resources, threads, time};
 
 thread_local! {
     static STARTED: Cell<u32> = const { Cell::new(0) };
@@ -114,6 +114,22 @@ impl ReloadProbe {
             time::sleep(Duration::from_secs(3600)).await;
             1
         })
+    }
+
+    /// Starts a threaded resource load that is still in flight when GDScript reloads the extension in the same
+    /// frame; returns how many loads are in flight.
+    #[func]
+    fn start_load(&mut self) -> i64 {
+        let pending = Pending::new("resource load");
+        // Requested here, not at the task's first poll: in flight before GDScript reloads.
+        let load = resources::load::<Gradient>("res://loads/reload.tres");
+        godot_tasks::spawn(async move {
+            let _pending = pending;
+            let _ = load.await;
+            time::sleep(Duration::from_secs(3600)).await;
+        })
+        .detach();
+        resources::loads_in_flight() as i64
     }
 
     /// Checks tasks, signals, time, threads and the bridge: resolves with "ok", or with what failed.
