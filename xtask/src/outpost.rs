@@ -39,9 +39,20 @@ const RUNS: &[Run] = &[
         options: &["--quit-after=17"],
         lines: &["cut-scene: the convoy arrives", "cut-scene: played to the end", "the convoy joined", "quitting with"],
     },
+    Run {
+        name: "outpost scene: quit while the level loads",
+        options: &["--quit-after=0.5"],
+        lines: &["loading res://outpost/level.tscn", "quitting with"],
+    },
+    Run {
+        name: "outpost scene: quit during the cut-scene (its guard runs at exit)",
+        options: &["--quit-after=7"],
+        lines: &["cut-scene: the convoy arrives", "quitting with"],
+    },
 ];
 
-/// Runs the outpost headless, once with a skip and once without, checking its story and its exit status.
+/// Runs the outpost headless: with a skip, without, and quitting in the middle; checks its story, its error
+/// output and its exit status.
 pub fn check(bin: &Path, results: &mut Results) -> Result<(), String> {
     step("The demo's outpost scene, headless at a fixed 60 fps");
     run(cargo().args(["build", "-p", "godot-tasks-demo"]))?;
