@@ -50,65 +50,16 @@ fn provision_from_debian() -> Result<PathBuf, String> {
         println!("godot: using the cached Godot {version} at {}", launcher.display());
         return Ok(launcher);
     }
-    let os_release = fs::read_to_string("/etc/os-release").unwrap_or_default();
-    let debian_like = os_release
-        .lines()
-        .any(|l| (l.starts_with("ID=") || l.starts_with("ID_LIKE=")) && (l.contains("debian") || l.contains("ubuntu")));
-    if std::env::consts::ARCH != "x86_64" {
-        return Err(format!("no Godot 4 found, and provisioning supports only x86_64 Linux: {HOW_TO_SET}"));
-    }
-    if !debian_like || Command::new("apt-get").arg("--version").output().is_err() {
-        return Err(format!("no Godot 4 found and this is not a Debian/Ubuntu machine with apt-get: {HOW_TO_SET}"));
+    if let Some(reason) = cannot_provision() {
+        return Err(format!("no Godot 4 found, and {reason}: {HOW_TO_SET}"));
     }
     step("Provisioning Godot 4.6 from Debian's unstable packages (no root, nothing installed system-wide)");
     println!("godot: cache folder {}", cache.display());
     let _ = fs::remove_dir_all(&cache);
-    let apt = cache.join("apt");
-    for dir in ["lists/partial", "cache/archives/partial", "etc"] {
-        fs::create_dir_all(apt.join(dir)).map_err(|e| format!("cannot create {}: {e}", apt.join(dir).display()))?;
-    }
-    fs::write(apt.join("status"), "").map_err(|e| e.to_string())?;
-    let mirror = debian_mirror();
-    let keyring = Path::new("/usr/share/keyrings/debian-archive-keyring.gpg");
-    let options = if keyring.exists() { format!("signed-by={}", keyring.display()) } else { "trusted=yes".to_owned() };
-    println!("godot: package source: {mirror} sid main ({options})");
-    fs::write(apt.join("etc/sources.list"), format!("deb [{options}] {mirror} sid main\n"))
-        .map_err(|e| e.to_string())?;
-    let apt_options = |command: &mut Command| {
-        for (key, value) in [
-            ("Dir::Etc::SourceList", apt.join("etc/sources.list")),
-            ("Dir::Etc::SourceParts", apt.join("etc/none")),
-            ("Dir::State::Lists", apt.join("lists")),
-            ("Dir::Cache", apt.join("cache")),
-            ("Dir::State::status", apt.join("status")),
-        ] {
-            command.arg("-o").arg(format!("{key}={}", value.display()));
-        }
-        command.args(["-o", "Debug::NoLocking=1", "-o", "APT::Architecture=amd64", "-q"]);
-    };
-    println!("godot: downloading the package index of Debian unstable (about 17 MB)");
-    let mut update = Command::new("apt-get");
-    apt_options(&mut update);
-    update.arg("update");
-    quiet(&mut update)?;
-    println!("godot: downloading the godot package and its libraries (about 160 MB)");
-    let mut download = Command::new("apt-get");
-    apt_options(&mut download);
-    download.args(["install", "-y", "--download-only", "--no-install-recommends", "godot"]);
-    quiet(&mut download)?;
-    let archives = apt.join("cache/archives");
     let root = cache.join("root");
-    fs::create_dir_all(&root).map_err(|e| e.to_string())?;
-    let mut debs: Vec<PathBuf> = fs::read_dir(&archives)
-        .map_err(|e| e.to_string())?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| path.extension().is_some_and(|ext| ext == "deb"))
-        .collect();
-    debs.sort();
-    println!("godot: unpacking {} packages into {}", debs.len(), root.display());
-    for deb in &debs {
-        quiet(Command::new("dpkg-deb").arg("-x").arg(deb).arg(&root))?;
-    }
+    Apt::new(&cache)
+        .and_then(|apt| apt.fetch("the godot package and its libraries (about 160 MB)", &["godot"], &root))
+        .map_err(|e| format!("{e}\n{HOW_TO_SET}"))?;
     let lib = root.join("usr/lib/x86_64-linux-gnu");
     let script = format!(
         "#!/bin/sh\n# Godot from Debian unstable, run with its own libraries (written by cargo xtask).\n\
@@ -116,11 +67,7 @@ fn provision_from_debian() -> Result<PathBuf, String> {
         lib = lib.display(),
         bin = root.join("usr/bin/godot").display()
     );
-    fs::write(&launcher, script).map_err(|e| e.to_string())?;
-    let mut permissions = fs::metadata(&launcher).map_err(|e| e.to_string())?.permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
-    fs::set_permissions(&launcher, permissions).map_err(|e| e.to_string())?;
-    let _ = fs::remove_dir_all(&archives);
+    write_executable(&launcher, &script)?;
     match version_of(&launcher) {
         Some(version) => {
             println!("godot: ready: Godot {version} at {}", launcher.display());
@@ -128,6 +75,98 @@ fn provision_from_debian() -> Result<PathBuf, String> {
         }
         None => Err(format!("the Godot fetched from Debian does not start: {HOW_TO_SET}")),
     }
+}
+
+/// Why packages cannot be fetched from Debian here, if they cannot.
+fn cannot_provision() -> Option<&'static str> {
+    let os_release = fs::read_to_string("/etc/os-release").unwrap_or_default();
+    let debian_like = os_release
+        .lines()
+        .any(|l| (l.starts_with("ID=") || l.starts_with("ID_LIKE=")) && (l.contains("debian") || l.contains("ubuntu")));
+    if std::env::consts::ARCH != "x86_64" {
+        return Some("provisioning supports only x86_64 Linux");
+    }
+    if !debian_like || Command::new("apt-get").arg("--version").output().is_err() {
+        return Some("this is not a Debian/Ubuntu machine with apt-get");
+    }
+    None
+}
+
+/// A private apt setup for Debian unstable under the cache folder: it downloads packages with their
+/// dependencies and unpacks them into a folder, without root. Its status file lists what was unpacked, so a
+/// later fetch into the same folder downloads only what is missing.
+struct Apt {
+    dir: PathBuf,
+}
+
+impl Apt {
+    fn new(cache: &Path) -> Result<Apt, String> {
+        let dir = cache.join("apt");
+        for sub in ["lists/partial", "cache/archives/partial", "etc"] {
+            fs::create_dir_all(dir.join(sub)).map_err(|e| format!("cannot create {}: {e}", dir.join(sub).display()))?;
+        }
+        if !dir.join("status").exists() {
+            fs::write(dir.join("status"), "").map_err(|e| e.to_string())?;
+        }
+        let mirror = debian_mirror();
+        let keyring = Path::new("/usr/share/keyrings/debian-archive-keyring.gpg");
+        let options =
+            if keyring.exists() { format!("signed-by={}", keyring.display()) } else { "trusted=yes".to_owned() };
+        println!("godot: package source: {mirror} sid main ({options})");
+        fs::write(dir.join("etc/sources.list"), format!("deb [{options}] {mirror} sid main\n"))
+            .map_err(|e| e.to_string())?;
+        Ok(Apt { dir })
+    }
+
+    fn apt_get(&self) -> Command {
+        let mut command = Command::new("apt-get");
+        for (key, value) in [
+            ("Dir::Etc::SourceList", "etc/sources.list"),
+            ("Dir::Etc::SourceParts", "etc/none"),
+            ("Dir::State::Lists", "lists"),
+            ("Dir::Cache", "cache"),
+            ("Dir::State::status", "status"),
+        ] {
+            command.arg("-o").arg(format!("{key}={}", self.dir.join(value).display()));
+        }
+        command.args(["-o", "Debug::NoLocking=1", "-o", "APT::Architecture=amd64", "-q"]);
+        command
+    }
+
+    /// Downloads `packages` and what they depend on (`what` says what that is, for people) and unpacks them
+    /// into `root`.
+    fn fetch(&self, what: &str, packages: &[&str], root: &Path) -> Result<(), String> {
+        println!("godot: downloading the package index of Debian unstable (about 17 MB)");
+        quiet(self.apt_get().arg("update"))?;
+        println!("godot: downloading {what}");
+        quiet(self.apt_get().args(["install", "-y", "--download-only", "--no-install-recommends"]).args(packages))?;
+        let archives = self.dir.join("cache/archives");
+        let mut debs: Vec<PathBuf> = fs::read_dir(&archives)
+            .map_err(|e| e.to_string())?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "deb"))
+            .collect();
+        debs.sort();
+        fs::create_dir_all(root).map_err(|e| e.to_string())?;
+        println!("godot: unpacking {} packages into {}", debs.len(), root.display());
+        let mut status = fs::read_to_string(self.dir.join("status")).unwrap_or_default();
+        for deb in &debs {
+            quiet(Command::new("dpkg-deb").arg("-x").arg(deb).arg(root))?;
+            let output = Command::new("dpkg-deb").arg("-f").arg(deb).output().map_err(|e| e.to_string())?;
+            status.push_str(String::from_utf8_lossy(&output.stdout).trim_end());
+            status.push_str("\nStatus: install ok installed\n\n");
+        }
+        fs::write(self.dir.join("status"), status).map_err(|e| e.to_string())?;
+        let _ = fs::remove_dir_all(&archives);
+        Ok(())
+    }
+}
+
+fn write_executable(path: &Path, text: &str) -> Result<(), String> {
+    fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let mut permissions = fs::metadata(path).map_err(|e| e.to_string())?.permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    fs::set_permissions(path, permissions).map_err(|e| e.to_string())
 }
 
 /// The Debian mirror this machine's apt already uses, or Debian's default one.
@@ -165,7 +204,7 @@ fn quiet(command: &mut Command) -> Result<(), String> {
         return Ok(());
     }
     Err(format!(
-        "`{}` failed:\n{}{}\n{HOW_TO_SET}",
+        "`{}` failed:\n{}{}",
         describe(command),
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
