@@ -2,6 +2,10 @@
 //!
 //! Order: `GODOT4_BIN`; a `godot` on PATH that reports 4.x; on Debian/Ubuntu, Godot 4.6 from Debian's
 //! unstable packages, unpacked into a per-user cache without root and reused next time.
+//!
+//! For windowed runs (`cargo xtask screenshots`, `cargo xtask demo --window`) the provisioned Godot gets Mesa
+//! and the X11 libraries fetched into the same cache ([`gl_environment`]), and, where no `Xvfb` is installed,
+//! Debian's Xvfb too ([`private_xvfb`]). A Godot from `GODOT4_BIN` or PATH uses the host's OpenGL as it is.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -160,6 +164,123 @@ impl Apt {
         let _ = fs::remove_dir_all(&archives);
         Ok(())
     }
+}
+
+/// Packages for Godot's Compatibility renderer (OpenGL 3.3, or OpenGL ES 3 through EGL) on Mesa, under X11.
+/// Mesa brings llvmpipe, its software rasteriser, for machines without a GPU (or Xvfb).
+const GL_PACKAGES: &[&str] = &[
+    "libgl1-mesa-dri",
+    "libglx-mesa0",
+    "libgl1",
+    "libglx0",
+    "libegl1",
+    "libegl-mesa0",
+    "libx11-6",
+    "libxcursor1",
+    "libxinerama1",
+    "libxrandr2",
+    "libxi6",
+    "libxext6",
+    "libxrender1",
+    "libxkbcommon0",
+];
+
+/// The unpacked Debian root of the provisioned Godot, if `bin` is that Godot.
+fn provisioned_root(bin: &Path) -> Option<PathBuf> {
+    let cache = cache_dir().ok()?;
+    (bin == cache.join("godot")).then(|| cache.join("root"))
+}
+
+/// Environment variables under which `bin` renders with OpenGL: for the provisioned Godot, its own Mesa
+/// (fetched into its root once, nothing from the host's /usr/lib mixed in), `software` forcing llvmpipe; for
+/// any other Godot none, it uses the host's OpenGL as it is.
+pub fn gl_environment(bin: &Path, software: bool) -> Result<Vec<(&'static str, PathBuf)>, String> {
+    let Some(root) = provisioned_root(bin) else { return Ok(Vec::new()) };
+    provision_once(&root, "mesa", "Mesa and the X11 libraries for OpenGL", GL_PACKAGES)?;
+    let lib = root.join("usr/lib/x86_64-linux-gnu");
+    let mut env = vec![
+        // Mesa's DRI drivers (swrast and hardware ones), the GLX vendor library (libGLX_mesa), Mesa's EGL.
+        ("LIBGL_DRIVERS_PATH", lib.join("dri")),
+        ("__GLX_VENDOR_LIBRARY_NAME", PathBuf::from("mesa")),
+        ("__EGL_VENDOR_LIBRARY_FILENAMES", root.join("usr/share/glvnd/egl_vendor.d/50_mesa.json")),
+        ("XKB_CONFIG_ROOT", root.join("usr/share/X11/xkb")),
+    ];
+    if software {
+        env.push(("LIBGL_ALWAYS_SOFTWARE", PathBuf::from("1")));
+    }
+    Ok(env)
+}
+
+/// Xvfb (the X server drawing into memory) from Debian unstable, run by the loader of the provisioned root: a
+/// command with the program and its first arguments set, to which the caller adds its own.
+///
+/// Xvfb runs `xkbcomp` from a folder compiled into it (`/usr/bin`), with no option to change it. The copy run
+/// here has that folder replaced by `.`, and runs in a folder holding an `xkbcomp` that starts the unpacked one.
+pub fn private_xvfb() -> Result<Command, String> {
+    if let Some(reason) = cannot_provision() {
+        return Err(reason.to_owned());
+    }
+    let cache = cache_dir()?;
+    let root = cache.join("root");
+    const XVFB_PACKAGES: &[&str] = &["xvfb", "x11-xkb-utils", "xkb-data", "libgl1-mesa-dri"];
+    let fetched = provision_once(&root, "xvfb", "Xvfb, xkbcomp and the keyboard data", XVFB_PACKAGES)?;
+    let lib = root.join("usr/lib/x86_64-linux-gnu");
+    let loader = lib.join("ld-linux-x86-64.so.2");
+    let dir = cache.join("xvfb");
+    let xvfb = dir.join("Xvfb");
+    if fetched || !xvfb.exists() {
+        let original = root.join("usr/bin/Xvfb");
+        let binary = fs::read(&original).map_err(|e| format!("cannot read {}: {e}", original.display()))?;
+        let (from, to) = (b"\0/usr/bin\0", b"\0.\0\0\0\0\0\0\0\0");
+        let at: Vec<usize> =
+            binary.windows(from.len()).enumerate().filter(|(_, w)| w == from).map(|(i, _)| i).collect();
+        let [at] = at[..] else {
+            return Err(format!(
+                "{}: the xkbcomp folder `/usr/bin` is there {} times, not once",
+                original.display(),
+                at.len()
+            ));
+        };
+        let mut patched = binary;
+        patched[at..at + to.len()].copy_from_slice(to);
+        fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let script = format!(
+            "#!/bin/sh\n# xkbcomp from Debian unstable, for the Xvfb beside it (written by cargo xtask).\n\
+             exec \"{loader}\" --library-path \"{lib}\" \"{bin}\" \"$@\"\n",
+            loader = loader.display(),
+            lib = lib.display(),
+            bin = root.join("usr/bin/xkbcomp").display()
+        );
+        write_executable(&dir.join("xkbcomp"), &script)?;
+        let partial = dir.join("Xvfb.partial");
+        fs::write(&partial, patched).map_err(|e| e.to_string())?;
+        fs::rename(&partial, &xvfb).map_err(|e| e.to_string())?;
+    }
+    let mut command = Command::new(&loader);
+    command.arg("--library-path").arg(&lib).arg(&xvfb).arg("-xkbdir").arg(root.join("usr/share/X11/xkb"));
+    // Xvfb's own GLX (which the clients' GLX needs) loads Mesa's swrast driver.
+    command.env("LIBGL_DRIVERS_PATH", lib.join("dri")).current_dir(&dir);
+    Ok(command)
+}
+
+/// Fetches `packages` into `root` unless the stamp file `<name>.done` beside it says that this list is there;
+/// tells whether it fetched them.
+fn provision_once(root: &Path, name: &str, what: &str, packages: &[&str]) -> Result<bool, String> {
+    let cache = root.parent().ok_or("the provisioned root has no parent folder")?;
+    let stamp = cache.join(format!("{name}.done"));
+    let list = packages.join("\n") + "\n";
+    if fs::read_to_string(&stamp).is_ok_and(|done| done == list) {
+        return Ok(false);
+    }
+    if let Some(reason) = cannot_provision() {
+        return Err(reason.to_owned());
+    }
+    step(&format!("Provisioning {what} from Debian's unstable packages (no root, nothing installed system-wide)"));
+    let start = std::time::Instant::now();
+    Apt::new(cache)?.fetch(what, packages, root)?;
+    fs::write(&stamp, list).map_err(|e| e.to_string())?;
+    println!("godot: {name} ready after {}", crate::shell::elapsed(start));
+    Ok(true)
 }
 
 fn write_executable(path: &Path, text: &str) -> Result<(), String> {

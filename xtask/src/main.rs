@@ -1,22 +1,30 @@
-//! Project commands: `cargo xtask test`, `cargo xtask demo`, `cargo xtask bench`, `cargo xtask miri`,
-//! `cargo xtask package`, `cargo xtask godot`.
+//! Project commands: `cargo xtask test`, `cargo xtask demo [--window]`, `cargo xtask screenshots`,
+//! `cargo xtask bench`, `cargo xtask miri`, `cargo xtask package`, `cargo xtask godot`.
 
 mod bench;
 mod godot;
 mod itest;
 mod outpost;
 mod package;
+mod screenshots;
 mod shell;
 
 use std::process::ExitCode;
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
+       cargo xtask demo [--window]
        cargo xtask bench [--quick | --runs N]
 
 commands:
-  test    every check and test: fmt, clippy, doc, unit and doc tests, integration tests in headless Godot
+  test    every check and test: fmt, clippy, doc, unit and doc tests, integration tests in headless Godot,
+          and the screenshots below (reported as skipped where Xvfb or Mesa cannot be had)
   demo    build the demo extension and run the demo project in headless Godot
+          --window: run the demo's windowed scene (res://outpost/outpost.tscn) in a window instead
+                    (needs DISPLAY or WAYLAND_DISPLAY)
+  screenshots
+          run the windowed scene under Xvfb with Mesa's software renderer at a fixed frame rate, save
+          screenshots at set frames to target/screenshots/*.png and check that none is blank
   bench   run the benchmarks side by side with godot::task and GDScript in one headless Godot process
           (release build); writes target/bench/results.{json,md,svg}
           --quick: small sizes, for a smoke test
@@ -27,13 +35,23 @@ commands:
   godot   print the Godot 4 binary the other commands use (provisioning it if needed)
 
 Godot: uses GODOT4_BIN if set, else a `godot` 4.x on PATH, else fetches Godot 4.6 from Debian's packages
-into a per-user cache (Debian/Ubuntu only, no root needed).";
+into a per-user cache (Debian/Ubuntu only, no root needed); for windowed runs that Godot gets Mesa and the
+X11 libraries the same way. Xvfb: from PATH, else fetched from Debian into the same cache, else (as root
+only) installed with apt-get.";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => itest::test_all(),
-        Some("demo") => itest::demo(),
+        Some("demo") => match &args[1..] {
+            [] => itest::demo(),
+            [flag] if flag == "--window" => screenshots::demo_window(),
+            _ => {
+                eprintln!("{USAGE}");
+                return ExitCode::from(2);
+            }
+        },
+        Some("screenshots") => screenshots::screenshots().map_err(screenshots::Failure::message),
         Some("bench") => match &args[1..] {
             [] => bench::bench(false, 1),
             [flag] if flag == "--quick" => bench::bench(true, 1),
