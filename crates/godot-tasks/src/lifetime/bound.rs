@@ -96,7 +96,8 @@ impl<F: Future> Future for Bound<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        if !*this.ended && this.watch.must_end(cx) {
+        // The watch's signal waits are the binding, not something the task awaits: kept out of its snapshot.
+        if !*this.ended && crate::runtime::quietly(|| this.watch.must_end(cx)) {
             *this.ended = true;
             // The task cancels itself: its future is dropped as soon as this poll returns, never polled again.
             crate::runtime::cancel_current_task();

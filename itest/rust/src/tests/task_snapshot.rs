@@ -20,6 +20,7 @@ tests![
     a_snapshot_from_inside_a_task_shows_it_running,
     a_signal_wait_names_the_emitter_and_the_signal,
     a_sleep_names_its_deadline_and_clock,
+    a_bound_task_shows_what_it_awaits_not_its_binding,
     frame_waits_name_the_frames_left,
     an_offloaded_job_names_its_pool_and_where_it_started,
     a_tokio_future_names_tokio_and_where_it_started,
@@ -129,6 +130,22 @@ async fn a_sleep_names_its_deadline_and_clock() -> Result<(), String> {
         other => return Err(format!("awaits {other:?}")),
     }
     task.cancel();
+    Ok(())
+}
+
+async fn a_bound_task_shows_what_it_awaits_not_its_binding() -> Result<(), String> {
+    let _off = tracking();
+    let mut node = Node::new_alloc();
+    tree().get_root().expect("the itest runs in a tree").add_child(&node);
+    let sleep = Clock::UNSCALED.sleep(Duration::from_secs(60));
+    let task = TaskBuilder::new().name("guard").bind_to_tree(&node).spawn(sleep);
+    next_frame().await;
+    match awaits("guard")? {
+        Awaiting::Sleep { deadline } => ensure_eq!(deadline.clock(), Clock::UNSCALED),
+        other => return Err(format!("awaits {other:?}")),
+    }
+    node.queue_free();
+    ensure!(task.await.is_err_and(|error| error.is_cancelled()), "freeing the node cancels the bound task");
     Ok(())
 }
 
