@@ -22,7 +22,7 @@ pub const SCENE: &str = "res://outpost/outpost.tscn";
 
 /// The screenshots to take: at which process frame (60 per second of game time, `--fixed-fps 60`), and the
 /// file name, without `.png`.
-const SHOTS: &[(u64, &str)] = &[(30, "loading"), (270, "patrol"), (480, "cutscene")];
+const SHOTS: &[(u64, &str)] = &[(30, "loading"), (270, "patrol"), (510, "cutscene")];
 
 /// Parts of output lines that ERROR_MARKERS match but that are harmless in a windowed run under Xvfb. (Audio
 /// errors are avoided by running with the dummy audio driver.)

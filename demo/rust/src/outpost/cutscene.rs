@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use godot::builtin::Side;
-use godot::classes::{Camera2D, ColorRect, Label, Tween};
+use godot::classes::{Camera2D, ColorRect, Control, Label, Tween};
 use godot::prelude::*;
 use godot_tasks::signal::TypedSignalExt;
 use godot_tasks::time;
@@ -19,8 +19,8 @@ const BAR: f32 = 64.0;
 const HEIGHT: f32 = 540.0;
 /// Where the camera rests, and where it looks during the cut-scene (the gate), with its zoom.
 const CAMERA_HOME: Vector2 = Vector2::new(480.0, 270.0);
-const CAMERA_GATE: Vector2 = Vector2::new(700.0, 250.0);
-const ZOOM_GATE: Vector2 = Vector2::new(1.7, 1.7);
+const CAMERA_GATE: Vector2 = Vector2::new(630.0, 270.0);
+const ZOOM_GATE: Vector2 = Vector2::new(1.5, 1.5);
 /// Time per typed character.
 const TYPING: Duration = Duration::from_millis(28);
 /// The dialog: speaker, line.
@@ -38,6 +38,8 @@ pub struct Stage {
     text: Gd<Label>,
     title: Gd<Label>,
     hint: Gd<Label>,
+    /// The HUD's log, hidden while the dialog shows.
+    log: Gd<Control>,
     camera: Gd<Camera2D>,
     /// Every tween started, to stop the running one when the cut-scene is cancelled.
     tweens: Vec<Gd<Tween>>,
@@ -54,6 +56,7 @@ impl Stage {
             text: outpost.get_node_as("Cutscene/Dialog/Text"),
             title: outpost.get_node_as("Cutscene/Title"),
             hint: outpost.get_node_as("Cutscene/SkipHint"),
+            log: outpost.get_node_as("Hud/LogPanel"),
             camera: outpost.get_node_as("Camera"),
             tweens: Vec::new(),
         }
@@ -88,6 +91,9 @@ impl Drop for Stage {
         if self.hint.is_instance_valid() {
             self.hint.hide();
         }
+        if self.log.is_instance_valid() {
+            self.log.show();
+        }
         if self.title.is_instance_valid() {
             self.title.set_modulate(Color::from_rgba(1.0, 1.0, 1.0, 0.0));
         }
@@ -101,6 +107,7 @@ impl Drop for Stage {
 /// Plays the cut-scene on `stage`, start to end.
 pub async fn play(mut stage: Stage) {
     stage.hint.show();
+    stage.log.hide();
     // Letterbox in.
     let mut tween = stage.tween();
     tween.tween_property(&stage.top, "offset_bottom", &BAR.to_variant(), 0.5);

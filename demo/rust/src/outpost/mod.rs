@@ -37,7 +37,7 @@ const CONVOY: [(&str, Color, [Vector2; 2]); 2] = [
     ("Hotel", Color::from_rgb(0.4, 0.9, 0.9), [Vector2::new(410.0, 520.0), Vector2::new(410.0, 24.0)]),
 ];
 /// Lines kept in the on-screen log.
-const LOG_LINES: usize = 6;
+const LOG_LINES: usize = 5;
 
 #[derive(GodotClass)]
 #[class(init, base = Node)]
