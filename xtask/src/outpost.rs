@@ -4,10 +4,8 @@
 use std::path::Path;
 
 use crate::itest::{ERROR_MARKERS, Results, headless_godot_scene};
+use crate::screenshots::SCENE;
 use crate::shell::{cargo, root, run, step};
-
-/// The outpost scene, as Godot names it in the demo project.
-pub const SCENE: &str = "res://outpost/outpost.tscn";
 
 /// One unattended run: its options and the lines its output must contain, in this order.
 struct Run {
