@@ -22,6 +22,7 @@ tests![
     progress_only_grows_and_ends_at_one,
     change_scene_makes_the_scene_current,
     a_task_waiting_for_a_load_says_so,
+    a_load_in_flight_at_shutdown_loads_again_after_it,
 ];
 
 async fn loads_a_resource_of_the_type_asked_for() -> Result<(), String> {
@@ -142,5 +143,21 @@ async fn a_task_waiting_for_a_load_says_so() -> Result<(), String> {
     ensure!(loading.await.is_ok_and(|loaded| loaded.is_ok()), "the load failed");
     let awaiting = seen.await.map_err(|e| e.to_string())?;
     ensure_eq!(awaiting, Some(vec![Awaiting::Load { path: path.into() }]));
+    Ok(())
+}
+
+/// `runtime::shutdown()` with a load in flight: the waiting task is cancelled, and the next runtime loads the
+/// same path (the request Godot still runs is taken over, not lost or doubled).
+async fn a_load_in_flight_at_shutdown_loads_again_after_it() -> Result<(), String> {
+    let path = "res://assets/restart.tres";
+    ensure!(!ResourceLoader::singleton().has_cached(path), "the test needs an uncached path");
+    let waiting = godot_tasks::spawn(resources::load::<Gradient>(path));
+    ensure_eq!(resources::loads_in_flight(), 1);
+    godot_tasks::runtime::shutdown();
+    ensure!(waiting.is_finished(), "the task waiting for the load outlived the shutdown");
+    ensure!(waiting.await.is_err_and(|error| error.is_cancelled()), "the waiting task was not cancelled");
+    let again = run_task(resources::load::<Gradient>(path)).await?;
+    ensure!(again.is_ok(), "{again:?}");
+    wait_until(300, "no load left in flight", || resources::loads_in_flight() == 0).await?;
     Ok(())
 }
