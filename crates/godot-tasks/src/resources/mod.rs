@@ -23,7 +23,7 @@
 //!   The runtime asks Godot once per frame, in its frame hook.
 //! - **Dropping a load** leaks nothing. Godot cannot cancel a threaded load, so it runs to its end; the
 //!   runtime then claims the resource and drops it. After [`runtime::shutdown`] the
-//!   loads go on and the next runtime claims them; at engine exit or a hot reload, each load still running is
+//!   loads go on and a fresh runtime claims them (the shutdown starts one if loads are running); at engine exit or a hot reload, each load still running is
 //!   claimed at once (waiting for it to end), so nothing stays in Godot's loader.
 //! - **Errors** ([`LoadError`]) name the path and the fix: no resource at the path, a load Godot could not
 //!   do, a resource (or a scene root) of another type.

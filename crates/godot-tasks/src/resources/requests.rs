@@ -73,8 +73,10 @@ pub(super) fn join(path: &str) -> Result<(), LoadErrorKind> {
         return Err(LoadErrorKind::Failed);
     }
     insert(path, Progress::Loading(0.0));
-    // The frame hook checks the request from now on (a load started before the runtime runs waits for it).
-    runtime::ensure_frame_hook();
+    // The frame hook checks the request from now on. Start the runtime if there is none (no task spawned yet,
+    // or none since a `shutdown()`): a load that is dropped unawaited must still be claimed, and one still
+    // running at exit must be claimed then.
+    runtime::ensure_stop_hooks();
     Ok(())
 }
 
@@ -201,6 +203,11 @@ fn check(path: &str) -> (Vec<Waker>, Option<Request>) {
 /// in Godot's loader, and every record goes.
 pub(super) fn stop(stop: Stop) {
     if stop == Stop::Shutdown {
+        // The old runtime's hooks are gone: the next one must check the loads still running, even if nothing
+        // spawns a task again.
+        if in_flight() > 0 {
+            runtime::ensure_stop_hooks();
+        }
         return;
     }
     let requests = with_requests(std::mem::take).unwrap_or_default();

@@ -23,6 +23,7 @@ tests![
     change_scene_makes_the_scene_current,
     a_task_waiting_for_a_load_says_so,
     a_load_in_flight_at_shutdown_loads_again_after_it,
+    loads_in_flight_at_a_shutdown_are_still_claimed,
 ];
 
 async fn loads_a_resource_of_the_type_asked_for() -> Result<(), String> {
@@ -159,5 +160,21 @@ async fn a_load_in_flight_at_shutdown_loads_again_after_it() -> Result<(), Strin
     let again = run_task(resources::load::<Gradient>(path)).await?;
     ensure!(again.is_ok(), "{again:?}");
     wait_until(300, "no load left in flight", || resources::loads_in_flight() == 0).await?;
+    Ok(())
+}
+
+/// A shutdown takes the runtime's frame hook with it; loads still running then (one whose task the shutdown
+/// dropped, one started and dropped after it) must be claimed all the same, though no task is spawned again.
+async fn loads_in_flight_at_a_shutdown_are_still_claimed() -> Result<(), String> {
+    let (interrupted, orphaned) = ("res://assets/interrupted.tres", "res://assets/orphaned.tres");
+    let cached = |path| ResourceLoader::singleton().has_cached(path);
+    ensure!(!cached(interrupted) && !cached(orphaned), "the test needs uncached paths");
+    let loading = godot_tasks::spawn(resources::load::<Curve>(interrupted));
+    runtime::shutdown();
+    ensure!(loading.is_finished(), "the shutdown did not drop the task");
+    drop(resources::load::<Curve>(orphaned));
+    ensure_eq!(resources::loads_in_flight(), 2);
+    wait_until(300, "both loads were claimed", || resources::loads_in_flight() == 0).await?;
+    ensure!(!cached(interrupted) && !cached(orphaned), "a claimed load's resource is still alive");
     Ok(())
 }
