@@ -165,15 +165,17 @@ async fn a_load_in_flight_at_shutdown_loads_again_after_it() -> Result<(), Strin
 
 /// A shutdown takes the runtime's frame hook with it; loads still running then (one whose task the shutdown
 /// dropped, one started and dropped after it) must be claimed all the same, though no task is spawned again.
+/// The shutdown comes from a task, as a game's "back to the title" would do it.
 async fn loads_in_flight_at_a_shutdown_are_still_claimed() -> Result<(), String> {
     let (interrupted, orphaned) = ("res://assets/interrupted.tres", "res://assets/orphaned.tres");
     let cached = |path| ResourceLoader::singleton().has_cached(path);
     ensure!(!cached(interrupted) && !cached(orphaned), "the test needs uncached paths");
     let loading = godot_tasks::spawn(resources::load::<Curve>(interrupted));
-    runtime::shutdown();
+    let stopper = godot_tasks::spawn(async { runtime::shutdown() });
+    wait_until(5, "the shutdown ran", || stopper.is_finished()).await?;
     ensure!(loading.is_finished(), "the shutdown did not drop the task");
     drop(resources::load::<Curve>(orphaned));
-    ensure_eq!(resources::loads_in_flight(), 2);
+    ensure!(resources::loads_in_flight() >= 1, "the orphaned load is not in flight");
     wait_until(300, "both loads were claimed", || resources::loads_in_flight() == 0).await?;
     ensure!(!cached(interrupted) && !cached(orphaned), "a claimed load's resource is still alive");
     Ok(())
