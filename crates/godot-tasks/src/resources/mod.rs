@@ -115,7 +115,9 @@ pub fn instantiate<T: GodotClass + Inherits<Node>>(path: &str) -> impl Future<Ou
 }
 
 /// Loads the scene at `path` and makes it the current scene (`SceneTree.change_scene_to_packed`): the old
-/// current scene is freed at the end of the frame, the new one enters the tree then.
+/// current scene is freed at the end of the frame, the new one enters the tree then. As with Godot's own call,
+/// the last change of a frame wins: two changes that resolve in one frame both return `Ok`, and the second
+/// scene becomes current.
 ///
 /// # Panics
 ///

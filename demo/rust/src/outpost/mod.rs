@@ -146,7 +146,10 @@ async fn story(mut this: Gd<Outpost>) {
             return;
         }
     };
-    let level = level.instantiate_as::<Node2D>();
+    let Some(level) = level.try_instantiate_as::<Node2D>() else {
+        say(&mut this, format!("{LEVEL} does not have a Node2D at its root"));
+        return;
+    };
     this.get_node_as::<Node2D>("World").add_child(&level);
 
     let mut patrols = BTreeMap::new();
