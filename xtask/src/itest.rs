@@ -109,6 +109,21 @@ const EXIT_SCENARIOS: &[&str] = &[
     "exit-destructor-spawns",
     "exit-while-loading",
 ];
+/// Whether every object Godot reports as leaked at exit (with `--verbose`) is a bare `RefCounted` with a reference
+/// count of 0: the request token of Godot's threaded loader, which Godot 4.6 itself sometimes leaks when threaded
+/// loads end in the frames before exit, whoever claims them. A GDScript project with no extension (three
+/// `load_threaded_request` calls, `quit()`, a `load_threaded_get` of each from the root's `tree_exiting`)
+/// showed it in 2 exits of 300. godot-tasks makes no bare `RefCounted`; any other leaked object still fails.
+fn only_loader_tokens_leaked(output: &str) -> bool {
+    let leaked: Vec<&str> = output.lines().filter_map(|l| l.trim().strip_prefix("Leaked instance: ")).collect();
+    !leaked.is_empty()
+        && leaked.iter().all(|l| {
+            l.strip_prefix("RefCounted:")
+                .and_then(|rest| rest.split_once(" - Reference count: "))
+                .is_some_and(|(id, count)| id.chars().all(|c| c.is_ascii_digit()) && count.trim() == "0")
+        })
+}
+
 /// How each run of a scenario quits: a task calls `quit()`, GDScript does, or the window is asked to close.
 const QUIT_WAYS: &[&str] = &["task", "gdscript", "close", "task", "gdscript"];
 
@@ -118,9 +133,26 @@ fn exit_matrix(bin: &Path, project: &Path, results: &mut Results) -> Result<(), 
     for scenario in EXIT_SCENARIOS {
         let mut failures = Vec::new();
         for (run, quit) in QUIT_WAYS.iter().enumerate() {
-            let (status, output) =
-                run_godot_status(bin, project, &[&format!("--scenario={scenario}"), &format!("--quit={quit}")])?;
-            let errors: Vec<&str> = output.lines().filter(|l| ERROR_MARKERS.iter().any(|m| l.contains(m))).collect();
+            // Verbose: Godot then names each object leaked at exit, which tells its loader's known leak from ours.
+            let engine_args: &[&str] = if *scenario == "exit-while-loading" { &["--verbose"] } else { &[] };
+            let (status, output) = run_godot_status_with(
+                bin,
+                project,
+                engine_args,
+                &[&format!("--scenario={scenario}"), &format!("--quit={quit}")],
+            )?;
+            let engine_leak = *scenario == "exit-while-loading" && only_loader_tokens_leaked(&output);
+            if engine_leak {
+                println!(
+                    "exit matrix: run {} leaked only Godot's own loader token(s), a known Godot 4.6 leak",
+                    run + 1
+                );
+            }
+            let errors: Vec<&str> = output
+                .lines()
+                .filter(|l| ERROR_MARKERS.iter().any(|m| l.contains(m)))
+                .filter(|l| !(engine_leak && l.contains("leaked at exit")))
+                .collect();
             let run = run + 1;
             if !status.success() {
                 failures.push(format!("run {run} (quit by {quit}): Godot exited with {status}"));
@@ -270,7 +302,18 @@ fn run_godot(bin: &Path, project: &Path, user_args: &[&str]) -> Result<String, S
 
 /// Runs the itest project; returns its exit status and combined output (already echoed).
 fn run_godot_status(bin: &Path, project: &Path, user_args: &[&str]) -> Result<(ExitStatus, String), String> {
+    run_godot_status_with(bin, project, &[], user_args)
+}
+
+/// [`run_godot_status`] with options for Godot itself (`engine_args`, such as `--verbose`).
+fn run_godot_status_with(
+    bin: &Path,
+    project: &Path,
+    engine_args: &[&str],
+    user_args: &[&str],
+) -> Result<(ExitStatus, String), String> {
     let mut command = headless_godot(bin, project, "res://run.gd")?;
+    command.args(engine_args);
     if !user_args.is_empty() {
         command.arg("--").args(user_args);
     }
@@ -349,6 +392,23 @@ mod tests {
         let manifest = "[workspace.dependencies]\ngodot = { version = \">=0.5.4, <0.5.6\" }\ngodot-core = \"1\"\n";
         assert_eq!(super::oldest_godot(manifest), Some("0.5.4"));
         assert_eq!(super::oldest_godot("godot = { version = \"0.5.5\" }"), None);
+    }
+}
+
+#[cfg(test)]
+mod loader_leak {
+    use super::only_loader_tokens_leaked;
+
+    #[test]
+    fn only_bare_refcounted_with_no_references_is_the_loader_token() {
+        let token = "WARNING: ObjectDB instances leaked at exit (run with --verbose for details).\n\
+                     Leaked instance: RefCounted:9223372063547327938 - Reference count: 0\n";
+        assert!(only_loader_tokens_leaked(token));
+        assert!(!only_loader_tokens_leaked("no leak at all"));
+        let node = format!("{token}Leaked instance: Node2D:26189235634 - Node name: Level\n");
+        assert!(!only_loader_tokens_leaked(&node));
+        assert!(!only_loader_tokens_leaked("Leaked instance: RefCounted:12 - Reference count: 1"));
+        assert!(!only_loader_tokens_leaked("Leaked instance: Gradient:12 - Reference count: 0"));
     }
 }
 
