@@ -198,13 +198,10 @@ fn editor_hot_reload(bin: &Path, results: &mut Results) -> Result<(), String> {
     import_extensions(&project)?;
     let mut command = Command::new(bin);
     command.args(["--headless", "--editor", "--path"]).arg(&project);
-    println!("$ {}", crate::shell::describe(&command));
-    let output = command.output().map_err(|e| format!("could not start Godot: {e}"))?;
-    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    print!("{text}");
+    let (status, text) = run_echoed(&mut command)?;
     let mut failures = Vec::new();
-    if !output.status.success() {
-        failures.push(format!("the editor exited with {}", output.status));
+    if !status.success() {
+        failures.push(format!("the editor exited with {status}"));
     }
     let lines: Vec<&str> = text.lines().collect();
     let position = |wanted: &str| lines.iter().position(|line| line.contains(wanted));
@@ -317,7 +314,12 @@ fn run_godot_status_with(
     if !user_args.is_empty() {
         command.arg("--").args(user_args);
     }
-    println!("$ {}", crate::shell::describe(&command));
+    run_echoed(&mut command)
+}
+
+/// Runs a Godot `command`, printing it and then its output; returns its exit status and its stdout and stderr.
+pub(crate) fn run_echoed(command: &mut Command) -> Result<(ExitStatus, String), String> {
+    println!("$ {}", crate::shell::describe(command));
     let output = command.output().map_err(|e| format!("could not start Godot: {e}"))?;
     let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     print!("{text}");

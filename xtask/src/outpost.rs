@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::itest::{ERROR_MARKERS, Results, headless_godot_scene};
+use crate::itest::{ERROR_MARKERS, Results, headless_godot_scene, run_echoed};
 use crate::screenshots::SCENE;
 use crate::shell::{cargo, root, run, step};
 
@@ -58,13 +58,10 @@ pub fn check(bin: &Path, results: &mut Results) -> Result<(), String> {
     for check in RUNS {
         let mut command = headless_godot_scene(bin, &project, SCENE)?;
         command.args(["--fixed-fps", "60", "--"]).args(check.options);
-        println!("$ {}", crate::shell::describe(&command));
-        let output = command.output().map_err(|e| format!("could not start Godot: {e}"))?;
-        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-        print!("{text}");
+        let (status, text) = run_echoed(&mut command)?;
         let mut failures = Vec::new();
-        if !output.status.success() {
-            failures.push(format!("Godot exited with {}", output.status));
+        if !status.success() {
+            failures.push(format!("Godot exited with {status}"));
         }
         let lines: Vec<&str> = text.lines().collect();
         let mut after = 0;
